@@ -1,0 +1,332 @@
+"""The `auditor` command: thin click commands over library functions.
+
+Exit codes: 0 success; 1 an error (including rows an import rejected); 2 wrong usage;
+130 interrupted.  Every error is one "Error: …" line on stderr that says what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from auditor import __version__
+from auditor.config import Settings, describe, load_settings
+from auditor.errors import AuditorError, RowsRejected
+from auditor.output import FORMATS, render, toml_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+MAX_ERRORS_SHOWN = 20
+log = logging.getLogger("auditor")
+
+
+class AuditorGroup(click.Group):
+    """A group that turns AuditorError into "Error: …" and its exit code, with no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AuditorError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logger = logging.getLogger("auditor")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def common_options(func: F) -> F:
+    """--db, --config and -v, on every command that touches the inventory."""
+
+    @click.option("--db", "db_url", metavar="URL", help="Database URL (default sqlite:///inventory.db; or AUDITOR_DB).")
+    @click.option("--config", "config_file", metavar="FILE", type=click.Path(dir_okay=False),
+                  help="Settings file (default ./auditor.toml if present; or AUDITOR_CONFIG).")
+    @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, db_url: str | None, config_file: str | None, verbose: int, **kwargs: Any) -> Any:
+        _setup_logging(verbose)
+        settings = load_settings(config_file, db_url=db_url)
+        return func(settings, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def format_option(func: F) -> F:
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="table for people; json or csv for scripts.")(func)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now().astimezone().date()
+
+
+def _open(settings: Settings) -> Any:
+    from auditor.db.engine import open_database
+
+    return open_database(settings.db_url)
+
+
+@click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """Audit the IT equipment and data-network links of Party agencies and communes.
+
+    Start with `auditor init`, import the register with `auditor register import`, and see
+    README.md for scans, link polling, audits and the procurement workbook.
+    """
+
+
+@cli.command()
+@common_options
+def init(settings: Settings) -> None:
+    """Create the database, or upgrade its schema to this version (safe to run again).
+
+    Example: auditor init --db sqlite:///inventory.db
+    """
+    from auditor.config import mask_url
+    from auditor.db.engine import init_database
+
+    before, after = init_database(settings.db_url)
+    where = mask_url(settings.db_url)
+    if before is None:
+        click.echo(f"Created the inventory schema (revision {after}) in {where}.")
+    elif before == after:
+        click.echo(f"The schema of {where} is up to date (revision {after}); nothing to do.")
+    else:
+        click.echo(f"Upgraded the schema of {where} from revision {before} to {after}.")
+
+
+# ---------------------------------------------------------------- register
+
+
+@cli.group(cls=AuditorGroup)
+def register() -> None:
+    """The asset register: import survey spreadsheets, export, hand out the blank template."""
+
+
+KIND_CHOICE = click.Choice(["units", "devices", "links"])
+
+
+@register.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", type=KIND_CHOICE, help="What a CSV (or one-sheet workbook) holds, if its headers don't say.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report, but write nothing.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write rejected rows (default: FILE.errors.xlsx or .csv beside the input).")
+@common_options
+def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, errors_path: Path | None) -> None:
+    """Import units, devices and links from an XLSX workbook or a CSV file.
+
+    Sheets are recognised by name (Đơn vị / Thiết bị / Đường truyền, or Units / Devices / Links)
+    or by their headers, in Vietnamese or English, with or without diacritics.  Good rows are
+    imported in one transaction; rejected rows are listed and written, with the reason, to an
+    errors file you can correct and import again.  Importing the same file twice changes nothing.
+
+    Example: auditor register import khao-sat-xa-anh-son.xlsx
+    """
+    from auditor.register.columns import SheetKind
+    from auditor.register.importer import import_register
+
+    database = _open(settings)
+    try:
+        result = import_register(file, database, _today(), kind=SheetKind(kind) if kind else None,
+                                 dry_run=dry_run, errors_path=errors_path)
+    finally:
+        database.close()
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    for name, counts in result.counts.items():
+        click.echo(f"{name:8} {counts.created} new, {counts.updated} updated, {counts.unchanged} unchanged")
+    if result.dry_run:
+        click.echo("Dry run: nothing was written.")
+    if result.errors:
+        for error in result.errors[:MAX_ERRORS_SHOWN]:
+            click.echo(f"  {error}", err=True)
+        if len(result.errors) > MAX_ERRORS_SHOWN:
+            click.echo(f"  … and {len(result.errors) - MAX_ERRORS_SHOWN} more in the errors file", err=True)
+        kept = "were checked" if result.dry_run else "were imported"
+        raise RowsRejected(f"{len(result.errors)} row(s) rejected; the other {result.imported} {kept}. "
+                           f"Correct the rows in {result.errors_file} and import that file.")
+
+
+@register.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def template(file: Path, lang: str) -> None:
+    """Write the blank survey workbook that units fill in and send back.
+
+    It has an instructions sheet, the Units, Devices and Links sheets with drop-down lists for
+    category, condition and unit kind, and the lists themselves.
+
+    Example: auditor register template phieu-khao-sat.xlsx --lang vi
+    """
+    from auditor.register.writers import write_register_workbook
+
+    if file.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the template is an .xlsx workbook; name the file *.xlsx", param_hint="FILE")
+    write_register_workbook(file, lang)
+    click.echo(f"Wrote the survey template to {file}.")
+
+
+@register.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--kind", type=KIND_CHOICE, default="devices", show_default=True, help="For CSV: which table.")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices and links.")
+@common_options
+def export(settings: Settings, file: Path, lang: str, kind: str, unit_code: str | None) -> None:
+    """Write the register out as XLSX (all three sheets) or CSV (one table).  No SNMP secrets.
+
+    The workbook has the template's layout, so it can be edited and imported back.
+
+    Example: auditor register export so-dang-ky.xlsx
+    """
+    from auditor.db import repo
+    from auditor.register.columns import SheetKind
+    from auditor.register.writers import export_csv, write_register_workbook
+
+    database = _open(settings)
+    try:
+        with database.session(commit=False) as session:
+            if unit_code and not repo.unit_exists(session, unit_code):
+                raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+            units = [u for u in repo.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
+            devices = repo.list_devices(session, _today(), unit_code)
+            links = repo.list_links(session, unit_code)
+    finally:
+        database.close()
+    if file.suffix.lower() == ".csv":
+        export_csv(file, SheetKind(kind), units, devices, links)
+        count = {"units": len(units), "devices": len(devices), "links": len(links)}[kind]
+        click.echo(f"Wrote {count} {kind} to {file}.")
+    elif file.suffix.lower() == ".xlsx":
+        write_register_workbook(file, lang, units, devices, links, template=False)
+        click.echo(f"Wrote {len(units)} units, {len(devices)} devices and {len(links)} links to {file}.")
+    else:
+        raise click.BadParameter("name the file *.xlsx or *.csv", param_hint="FILE")
+
+
+# ---------------------------------------------------------------- listings
+
+UNIT_COLUMNS = [("code", "CODE"), ("name", "NAME"), ("kind", "KIND"), ("staff_count", "STAFF"),
+                ("poller_group", "GROUP"), ("devices", "DEVICES"), ("links", "LINKS")]
+DEVICE_COLUMNS = [("id", "ID"), ("unit_code", "UNIT"), ("hostname", "HOSTNAME"), ("ip", "IP"),
+                  ("category", "CATEGORY"), ("vendor", "VENDOR"), ("model", "MODEL"), ("serial", "SERIAL"),
+                  ("asset_tag", "ASSET TAG"), ("age_years", "AGE"), ("age_source", "AGE FROM"),
+                  ("registered", "REGISTERED"), ("reachable", "UP")]
+LINK_COLUMNS = [("unit_code", "UNIT"), ("name", "NAME"), ("provider", "PROVIDER"),
+                ("capacity_down_mbps", "DOWN Mbps"), ("capacity_up_mbps", "UP Mbps"), ("device", "DEVICE"),
+                ("interface", "INTERFACE"), ("far_end_ip", "FAR END")]
+
+
+def _listing(settings: Settings, fetch: Callable[[Any], list[Any]], unit_code: str | None) -> list[dict[str, Any]]:
+    from auditor.db import repo
+
+    database = _open(settings)
+    try:
+        with database.session(commit=False) as session:
+            if unit_code and not repo.unit_exists(session, unit_code):
+                raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+            return [asdict(view) for view in fetch(session)]
+    finally:
+        database.close()
+
+
+@cli.group(cls=AuditorGroup)
+def units() -> None:
+    """The audited units: provincial boards, the Fatherland Front, commune and ward committees."""
+
+
+@units.command("list")
+@format_option
+@common_options
+def units_list(settings: Settings, fmt: str) -> None:
+    """List the units with their staff counts and how many devices and links each has.
+
+    Example: auditor units list --format json
+    """
+    from auditor.db import repo
+
+    click.echo(render(_listing(settings, repo.list_units, None), fmt, UNIT_COLUMNS))
+
+
+@cli.group(cls=AuditorGroup)
+def devices() -> None:
+    """Equipment, registered or discovered."""
+
+
+@devices.command("list")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices.")
+@format_option
+@common_options
+def devices_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
+    """List devices with identity, age and reachability (JSON keys are stable for scripts).
+
+    Example: auditor devices list --unit XA-ANHSON --format csv > thiet-bi.csv
+    """
+    from auditor.db import repo
+
+    rows = _listing(settings, lambda s: repo.list_devices(s, _today(), unit_code), unit_code)
+    click.echo(render(rows, fmt, DEVICE_COLUMNS))
+
+
+@cli.group(cls=AuditorGroup)
+def links() -> None:
+    """The units' links to the dedicated data network."""
+
+
+@links.command("list")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's links.")
+@format_option
+@common_options
+def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
+    """List links with their contracted bandwidth, carrying device and far end.
+
+    Example: auditor links list --format table
+    """
+    from auditor.db import repo
+
+    click.echo(render(_listing(settings, lambda s: repo.list_links(s, unit_code), unit_code), fmt, LINK_COLUMNS))
+
+
+# ---------------------------------------------------------------- config
+
+
+@cli.group(cls=AuditorGroup)
+def config() -> None:
+    """The settings in force."""
+
+
+@config.command()
+@click.option("--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True)
+@common_options
+def show(settings: Settings, fmt: str) -> None:
+    """Print the effective settings (defaults, auditor.toml, AUDITOR_* and flags), secrets masked.
+
+    Example: auditor config show --config /etc/auditor/auditor.toml
+    """
+    tree = describe(settings)
+    if fmt == "json":
+        click.echo(json.dumps(tree, ensure_ascii=False, indent=2))
+        return
+    overridden = sorted(k for k, v in settings.sources.items() if v != "default")
+    header = [f"# auditor {__version__}: settings in force"]
+    header += [f"# {key} from {settings.sources[key]}" for key in overridden]
+    click.echo("\n".join(header) + "\n\n" + toml_text(tree))

@@ -1,0 +1,396 @@
+"""One frozen Settings, resolved once: flag > AUDITOR_* environment > auditor.toml > built-in default.
+
+The built-in defaults live in `auditor/data/defaults.toml` and `auditor/data/catalog.toml`; a
+user's `auditor.toml` overrides any key of either (the catalog under `[catalog]`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from auditor.domain import Category, SnmpVersion
+from auditor.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "auditor.toml"
+
+# Environment variables and the setting each one sets.
+ENV_VARS: dict[str, str] = {
+    "AUDITOR_DB": "database.url",
+    "AUDITOR_PROVINCE": "province",
+    "AUDITOR_AGE_YEARS": "age.threshold_years",
+    "AUDITOR_SNMP_COMMUNITIES": "snmp.communities",
+    "AUDITOR_SNMP_COMMUNITIES_FILE": "snmp.communities_file",
+    "AUDITOR_SNMP_TIMEOUT": "snmp.timeout_s",
+    "AUDITOR_SNMP_RETRIES": "snmp.retries",
+}
+
+
+class Secret:
+    """A string that never shows itself: repr, str and f-strings print a mask."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    def __str__(self) -> str:
+        return "********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class SnmpV3Profile:
+    name: str
+    user: str
+    auth_protocol: str | None = None
+    auth_key: Secret | None = None
+    priv_protocol: str | None = None
+    priv_key: Secret | None = None
+
+
+@dataclass(frozen=True)
+class SnmpSettings:
+    version: SnmpVersion = SnmpVersion.V2C
+    port: int = 161
+    timeout_s: float = 2.0
+    retries: int = 1
+    communities: tuple[Secret, ...] = ()
+    v3: tuple[SnmpV3Profile, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgeSettings:
+    threshold_years: float = 10
+    per_category: Mapping[Category, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def threshold(self, category: Category | None) -> float:
+        if category is not None and category in self.per_category:
+            return self.per_category[category]
+        return self.threshold_years
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    interval_s: int = 300
+    window_days: int = 7
+    percentile: float = 95
+    congested_pct: float = 90
+    warning_pct: float = 80
+    target_pct: float = 70
+    min_coverage_pct: float = 80
+    tiers_mbps: tuple[float, ...] = (20, 30, 50, 100, 200, 300, 500, 1000)
+
+
+@dataclass(frozen=True)
+class Price:
+    vnd: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Norm:
+    staff_per_item: int
+    categories: tuple[Category, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    prices: Mapping[Category, Price]
+    norms: Mapping[str, Norm]
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str
+    province: str
+    age: AgeSettings
+    snmp: SnmpSettings
+    links: LinkSettings
+    catalog: Catalog
+    config_file: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # key → where set
+
+
+def _builtin(name: str) -> dict[str, Any]:
+    return tomllib.loads(resources.files("auditor.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        # Tables of free-form keys are settings as a whole, not trees of settings.
+        if isinstance(value, dict) and path not in ("age.per_category",) and not path.startswith("catalog."):
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _catalog_flat(tree: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        f"catalog.{section}.{key}": value
+        for section in ("prices", "norms")
+        for key, value in tree.get(section, {}).items()
+    }
+
+
+def _read_user_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}; see the Configuration section of the README") from exc
+
+
+def _env_value(path: str, text: str) -> Any:
+    if path == "snmp.communities":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if path in ("age.threshold_years", "snmp.timeout_s"):
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise ConfigError(f"{_env_name(path)} is {text!r}, expected a number") from exc
+    if path == "snmp.retries":
+        if not text.strip().isdigit():
+            raise ConfigError(f"{_env_name(path)} is {text!r}, expected a whole number")
+        return int(text)
+    return text
+
+
+def _env_name(path: str) -> str:
+    return next(name for name, target in ENV_VARS.items() if target == path)
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    db_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve the settings once.  `config_file` None means AUDITOR_CONFIG, else ./auditor.toml if present."""
+    env = os.environ if environ is None else environ
+    defaults = _flatten(_builtin("defaults.toml")) | _catalog_flat(_builtin("catalog.toml"))
+    values = dict(defaults)
+    sources = dict.fromkeys(values, "default")
+
+    chosen = config_file or env.get("AUDITOR_CONFIG")
+    candidate = Path(chosen) if chosen else (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
+    path = candidate if chosen or candidate.exists() else None
+    if path is not None:
+        user = _read_user_file(path)
+        catalog = user.pop("catalog", {})
+        if not isinstance(catalog, dict):
+            raise ConfigError(f"{path}: [catalog] must be a table")
+        for key, value in (_flatten(user) | _catalog_flat(catalog)).items():
+            if key not in defaults and not key.startswith(("catalog.", "snmp.v3")):
+                raise ConfigError(f"{path}: unknown setting {key!r}; `auditor config show` lists the settings")
+            values[key], sources[key] = value, str(path)
+
+    for name, key in ENV_VARS.items():
+        if env.get(name):
+            values[key], sources[key] = _env_value(key, env[name]), name
+    if db_url:
+        values["database.url"], sources["database.url"] = db_url, "--db"
+    return _build(values, sources, path)
+
+
+def _num(values: Mapping[str, Any], key: str, low: float, high: float, where: Mapping[str, str]) -> float:
+    value = values[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(f"{where.get(key)}: {key} is {value!r}, expected a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _category(name: str, where: str) -> Category:
+    try:
+        return Category(name)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {name!r} is not a category; use one of {', '.join(Category)}") from exc
+
+
+def _communities(values: Mapping[str, Any], sources: Mapping[str, str]) -> tuple[Secret, ...]:
+    listed = values["snmp.communities"]
+    if not isinstance(listed, list) or not all(isinstance(c, str) for c in listed):
+        raise ConfigError(f"{sources['snmp.communities']}: snmp.communities must be a list of strings")
+    found = [Secret(c) for c in listed]
+    file_name = values["snmp.communities_file"]
+    if file_name:
+        try:
+            lines = Path(file_name).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"cannot read snmp.communities_file {file_name}: {exc.strerror}") from exc
+        found += [Secret(line.strip()) for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return tuple(found)
+
+
+def _v3_profiles(raw: Any, where: str) -> tuple[SnmpV3Profile, ...]:
+    if not raw:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: [[snmp.v3]] must be a list of tables")
+    profiles = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not entry.get("name") or not entry.get("user"):
+            raise ConfigError(f"{where}: each [[snmp.v3]] profile needs a name and a user")
+        unknown = set(entry) - {"name", "user", "auth_protocol", "auth_key", "priv_protocol", "priv_key"}
+        if unknown:
+            raise ConfigError(f"{where}: [[snmp.v3]] {entry['name']!r} has unknown keys {sorted(unknown)}")
+        profiles.append(
+            SnmpV3Profile(
+                name=entry["name"],
+                user=entry["user"],
+                auth_protocol=entry.get("auth_protocol"),
+                auth_key=Secret(entry["auth_key"]) if entry.get("auth_key") else None,
+                priv_protocol=entry.get("priv_protocol"),
+                priv_key=Secret(entry["priv_key"]) if entry.get("priv_key") else None,
+            )
+        )
+    return tuple(profiles)
+
+
+def _catalog(values: Mapping[str, Any], sources: Mapping[str, str]) -> Catalog:
+    prices: dict[Category, Price] = {}
+    norms: dict[str, Norm] = {}
+    for key, value in values.items():
+        where = sources[key]
+        if key.startswith("catalog.prices."):
+            name = key.removeprefix("catalog.prices.")
+            entry = value if isinstance(value, dict) else {"vnd": value, "source": "auditor.toml"}
+            if not isinstance(entry.get("vnd"), int) or entry["vnd"] < 0:
+                raise ConfigError(f"{where}: catalog.prices.{name} needs vnd = a whole number of đồng")
+            prices[_category(name, where)] = Price(entry["vnd"], str(entry.get("source", where)))
+        elif key.startswith("catalog.norms."):
+            name = key.removeprefix("catalog.norms.")
+            if (
+                not isinstance(value, dict)
+                or not isinstance(value.get("staff_per_item"), int)
+                or value["staff_per_item"] < 1
+            ):
+                raise ConfigError(f"{where}: catalog.norms.{name} needs staff_per_item = a whole number ≥ 1")
+            categories = tuple(_category(c, where) for c in value.get("categories", [name]))
+            norms[name] = Norm(value["staff_per_item"], categories, str(value.get("source", where)))
+    return Catalog(MappingProxyType(prices), MappingProxyType(norms))
+
+
+def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -> Settings:
+    version = SnmpVersion(str(values["snmp.version"])) if str(values["snmp.version"]) in {"1", "2c", "3"} else None
+    if version is None:
+        raise ConfigError(f"{sources['snmp.version']}: snmp.version is {values['snmp.version']!r}, expected 1, 2c or 3")
+    per_category = values["age.per_category"]
+    if not isinstance(per_category, dict):
+        raise ConfigError(f"{sources['age.per_category']}: [age.per_category] must be a table")
+    tiers = values["links.tiers_mbps"]
+    if not isinstance(tiers, list) or not tiers or not all(isinstance(t, (int, float)) and t > 0 for t in tiers):
+        raise ConfigError(f"{sources['links.tiers_mbps']}: links.tiers_mbps must be a list of positive numbers")
+    return Settings(
+        db_url=str(values["database.url"]),
+        province=str(values["province"]),
+        age=AgeSettings(
+            threshold_years=_num(values, "age.threshold_years", 0, 100, sources),
+            per_category=MappingProxyType(
+                {
+                    _category(k, sources["age.per_category"]): _num(
+                        {"x": v}, "x", 0, 100, {"x": sources["age.per_category"]}
+                    )
+                    for k, v in per_category.items()
+                }
+            ),
+        ),
+        snmp=SnmpSettings(
+            version=version,
+            port=int(_num(values, "snmp.port", 1, 65535, sources)),
+            timeout_s=_num(values, "snmp.timeout_s", 0.05, 60, sources),
+            retries=int(_num(values, "snmp.retries", 0, 10, sources)),
+            communities=_communities(values, sources),
+            v3=_v3_profiles(values.get("snmp.v3"), sources.get("snmp.v3", "")),
+        ),
+        links=LinkSettings(
+            interval_s=int(_num(values, "links.interval_s", 10, 86400, sources)),
+            window_days=int(_num(values, "links.window_days", 1, 366, sources)),
+            percentile=_num(values, "links.percentile", 1, 100, sources),
+            congested_pct=_num(values, "links.congested_pct", 1, 1000, sources),
+            warning_pct=_num(values, "links.warning_pct", 1, 1000, sources),
+            target_pct=_num(values, "links.target_pct", 1, 1000, sources),
+            min_coverage_pct=_num(values, "links.min_coverage_pct", 0, 100, sources),
+            tiers_mbps=tuple(sorted(float(t) for t in tiers)),
+        ),
+        catalog=_catalog(values, sources),
+        config_file=path,
+        sources=MappingProxyType(sources),
+    )
+
+
+def mask_url(url: str) -> str:
+    """A database URL fit to print: the password replaced by asterisks."""
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1********@", url)
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """The settings in force as plain data, secrets masked: what `auditor config show` prints."""
+    snmp = settings.snmp
+    return {
+        "province": settings.province,
+        "database": {"url": mask_url(settings.db_url)},
+        "age": {
+            "threshold_years": settings.age.threshold_years,
+            "per_category": {str(k): v for k, v in settings.age.per_category.items()},
+        },
+        "snmp": {
+            "version": str(snmp.version),
+            "port": snmp.port,
+            "timeout_s": snmp.timeout_s,
+            "retries": snmp.retries,
+            "communities": [str(c) for c in snmp.communities],
+            "v3": [
+                {
+                    "name": p.name,
+                    "user": p.user,
+                    "auth_protocol": p.auth_protocol,
+                    "auth_key": str(p.auth_key) if p.auth_key else None,
+                    "priv_protocol": p.priv_protocol,
+                    "priv_key": str(p.priv_key) if p.priv_key else None,
+                }
+                for p in snmp.v3
+            ],
+        },
+        "links": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(settings.links).items()},
+        "catalog": {
+            "prices": {str(k): {"vnd": p.vnd, "source": p.source} for k, p in settings.catalog.prices.items()},
+            "norms": {
+                k: {
+                    "staff_per_item": n.staff_per_item,
+                    "categories": [str(c) for c in n.categories],
+                    "source": n.source,
+                }
+                for k, n in settings.catalog.norms.items()
+            },
+        },
+        "config_file": str(settings.config_file) if settings.config_file else None,
+    }

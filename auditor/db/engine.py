@@ -1,0 +1,192 @@
+"""Opening the database: engine, sessions, and the schema's version check."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from auditor.config import mask_url
+from auditor.errors import DatabaseError, SchemaMissing, SchemaTooNew
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # an agent and a nightly audit share the file; wait, don't fail
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file mode 0600 before SQLite does (it would honour the umask)."""
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the database file {path}: {exc.strerror}") from exc
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the agent's writes
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, *, create: bool = False) -> Engine:
+    """An engine for `url`.  A missing SQLite file is an error unless `create` (used by init)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"{mask_url(url)!r} is not a database URL; expected e.g. sqlite:///inventory.db") from exc
+    path = sqlite_path(url)
+    if path is not None:
+        if create:
+            _create_private(path)
+        elif not path.exists():
+            raise SchemaMissing(f"no database at {path}; run `auditor init` first (or pass --db)")
+    try:
+        engine = create_engine(parsed)
+    except NoSuchModuleError as exc:
+        raise DatabaseError(
+            f"no driver for {parsed.drivername}; for PostgreSQL install auditor[postgres] "
+            "and use postgresql+psycopg://…"
+        ) from exc
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(
+            f"the driver for {parsed.drivername} is not installed ({exc.name}); install auditor[postgres]"
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def _heads() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def schema_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open the database {mask_url(str(engine.url))}: {exc.orig}") from exc
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to work on a database this code does not know the schema of."""
+    revision = schema_revision(engine)
+    heads = _heads()
+    if revision in heads:
+        return
+    where = mask_url(str(engine.url))
+    if revision is None:
+        raise SchemaMissing(f"the database {where} has no auditor schema; run `auditor init`")
+    if not _known(ScriptDirectory.from_config(alembic_config()), revision):
+        raise SchemaTooNew(
+            f"the database {where} is at schema revision {revision}, which this auditor "
+            f"({', '.join(sorted(heads))}) does not know: it was migrated by a newer auditor. "
+            "Upgrade auditor; do not downgrade the database."
+        )
+    raise SchemaMissing(f"the database {where} is at an older schema ({revision}); run `auditor init` to upgrade it")
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        script.get_revision(revision)
+    except Exception:  # alembic raises several kinds for an unknown id
+        return False
+    return True
+
+
+class Database:
+    """An open, initialised database: what the rest of auditor holds instead of an engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        return mask_url(self.engine.url.render_as_string(hide_password=True))
+
+    @contextmanager
+    def session(self, *, commit: bool = True) -> Iterator[Session]:
+        """One unit of work: committed when the block finishes (unless not `commit`), rolled back if it raises."""
+        session = self._sessions()
+        try:
+            yield session
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def init_database(url: str) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; (revision before, revision after)."""
+    engine = make_engine(url, create=True)
+    try:
+        before = schema_revision(engine)
+        if (
+            before is not None
+            and before not in _heads()
+            and not _known(ScriptDirectory.from_config(alembic_config()), before)
+        ):
+            check_schema(engine)  # raises SchemaTooNew with the full explanation
+        if before not in _heads():
+            command.upgrade(alembic_config(engine), "head")
+        after = schema_revision(engine)
+        assert after is not None
+        return before, after
+    finally:
+        engine.dispose()
+
+
+def open_database(url: str) -> Database:
+    """An initialised database at the schema this code expects."""
+    engine = make_engine(url)
+    try:
+        check_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(engine)

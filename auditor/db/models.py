@@ -1,0 +1,291 @@
+"""The inventory schema: typed SQLAlchemy 2.0 models.
+
+Conventions: every timestamp is timezone-aware UTC (`UtcDateTime`); enums are stored as their
+string keys (no database ENUM types, so adding a category is not a migration on PostgreSQL);
+one naming convention so Alembic's batch migrations work on SQLite and PostgreSQL alike; each
+index says which query it serves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from auditor.domain import (
+    Category,
+    Condition,
+    DeviceStatus,
+    FindingKind,
+    RunKind,
+    RunOutcome,
+    Severity,
+    SnmpVersion,
+    UnitKind,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Stores naive UTC (SQLite has no time zones) and hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.UTC) if value is not None else None
+
+
+class Counter64(TypeDecorator[int]):
+    """An unsigned 64-bit SNMP counter in a signed BIGINT column (two's complement), losslessly."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if not 0 <= value < 2**64:
+            raise ValueError(f"counter value {value} is outside 0 … 2^64-1")
+        return value - 2**64 if value >= 2**63 else value
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> int | None:
+        return value + 2**64 if value is not None and value < 0 else value
+
+
+def _enum(enum_class: type[Any], length: int = 32) -> Enum:
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Unit(Base):
+    """An audited body: a provincial board, the Fatherland Front, a commune/ward Party committee."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[UnitKind | None] = mapped_column(_enum(UnitKind))
+    staff_count: Mapped[int | None] = mapped_column(Integer)
+    poller_group: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    devices: Mapped[list[Device]] = relationship(back_populates="unit")
+    links: Mapped[list[Link]] = relationship(back_populates="unit")
+
+    __table_args__ = (
+        Index(None, "poller_group"),  # agents select the units of their group
+    )
+
+
+class Device(Base):
+    """One piece of equipment, registered (in the asset register) or discovered on the network."""
+
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    mac: Mapped[str | None] = mapped_column(String(17))
+    category: Mapped[Category | None] = mapped_column(_enum(Category))
+    vendor: Mapped[str | None] = mapped_column(String(255))
+    model: Mapped[str | None] = mapped_column(String(255))
+    serial: Mapped[str | None] = mapped_column(String(255))
+    asset_tag: Mapped[str | None] = mapped_column(String(255))
+    firmware: Mapped[str | None] = mapped_column(String(255))
+    os_version: Mapped[str | None] = mapped_column(String(255))
+    sys_descr: Mapped[str | None] = mapped_column(Text)
+    sys_object_id: Mapped[str | None] = mapped_column(String(255))
+    manufactured_on: Mapped[dt.date | None] = mapped_column(Date)
+    in_service_on: Mapped[dt.date | None] = mapped_column(Date)
+    in_service_precision: Mapped[str | None] = mapped_column(String(8))  # year, month or day
+    condition: Mapped[Condition | None] = mapped_column(_enum(Condition))
+    location: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[DeviceStatus] = mapped_column(
+        _enum(DeviceStatus), default=DeviceStatus.ACTIVE, server_default=DeviceStatus.ACTIVE.value
+    )
+    registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    first_seen: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_seen: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    reachable: Mapped[bool | None] = mapped_column(Boolean)
+    rtt_ms: Mapped[float | None] = mapped_column(Float)
+    uptime_s: Mapped[int | None] = mapped_column(BigInteger)
+    snmp_version: Mapped[SnmpVersion | None] = mapped_column(_enum(SnmpVersion, 4))
+    snmp_port: Mapped[int | None] = mapped_column(Integer)
+    # A community the register gave for this device.  v3 credentials are never stored here: the
+    # device names a profile of the config file, so keys stay in one private file.
+    snmp_community: Mapped[str | None] = mapped_column(String(255))
+    snmp_profile: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit] = relationship(back_populates="devices")
+
+    __table_args__ = (
+        Index(None, "unit_id", "hostname"),  # import matching by unit + hostname; listings by unit
+        Index(None, "ip"),  # scans match discovered addresses to devices
+        Index(None, "serial"),  # import matching by serial
+        Index(None, "asset_tag"),  # import matching by asset tag
+    )
+
+
+class Link(Base):
+    """A unit's connection to the dedicated data network, with its contracted bandwidth."""
+
+    __tablename__ = "link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(255))
+    provider: Mapped[str | None] = mapped_column(String(255))
+    circuit_id: Mapped[str | None] = mapped_column(String(255))
+    capacity_down_mbps: Mapped[float] = mapped_column(Float)
+    capacity_up_mbps: Mapped[float] = mapped_column(Float)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    device_ref: Mapped[str | None] = mapped_column(String(255))  # as the register named it
+    interface: Mapped[str | None] = mapped_column(String(255))  # name, alias, descr or ifIndex
+    if_index: Mapped[int | None] = mapped_column(Integer)  # last resolved ifIndex
+    far_end_ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit] = relationship(back_populates="links")
+    device: Mapped[Device | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("unit_id", "name"),)  # import matching; one name per unit
+
+
+class Run(Base):
+    """One execution of a command that changes or observes the inventory."""
+
+    __tablename__ = "run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[RunKind] = mapped_column(_enum(RunKind))
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[RunOutcome] = mapped_column(_enum(RunOutcome), default=RunOutcome.RUNNING)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    agent: Mapped[str | None] = mapped_column(String(255))
+    message: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index(None, "kind", "started_at"),)  # "last run of each kind", run history
+
+
+class DevicePoll(Base):
+    """One poll of one device: reachability, round trip, uptime (the reboot evidence)."""
+
+    __tablename__ = "device_poll"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"))
+    polled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    reachable: Mapped[bool] = mapped_column(Boolean)
+    rtt_ms: Mapped[float | None] = mapped_column(Float)
+    snmp_ok: Mapped[bool | None] = mapped_column(Boolean)
+    uptime_s: Mapped[int | None] = mapped_column(BigInteger)
+    rebooted: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index(None, "device_id", "polled_at"),)  # a device's history; reboots in 7 days
+
+
+class LinkSample(Base):
+    """One 5-minute sample of a link: raw counters, the derived rates, ICMP to the far end."""
+
+    __tablename__ = "link_sample"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"))
+    sampled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # the poller's clock
+    if_index: Mapped[int | None] = mapped_column(Integer)
+    counter_bits: Mapped[int | None] = mapped_column(Integer)  # 64 or 32
+    in_octets: Mapped[int | None] = mapped_column(Counter64)
+    out_octets: Mapped[int | None] = mapped_column(Counter64)
+    uptime_s: Mapped[int | None] = mapped_column(BigInteger)
+    interval_s: Mapped[float | None] = mapped_column(Float)
+    in_bps: Mapped[float | None] = mapped_column(Float)
+    out_bps: Mapped[float | None] = mapped_column(Float)
+    unknown_reason: Mapped[str | None] = mapped_column(String(64))  # why the interval has no rate
+    rtt_avg_ms: Mapped[float | None] = mapped_column(Float)
+    rtt_max_ms: Mapped[float | None] = mapped_column(Float)
+    loss_pct: Mapped[float | None] = mapped_column(Float)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index(None, "link_id", "sampled_at"),)  # the 7-day window per link
+
+
+class Finding(Base):
+    """Something a rule found, with its evidence and its life: first seen, last seen, resolved."""
+
+    __tablename__ = "finding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[FindingKind] = mapped_column(_enum(FindingKind))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("link.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(255))  # what a person reads: "router xa-anhson-gw"
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_detected: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_detected: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index(None, "kind", "resolved_at"),  # open findings of a kind (`findings --kind`, --fail-on)
+        Index(None, "device_id", "kind"),  # the open finding of a device, to update or resolve
+        Index(None, "link_id", "kind"),  # the open finding of a link
+    )

@@ -1,0 +1,171 @@
+"""Frozen dataclasses that cross the layers: register rows in, listings out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from auditor.domain import Category, Condition, SnmpVersion, UnitKind
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in an input file, for messages: "khao-sat.xlsx:Thiết bị:14"."""
+
+    file: str
+    sheet: str | None
+    row: int
+
+    def __str__(self) -> str:
+        parts = [self.file] + ([self.sheet] if self.sheet else []) + [str(self.row)]
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    code: str
+    name: str
+    kind: UnitKind | None = None
+    staff_count: int | None = None
+    poller_group: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    unit_code: str
+    hostname: str | None = None
+    ip: str | None = None
+    mac: str | None = None
+    category: Category | None = None
+    vendor: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    asset_tag: str | None = None
+    in_service_on: dt.date | None = None
+    in_service_precision: str | None = None  # "year", "month" or "day": how much the sheet said
+    condition: Condition | None = None
+    location: str | None = None
+    snmp_version: SnmpVersion | None = None
+    snmp_port: int | None = None
+    snmp_community: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    unit_code: str
+    name: str
+    capacity_down_mbps: float
+    capacity_up_mbps: float
+    provider: str | None = None
+    circuit_id: str | None = None
+    device: str | None = None
+    interface: str | None = None
+    far_end_ip: str | None = None
+
+
+Record = UnitRecord | DeviceRecord | LinkRecord
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One rejected row: where it is, which column, what it held, and what was expected."""
+
+    where: Where
+    message: str
+    cells: tuple[tuple[str, str], ...] = ()  # the row as the file had it: (header, text)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    """A register row that parsed: where it was, what it says, and its cells as written."""
+
+    where: Where
+    record: Record
+    cells: tuple[tuple[str, str], ...]  # kept so a later check (unknown unit…) can still report it
+
+    def reject(self, message: str) -> RowError:
+        return RowError(self.where, message, self.cells)
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: ImportCounts) -> ImportCounts:
+        return ImportCounts(
+            self.created + other.created, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+@dataclass(frozen=True)
+class Age:
+    """How old a device is and how we know.  `lower_bound` means "at least this old"."""
+
+    years: float
+    source: str  # register, entity_mib, model_catalog, os_lower_bound
+    lower_bound: bool = False
+
+
+@dataclass(frozen=True)
+class UnitView:
+    id: int
+    code: str
+    name: str
+    kind: str | None
+    staff_count: int | None
+    poller_group: str
+    devices: int
+    links: int
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    """A device as listings and scripts see it; the JSON keys are these field names, in this order."""
+
+    id: int
+    unit_code: str
+    hostname: str | None
+    ip: str | None
+    mac: str | None
+    category: str | None
+    vendor: str | None
+    model: str | None
+    serial: str | None
+    asset_tag: str | None
+    firmware: str | None
+    os_version: str | None
+    manufactured_on: str | None
+    in_service_on: str | None
+    in_service_precision: str | None
+    age_years: float | None
+    age_source: str | None
+    condition: str | None
+    location: str | None
+    registered: bool
+    status: str
+    reachable: bool | None
+    rtt_ms: float | None
+    uptime_s: int | None
+    first_seen: str | None
+    last_seen: str | None
+    snmp_version: str | None
+    snmp_port: int | None
+
+
+@dataclass(frozen=True)
+class LinkView:
+    id: int
+    unit_code: str
+    name: str
+    provider: str | None
+    circuit_id: str | None
+    capacity_down_mbps: float
+    capacity_up_mbps: float
+    device: str | None
+    interface: str | None
+    far_end_ip: str | None

@@ -1,0 +1,105 @@
+"""Rendering listings for people (an aligned table) and for scripts (JSON, CSV).  Pure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from auditor.files import neutralise
+
+FORMATS = ("table", "json", "csv")
+MAX_CELL = 40
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())  # a device's multi-line sysDescr stays on one table row
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    """An aligned text table of `columns` (key, heading); '(none)' when there are no rows."""
+    if not rows:
+        return "(none)"
+    cells = [[_clip(_text(row.get(key))) for key, _ in columns] for row in rows]
+    headings = [heading for _, heading in columns]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headings)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headings, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def render_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(list(rows), ensure_ascii=False, indent=2)
+
+
+def render_csv(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
+    """CSV with every field neutralised: a hostname of '=cmd|…' is shown, never evaluated."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([neutralise(_text(row.get(key))) if not isinstance(row.get(key), bool)
+                         else str(row.get(key)).lower() for key in keys])
+    return buffer.getvalue().rstrip("\n")
+
+
+def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[tuple[str, str]]) -> str:
+    """`rows` in a format: the table shows `columns`; JSON and CSV carry every key."""
+    if fmt == "json":
+        return render_json(rows)
+    if fmt == "csv":
+        return render_csv(rows, list(rows[0]) if rows else [key for key, _ in columns])
+    return render_table(rows, columns)
+
+
+def toml_text(tree: Mapping[str, Any], prefix: str = "") -> str:
+    """A nested dict as TOML, for `config show`.  None values are shown as comments (TOML has no null)."""
+    scalars, tables, arrays = [], [], []
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            arrays.append((key, value))
+        elif value is None:
+            scalars.append(f"# {key} is not set")
+        else:
+            scalars.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    out = ["\n".join(scalars)] if scalars else []
+    for key, table in tables:
+        name = f"{prefix}{_toml_key(key)}"
+        inner = toml_text(table, name + ".")
+        out.append(f"[{name}]\n{inner}".rstrip())
+    for key, items in arrays:
+        for item in items:
+            out.append(f"[[{prefix}{_toml_key(key)}]]\n{toml_text(item)}".rstrip())
+    return "\n\n".join(part for part in out if part)
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").isalnum() and key.isascii() else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value), ensure_ascii=False)

@@ -1,0 +1,483 @@
+"""Turn a sheet's rows into register records, or into row errors that say exactly what is wrong.
+
+Pure: takes the cell values a reader produced (str, int, float, date, datetime or None) and an
+explicit `today`; reads no file and no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from auditor.domain import (
+    CATEGORY_LABELS,
+    CONDITION_LABELS,
+    UNIT_KIND_LABELS,
+    Category,
+    Condition,
+    SnmpVersion,
+    UnitKind,
+    fold,
+    parse_category,
+    parse_condition,
+    parse_snmp_version,
+    parse_unit_kind,
+)
+from auditor.facts import DeviceRecord, LinkRecord, ParsedRow, Record, RowError, UnitRecord, Where
+from auditor.files import unneutralise
+from auditor.register.columns import (
+    IGNORED_HEADERS,
+    SheetKind,
+    column,
+    header_score,
+    kind_from_headers,
+    kind_from_sheet_name,
+    match_header,
+)
+
+HEADER_SEARCH_ROWS = 30  # title blocks above the header row are rarely longer than a few rows
+EARLIEST_YEAR = 1980  # nothing in service today was bought before this
+
+Cell = Any
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What a reader hands over: a name (None for CSV) and the rows, 1-based as a person counts."""
+
+    file: str
+    name: str | None
+    rows: Sequence[Sequence[Cell]]
+
+
+@dataclass(frozen=True)
+class ParsedSheet:
+    kind: SheetKind | None
+    rows: tuple[ParsedRow, ...] = ()
+    errors: tuple[RowError, ...] = ()
+    headers: tuple[str, ...] = ()  # the header row as written, for the errors file
+    notes: tuple[str, ...] = ()  # things worth a line of output, not a rejection
+    name: str | None = None  # the sheet's name (None for a CSV)
+
+
+class BadValue(Exception):
+    """One cell's value is not what its column expects; the message is the 'expected …' part."""
+
+
+def cell_text(value: Cell) -> str:
+    """A cell as a person would read it: numbers without a spurious '.0', dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return unneutralise(str(value).strip())
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- value parsers
+
+
+def parse_whole(value: Cell) -> int:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if float(value).is_integer() and value >= 0:
+            return int(value)
+        raise BadValue("a whole number, 0 or more")
+    text = cell_text(value).replace(" ", "")
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    if re.fullmatch(r"\d+[.,]0+", text):
+        return int(re.split(r"[.,]", text)[0])
+    raise BadValue("a whole number, 0 or more")
+
+
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_YMD = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})")
+_MY = re.compile(r"(\d{1,2})[/.\-](\d{4})")
+_YM = re.compile(r"(\d{4})[/.\-](\d{1,2})")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_service_date(value: Cell, today: dt.date) -> tuple[dt.date, str]:
+    """A year or date of entry into service, and its precision ('year', 'month' or 'day').
+
+    Accepts 2015, "2015", "15/3/2015" (day first, as Vietnamese sheets write it), "3/2015",
+    "2015-03-15", a spreadsheet date, and an Excel serial day number that a date column
+    turned into.  A future date, or one before 1980, is refused rather than guessed at.
+    """
+    expected = "a year such as 2015 or a date such as 15/03/2015"
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        found, precision = value, "day"
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not float(value).is_integer():
+            raise BadValue(expected)
+        number = int(value)
+        if EARLIEST_YEAR <= number <= 2200:
+            found, precision = dt.date(number, 1, 1), "year"
+        elif 20000 <= number <= 80000:  # an Excel serial: 29221 is 1980-01-01
+            found, precision = _EXCEL_EPOCH + dt.timedelta(days=number), "day"
+        else:
+            raise BadValue(expected)
+    else:
+        text = cell_text(value)
+        try:
+            if re.fullmatch(r"\d{4}", text):
+                found, precision = dt.date(int(text), 1, 1), "year"
+            elif m := _DMY.fullmatch(text):
+                found, precision = dt.date(int(m[3]), int(m[2]), int(m[1])), "day"
+            elif m := _YMD.fullmatch(text):
+                found, precision = dt.date(int(m[1]), int(m[2]), int(m[3])), "day"
+            elif m := _MY.fullmatch(text):
+                found, precision = dt.date(int(m[2]), int(m[1]), 1), "month"
+            elif m := _YM.fullmatch(text):
+                found, precision = dt.date(int(m[1]), int(m[2]), 1), "month"
+            elif re.fullmatch(r"\d{5}", text):
+                return parse_service_date(int(text), today)
+            else:
+                raise BadValue(expected)
+        except ValueError as exc:  # 31/02/2015 and the like
+            raise BadValue(f"{expected} (that date does not exist)") from exc
+    if found.year < EARLIEST_YEAR:
+        raise BadValue(f"{expected}, not before {EARLIEST_YEAR}")
+    if found > today or (precision == "year" and found.year > today.year):
+        raise BadValue(f"{expected}, not in the future")
+    return found, precision
+
+
+def parse_ip(value: Cell) -> str:
+    text = cell_text(value)
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError as exc:
+        raise BadValue("an IPv4 or IPv6 address such as 10.38.1.10") from exc
+
+
+def parse_mac(value: Cell) -> str:
+    digits = re.sub(r"[\s:.\-]", "", cell_text(value)).lower()
+    if not re.fullmatch(r"[0-9a-f]{12}", digits):
+        raise BadValue("a MAC address such as 00:1a:2b:3c:4d:5e")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def parse_port(value: Cell) -> int:
+    try:
+        port = parse_whole(value)
+    except BadValue:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise BadValue("a port number from 1 to 65535")
+    return port
+
+
+_RATE_UNITS = {
+    "": 1.0,
+    "m": 1.0,
+    "mb": 1.0,
+    "mbps": 1.0,
+    "mbit": 1.0,
+    "mbit s": 1.0,
+    "mb s": 1.0,
+    "g": 1000.0,
+    "gb": 1000.0,
+    "gbps": 1000.0,
+    "gbit": 1000.0,
+    "gbit s": 1000.0,
+    "k": 0.001,
+    "kb": 0.001,
+    "kbps": 0.001,
+    "kbit": 0.001,
+    "kbit s": 0.001,
+}
+
+
+def parse_mbps(value: Cell) -> float:
+    """A bandwidth in Mbps: 200, "200 Mbps", "1 Gbps", "512 kbps", "2,5" (decimal comma)."""
+    expected = 'a bandwidth in Mbps greater than 0, such as 200 or "1 Gbps"'
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        m = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z/ ]*)\s*", cell_text(value))
+        unit = fold(m[2]) if m else ""
+        if not m or unit not in _RATE_UNITS:
+            raise BadValue(expected)
+        number = float(m[1].replace(",", ".")) * _RATE_UNITS[unit]
+    if not number > 0 or number > 1_000_000:
+        raise BadValue(expected)
+    return number
+
+
+def _enum_parser(parse: Callable[[str], Any], labels: dict[Any, Any], what: str) -> Callable[[Cell], Any]:
+    names = ", ".join(f"{label.vi} ({member.value})" for member, label in labels.items())
+
+    def parser(value: Cell) -> Any:
+        hit = parse(cell_text(value))
+        if hit is None:
+            raise BadValue(f"{what}: {_clip(names, 200)}")
+        return hit
+
+    return parser
+
+
+parse_category_cell: Callable[[Cell], Category] = _enum_parser(parse_category, CATEGORY_LABELS, "one of the categories")
+parse_condition_cell: Callable[[Cell], Condition] = _enum_parser(parse_condition, CONDITION_LABELS, "one of")
+parse_unit_kind_cell: Callable[[Cell], UnitKind] = _enum_parser(parse_unit_kind, UNIT_KIND_LABELS, "one of")
+
+
+def parse_snmp_version_cell(value: Cell) -> SnmpVersion:
+    hit = parse_snmp_version(cell_text(value))
+    if hit is None:
+        raise BadValue("1, 2c or 3")
+    return hit
+
+
+def parse_text(value: Cell) -> str:
+    text = cell_text(value)
+    if len(text) > 255:
+        raise BadValue("at most 255 characters")
+    if any(ord(ch) < 32 for ch in text):
+        raise BadValue("plain text without control characters")
+    return text
+
+
+# ---------------------------------------------------------------- sheets
+
+
+@dataclass
+class _Row:
+    """One data row: its cells by canonical key, and helpers that collect errors as they go."""
+
+    where: Where
+    cells: dict[str, Cell]
+    headers: dict[str, str]  # key → header as written
+    errors: list[str]
+
+    def get(self, key: str, parser: Callable[[Cell], Any] = parse_text) -> Any:
+        value = self.cells.get(key)
+        if cell_text(value) == "":
+            return None
+        try:
+            return parser(value)
+        except BadValue as exc:
+            self.errors.append(f'column "{self.headers[key]}" is "{_clip(cell_text(value))}", expected {exc}')
+            return None
+
+    def require(self, key: str, what: str, parser: Callable[[Cell], Any] = parse_text) -> Any:
+        if key not in self.headers:
+            self.errors.append(f"{what} is missing: the sheet has no such column")
+            return None
+        if cell_text(self.cells.get(key)) == "":
+            self.errors.append(f'column "{self.headers[key]}" is empty, expected {what}')
+            return None
+        return self.get(key, parser)
+
+
+def _unit_ref(row: _Row) -> str | None:
+    """The unit a device or link row belongs to: its code, or failing that 'name:<unit name>'."""
+    code = row.get("unit_code")
+    if code:
+        return str(code)
+    name = row.get("unit_name")
+    if name:
+        return f"name:{name}"
+    if "unit_code" in row.headers:
+        row.errors.append(f'column "{row.headers["unit_code"]}" is empty, expected the unit\'s code')
+    elif "unit_name" in row.headers:
+        row.errors.append(f'column "{row.headers["unit_name"]}" is empty, expected the unit\'s name')
+    else:
+        row.errors.append("the unit is missing: the sheet has neither a unit code nor a unit name column")
+    return None
+
+
+def _unit(row: _Row, today: dt.date) -> UnitRecord | None:
+    code = row.require("unit_code", "the unit's code")
+    name = row.require("unit_name", "the unit's name")
+    kind = row.get("unit_kind", parse_unit_kind_cell)
+    staff = row.get("staff_count", parse_whole)
+    group = row.get("poller_group")
+    if row.errors:
+        return None
+    return UnitRecord(code=code, name=name, kind=kind, staff_count=staff, poller_group=group)
+
+
+def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
+    unit = _unit_ref(row)
+    values = {key: row.get(key) for key in ("hostname", "vendor", "model", "serial", "asset_tag", "location")}
+    ip = row.get("ip", parse_ip)
+    mac = row.get("mac", parse_mac)
+    category = row.get("category", parse_category_cell)
+    service = row.get("in_service_year", lambda v: parse_service_date(v, today))
+    condition = row.get("condition", parse_condition_cell)
+    version = row.get("snmp_version", parse_snmp_version_cell)
+    port = row.get("snmp_port", parse_port)
+    community = row.get("snmp_community")
+    if not row.errors and not (values["hostname"] or ip or values["serial"] or values["asset_tag"]):
+        row.errors.append("a device needs one of hostname, IP address, serial or asset tag; all are empty")
+    if row.errors or unit is None:
+        return None
+    return DeviceRecord(
+        unit_code=unit,
+        ip=ip,
+        mac=mac,
+        category=category,
+        condition=condition,
+        in_service_on=service[0] if service else None,
+        in_service_precision=service[1] if service else None,
+        snmp_version=version,
+        snmp_port=port,
+        snmp_community=community,
+        **values,
+    )
+
+
+def _link(row: _Row, today: dt.date) -> LinkRecord | None:
+    unit = _unit_ref(row)
+    name = row.require("name", "the link's name")
+    both = row.get("capacity_mbps", parse_mbps)
+    down = row.get("capacity_down_mbps", parse_mbps) or both
+    up = row.get("capacity_up_mbps", parse_mbps) or both or down
+    if not row.errors and down is None:
+        header = row.headers.get("capacity_down_mbps") or row.headers.get("capacity_mbps")
+        row.errors.append(
+            f'column "{header}" is empty, expected the contracted bandwidth in Mbps'
+            if header
+            else "the contracted bandwidth is missing: the sheet has no capacity column"
+        )
+    far_end = row.get("far_end_ip", parse_ip)
+    others = {key: row.get(key) for key in ("provider", "circuit_id", "device", "interface")}
+    if row.errors or unit is None:
+        return None
+    return LinkRecord(
+        unit_code=unit, name=name, capacity_down_mbps=down, capacity_up_mbps=up, far_end_ip=far_end, **others
+    )
+
+
+_BUILDERS: dict[SheetKind, Callable[[_Row, dt.date], Record | None]] = {
+    SheetKind.UNITS: _unit,
+    SheetKind.DEVICES: _device,
+    SheetKind.LINKS: _link,
+}
+
+
+def _find_header(rows: Sequence[Sequence[Cell]]) -> int | None:
+    """Index of the header row: the first of the top rows that names the most columns (≥ 2)."""
+    best, best_score = None, 1
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = header_score([cell_text(c) for c in row])
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None = None) -> ParsedSheet:
+    """Parse one sheet; its kind comes from `forced`, its name, or its headers, in that order."""
+    return replace(_parse_sheet(sheet, today, forced), name=sheet.name)
+
+
+def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> ParsedSheet:
+    kind = forced or (kind_from_sheet_name(sheet.name) if sheet.name else None)
+    header_index = _find_header(sheet.rows)
+    place = Where(sheet.file, sheet.name, (header_index or 0) + 1)
+    if header_index is None:
+        if kind is None:
+            return ParsedSheet(
+                None,
+                notes=(
+                    f"{place.file}{':' + sheet.name if sheet.name else ''}: "
+                    "no header row found; not a register sheet, passed over",
+                ),
+            )
+        return ParsedSheet(
+            kind,
+            errors=(
+                RowError(
+                    place,
+                    "no header row found in the first "
+                    f"{HEADER_SEARCH_ROWS} rows: expected headers such as "
+                    f'"{column(kind, "unit_code").label.vi}"',
+                ),
+            ),
+        )
+    raw_headers = [cell_text(c) for c in sheet.rows[header_index]]
+    kind = kind or kind_from_headers(raw_headers)
+    if kind is None:
+        return ParsedSheet(
+            None,
+            notes=(f"{place}: cannot tell whether this sheet holds units, devices or links; name it or pass --kind",),
+        )
+    keys: dict[int, str] = {}
+    headers: dict[str, str] = {}
+    notes: list[str] = []
+    for index, header in enumerate(raw_headers):
+        if not header:
+            continue
+        key = match_header(kind, header)
+        if key is None:
+            if fold(header) not in IGNORED_HEADERS:
+                notes.append(f'{place}: column "{header}" is not a {kind.value} column; passed over')
+            continue
+        if key in headers:
+            return ParsedSheet(
+                kind,
+                headers=tuple(raw_headers),
+                errors=(RowError(place, f'columns "{headers[key]}" and "{header}" both mean {key}; keep one'),),
+            )
+        keys[index], headers[key] = key, header
+    good: list[ParsedRow] = []
+    errors: list[RowError] = []
+    for offset, row in enumerate(sheet.rows[header_index + 1 :], start=header_index + 2):
+        if all(cell_text(c) == "" for c in row):
+            continue
+        where = Where(sheet.file, sheet.name, offset)
+        as_written = tuple((raw_headers[i] if i < len(raw_headers) else "", cell_text(c)) for i, c in enumerate(row))
+        checking = _Row(where, {key: row[i] for i, key in keys.items() if i < len(row)}, headers, [])
+        record = _BUILDERS[kind](checking, today)
+        if record is None:
+            errors.append(RowError(where, "; ".join(checking.errors), as_written))
+        else:
+            good.append(ParsedRow(where, record, as_written))
+    duplicates = list(_duplicates(good))
+    rejected = {e.where for e in duplicates}
+    return ParsedSheet(
+        kind,
+        tuple(r for r in good if r.where not in rejected),
+        tuple(sorted([*errors, *duplicates], key=lambda e: e.where.row)),
+        tuple(raw_headers),
+        tuple(notes),
+    )
+
+
+def _identity_keys(record: Record) -> Iterator[tuple[str, str, str]]:
+    """The values that must be unique within one sheet: (what, value as matched, as written)."""
+    if isinstance(record, UnitRecord):
+        yield "unit code", fold(record.code), record.code
+    elif isinstance(record, DeviceRecord):
+        if record.asset_tag:
+            yield "asset tag", fold(record.asset_tag), record.asset_tag
+        if record.serial:
+            yield "serial", fold(record.serial), record.serial
+    elif isinstance(record, LinkRecord):
+        yield "link name", f"{fold(record.unit_code)}/{fold(record.name)}", record.name
+
+
+def _duplicates(rows: Sequence[ParsedRow]) -> Iterator[RowError]:
+    seen: dict[tuple[str, str], Where] = {}
+    for row in rows:
+        for what, key, shown in _identity_keys(row.record):
+            first = seen.setdefault((what, key), row.where)
+            if first != row.where:
+                yield row.reject(f'{what} "{shown}" is already on row {first.row}; each may appear once')
+                break

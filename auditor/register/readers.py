@@ -1,0 +1,111 @@
+"""Reading register spreadsheets (XLSX) and CSV files into plain rows of cell values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from pathlib import Path
+
+from auditor.errors import InputFileError
+from auditor.register.parse import Sheet
+
+log = logging.getLogger(__name__)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and Office's encrypted .xlsx
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a real register unpacks to a few MB; more is a zip bomb
+MAX_RATIO = 200  # XML compresses ~10-20x; a ratio beyond this is crafted
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    """Every sheet of a workbook, or the one table of a CSV file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except FileNotFoundError as exc:
+        raise InputFileError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read it: {exc.strerror}") from exc
+    suffix = path.suffix.lower()
+    if head == OLE_MAGIC:
+        raise InputFileError(
+            f"{path.name}: this is an old Excel .xls file or a password-protected workbook; "
+            "open it in Excel or LibreOffice, remove any password and save it as .xlsx"
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return [_read_csv(path)]
+    if suffix == ".xls":
+        raise InputFileError(f"{path.name}: .xls is not supported; save it as .xlsx")
+    raise InputFileError(f"{path.name}: expected an .xlsx or .csv file")
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise InputFileError(
+            f"{path.name}: not a valid .xlsx file (damaged, or another format renamed "
+            ".xlsx); open it in Excel or LibreOffice and save it as .xlsx"
+        ) from exc
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if unpacked > MAX_UNPACKED_BYTES or (unpacked / packed > MAX_RATIO and unpacked > 10 * 1024 * 1024):
+        raise InputFileError(
+            f"{path.name}: refused: it would unpack to {unpacked // (1024 * 1024)} MB "
+            f"from {packed // 1024} kB, which no register does (a zip bomb?)"
+        )
+
+
+def _read_xlsx(path: Path) -> list[Sheet]:
+    _check_zip(path)
+    import openpyxl  # imported here so CSV-only runs never pay for it
+
+    try:
+        # data_only: a formula cell gives the value Excel last computed, not the formula text.
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises KeyError, ValueError… on damaged parts
+        raise InputFileError(
+            f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc}); "
+            "open it in Excel or LibreOffice and save it again as .xlsx"
+        ) from exc
+    try:
+        sheets = []
+        for worksheet in workbook.worksheets:
+            rows = [tuple(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
+            sheets.append(Sheet(path.name, worksheet.title, rows))
+        return sheets
+    finally:
+        workbook.close()
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Text from bytes as Vietnamese offices save it: UTF-8 (BOM or not), UTF-16, or Windows-1258."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        log.warning("%s: not UTF-8; read as Windows-1258 (Vietnamese). Save as UTF-8 to be sure.", name)
+        return data.decode("cp1258", errors="replace")
+
+
+def _read_csv(path: Path) -> Sheet:
+    try:
+        text = decode_text(path.read_bytes(), path.name)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path.name}: the text encoding is damaged at byte {exc.start}; save it as UTF-8 CSV"
+        ) from exc
+    sample = text[:8192]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [tuple(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    return Sheet(path.name, None, rows)

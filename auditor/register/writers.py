@@ -1,0 +1,328 @@
+"""Writing register workbooks: the blank survey template, the register export, the errors file."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from auditor.domain import (
+    CATEGORY_LABELS,
+    CONDITION_LABELS,
+    UNIT_KIND_LABELS,
+    Label,
+    SnmpVersion,
+)
+from auditor.facts import DeviceView, LinkView, RowError, UnitView
+from auditor.files import atomic_output, neutralise
+from auditor.register.columns import SHEET_TITLES, TEMPLATE_KEYS, SheetKind, column
+
+FIRST_DATA_ROW = 4  # row 1 title, row 2 how to fill, row 3 headers
+TEMPLATE_ROWS = 2000  # rows that carry drop-down lists and formats in the blank template
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+TEXT_KEYS = {
+    "unit_code",
+    "hostname",
+    "ip",
+    "mac",
+    "serial",
+    "asset_tag",
+    "circuit_id",
+    "far_end_ip",
+    "interface",
+    "device",
+    "poller_group",
+    "snmp_community",
+}
+NUMBER_FORMATS = {
+    "staff_count": "0",
+    "snmp_port": "0",
+    "capacity_down_mbps": "#,##0.###",
+    "capacity_up_mbps": "#,##0.###",
+}
+
+_TEXTS = {
+    "title": Label(
+        "PHIẾU KHẢO SÁT TRANG THIẾT BỊ CÔNG NGHỆ THÔNG TIN VÀ ĐƯỜNG TRUYỀN SỐ LIỆU CHUYÊN DÙNG",
+        "SURVEY OF IT EQUIPMENT AND DEDICATED DATA-NETWORK LINKS",
+    ),
+    "fill_from": Label(
+        "Điền từ dòng 4. Không đổi tên, không xóa các cột. Ô có mũi tên: chọn trong danh sách.",
+        "Fill in from row 4. Do not rename or delete columns. Cells with an arrow: pick from the list.",
+    ),
+    "instructions": Label("Hướng dẫn", "Instructions"),
+    "lists": Label("Danh mục", "Lists"),
+    "sheet": Label("Trang", "Sheet"),
+    "column": Label("Cột", "Column"),
+    "meaning": Label("Cách điền", "How to fill it"),
+    "steps": Label(
+        "1. Mỗi đơn vị một dòng ở trang Đơn vị; mỗi thiết bị một dòng ở trang Thiết bị; mỗi kênh truyền "
+        "một dòng ở trang Đường truyền.\n2. Mã đơn vị ở trang Thiết bị và Đường truyền phải trùng mã ở "
+        "trang Đơn vị.\n3. Năm sử dụng: ghi năm (2015) hoặc ngày (15/03/2015) đưa vào sử dụng; để trống "
+        "nếu không rõ.\n4. Gửi lại tệp .xlsx này; không lưu sang định dạng .xls.",
+        "1. One row per unit on Units, per device on Devices, per link on Links.\n2. The unit code on "
+        "Devices and Links must match a code on Units.\n3. Year in service: a year (2015) or a date "
+        "(15/03/2015); blank if unknown.\n4. Send back this .xlsx file; do not save it as .xls.",
+    ),
+    "error": Label("Lỗi", "Error"),
+    "row": Label("Dòng gốc", "Source row"),
+    "invalid": Label("Giá trị không hợp lệ", "Invalid value"),
+    "pick": Label("Chọn một giá trị trong danh sách (trang Danh mục).", "Pick a value from the list (Lists sheet)."),
+}
+
+# The drop-down lists: which key, and the labels offered.
+_LISTS: dict[str, Mapping[Any, Label]] = {
+    "category": CATEGORY_LABELS,
+    "condition": CONDITION_LABELS,
+    "unit_kind": UNIT_KIND_LABELS,
+    "snmp_version": {v: Label(v.value, v.value) for v in SnmpVersion},
+}
+
+
+def put(sheet: Worksheet, row: int, col: int, value: Any) -> None:
+    """Write a cell; text stays text (a leading '=' never becomes a formula) and loses control bytes."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = sheet.cell(row=row, column=col, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith("="):
+            cell.quotePrefix = True  # and stays text if someone edits it in Excel
+
+
+def _header_row(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[int]) -> None:
+    for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        put(sheet, row, index, header)
+        cell = sheet.cell(row=row, column=index)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _lists_sheet(workbook: Workbook, lang: str) -> dict[str, str]:
+    """The Lists sheet; returns, for each drop-down key, the range formula that lists its values."""
+    sheet = workbook.create_sheet(_TEXTS["lists"].text(lang))
+    ranges = {}
+    for col, (key, labels) in enumerate(_LISTS.items(), start=1):
+        put(sheet, 1, col, key)
+        sheet.cell(row=1, column=col).font = Font(bold=True)
+        for row, label in enumerate(labels.values(), start=2):
+            put(sheet, row, col, label.text(lang))
+        letter = get_column_letter(col)
+        ranges[key] = f"{quote_sheetname(sheet.title)}!${letter}$2:${letter}${len(labels) + 1}"
+        sheet.column_dimensions[letter].width = 40
+    return ranges
+
+
+def _data_sheet(
+    workbook: Workbook,
+    kind: SheetKind,
+    lang: str,
+    keys: Sequence[str],
+    ranges: Mapping[str, str],
+    rows: Iterable[Sequence[Any]],
+) -> Worksheet:
+    sheet: Worksheet = workbook.create_sheet(SHEET_TITLES[kind].text(lang))
+    columns = [column(kind, key) for key in keys]
+    put(sheet, 1, 1, f"{_TEXTS['title'].text(lang)} — {SHEET_TITLES[kind].text(lang).upper()}")
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
+    put(sheet, 2, 1, _TEXTS["fill_from"].text(lang))
+    sheet.cell(row=2, column=1).font = Font(italic=True)
+    _header_row(sheet, 3, [c.label.text(lang) for c in columns], [c.width for c in columns])
+    sheet.row_dimensions[3].height = 32
+    last = FIRST_DATA_ROW - 1
+    for last, values in enumerate(rows, start=FIRST_DATA_ROW):
+        for index, value in enumerate(values, start=1):
+            put(sheet, last, index, value)
+    bottom = max(last, FIRST_DATA_ROW + TEMPLATE_ROWS - 1)
+    for index, key in enumerate(keys, start=1):
+        letter = get_column_letter(index)
+        area = f"{letter}{FIRST_DATA_ROW}:{letter}{bottom}"
+        number_format = "@" if key in TEXT_KEYS else NUMBER_FORMATS.get(key)
+        if number_format:
+            for (cell,) in sheet[area]:
+                cell.number_format = number_format
+        if key in ranges:
+            validation = DataValidation(
+                type="list",
+                formula1=f"={ranges[key]}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=_TEXTS["invalid"].text(lang),
+                error=_TEXTS["pick"].text(lang),
+            )
+            validation.add(area)
+            sheet.add_data_validation(validation)
+    sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
+    sheet.auto_filter.ref = f"A3:{get_column_letter(len(keys))}{max(last, FIRST_DATA_ROW)}"
+    return sheet
+
+
+def _instructions(workbook: Workbook, lang: str) -> None:
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = _TEXTS["instructions"].text(lang)
+    put(sheet, 1, 1, _TEXTS["title"].text(lang))
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
+    put(sheet, 2, 1, _TEXTS["steps"].text(lang))
+    sheet.cell(row=2, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.merge_cells("A2:C2")
+    sheet.row_dimensions[2].height = 90
+    _header_row(sheet, 4, [_TEXTS[k].text(lang) for k in ("sheet", "column", "meaning")], [18, 30, 80])
+    row = 5
+    for kind, keys in TEMPLATE_KEYS.items():
+        for key in keys:
+            col = column(kind, key)
+            put(sheet, row, 1, SHEET_TITLES[kind].text(lang))
+            put(sheet, row, 2, col.label.text(lang))
+            put(sheet, row, 3, col.hint.text(lang))
+            row += 1
+
+
+def _label(labels: Mapping[Any, Label], value: str | None, lang: str) -> str | None:
+    if value is None:
+        return None
+    return next(label.text(lang) for member, label in labels.items() if member.value == value)
+
+
+def _service(device: DeviceView) -> Any:
+    if device.in_service_on is None:
+        return None
+    day = dt.date.fromisoformat(device.in_service_on)
+    if device.in_service_precision == "year":
+        return day.year
+    if device.in_service_precision == "month":
+        return f"{day.month:02d}/{day.year}"
+    return day.strftime("%d/%m/%Y")
+
+
+EXPORT_KEYS: dict[SheetKind, tuple[str, ...]] = {
+    kind: tuple(k for k in keys if k != "snmp_community") for kind, keys in TEMPLATE_KEYS.items()
+}
+
+
+def _unit_values(unit: UnitView, lang: str) -> dict[str, Any]:
+    return {
+        "unit_code": unit.code,
+        "unit_name": unit.name,
+        "unit_kind": _label(UNIT_KIND_LABELS, unit.kind, lang),
+        "staff_count": unit.staff_count,
+        "poller_group": unit.poller_group,
+    }
+
+
+def _device_values(device: DeviceView, lang: str) -> dict[str, Any]:
+    values = {key: getattr(device, key, None) for key in EXPORT_KEYS[SheetKind.DEVICES]}
+    values["category"] = _label(CATEGORY_LABELS, device.category, lang)
+    values["condition"] = _label(CONDITION_LABELS, device.condition, lang)
+    values["in_service_year"] = _service(device)
+    return values
+
+
+def _link_values(link: LinkView, lang: str) -> dict[str, Any]:
+    return {key: getattr(link, key) for key in EXPORT_KEYS[SheetKind.LINKS]}
+
+
+def write_register_workbook(
+    path: Path,
+    lang: str,
+    units: Sequence[UnitView] = (),
+    devices: Sequence[DeviceView] = (),
+    links: Sequence[LinkView] = (),
+    *,
+    template: bool = True,
+) -> None:
+    """The survey workbook: blank (`template`) or holding the register (an export)."""
+    keys = TEMPLATE_KEYS if template else EXPORT_KEYS
+    workbook = Workbook()
+    _instructions(workbook, lang)
+    data_sheets = [
+        (SheetKind.UNITS, [_unit_values(u, lang) for u in units]),
+        (SheetKind.DEVICES, [_device_values(d, lang) for d in devices]),
+        (SheetKind.LINKS, [_link_values(link, lang) for link in links]),
+    ]
+    # Lists go last, but the drop-downs need their ranges: build it first, then move it.
+    ranges = _lists_sheet(workbook, lang)
+    for kind, rows in data_sheets:
+        _data_sheet(workbook, kind, lang, keys[kind], ranges, ([r.get(k) for k in keys[kind]] for r in rows))
+    workbook.move_sheet(_TEXTS["lists"].text(lang), offset=len(workbook.sheetnames))
+    workbook.active = 1
+    with atomic_output(path) as temporary:
+        workbook.save(temporary)
+
+
+def export_csv(
+    path: Path,
+    kind: SheetKind,
+    units: Sequence[UnitView] = (),
+    devices: Sequence[DeviceView] = (),
+    links: Sequence[LinkView] = (),
+) -> None:
+    """One kind as CSV with the canonical keys as headers and enum keys as values (for scripts)."""
+    keys = EXPORT_KEYS[kind]
+    if kind is SheetKind.UNITS:
+        rows = [_unit_values(u, "en") | {"unit_kind": u.kind} for u in units]
+    elif kind is SheetKind.DEVICES:
+        rows = [_device_values(d, "en") | {"category": d.category, "condition": d.condition} for d in devices]
+    else:
+        rows = [_link_values(link, "en") for link in links]
+    _write_csv(path, list(keys), ([r.get(k) for k in keys] for r in rows))
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return neutralise(str(value))
+
+
+def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    with atomic_output(path) as temporary, temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+        # UTF-8 with a BOM, so Excel shows the Vietnamese letters right.
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows([_csv_text(v) for v in row] for row in rows)
+
+
+def write_errors_file(
+    path: Path, errors: Sequence[RowError], headers: Mapping[str | None, Sequence[str]], lang: str = "vi"
+) -> None:
+    """The rejected rows as the file had them, with the reason first: fix them here and re-import."""
+    by_sheet: dict[str | None, list[RowError]] = defaultdict(list)
+    for error in errors:
+        by_sheet[error.where.sheet].append(error)
+    lead = [_TEXTS["row"].text(lang), _TEXTS["error"].text(lang)]
+    if path.suffix.lower() == ".csv":
+        sheet_headers = next(iter(headers.values()), ())
+        _write_csv(
+            path, [*lead, *sheet_headers], ([e.where.row, e.message, *(text for _, text in e.cells)] for e in errors)
+        )
+        return
+    workbook = Workbook()
+    first = True
+    for sheet_name, sheet_errors in by_sheet.items():
+        sheet = workbook.active if first else workbook.create_sheet()
+        assert sheet is not None
+        sheet.title = (sheet_name or _TEXTS["error"].text(lang))[:31]
+        first = False
+        sheet_headers = list(headers.get(sheet_name, ()))
+        _header_row(sheet, 1, [*lead, *sheet_headers], [10, 60, *[16] * len(sheet_headers)])
+        for row, error in enumerate(sheet_errors, start=2):
+            for col, value in enumerate([error.where.row, error.message, *(t for _, t in error.cells)], start=1):
+                put(sheet, row, col, value)
+        sheet.freeze_panes = "C2"
+    with atomic_output(path) as temporary:
+        workbook.save(temporary)
