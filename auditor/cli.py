@@ -56,8 +56,13 @@ def common_options(func: F) -> F:
     """--db, --config and -v, on every command that touches the inventory."""
 
     @click.option("--db", "db_url", metavar="URL", help="Database URL (default sqlite:///inventory.db; or AUDITOR_DB).")
-    @click.option("--config", "config_file", metavar="FILE", type=click.Path(dir_okay=False),
-                  help="Settings file (default ./auditor.toml if present; or AUDITOR_CONFIG).")
+    @click.option(
+        "--config",
+        "config_file",
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        help="Settings file (default ./auditor.toml if present; or AUDITOR_CONFIG).",
+    )
     @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
     @functools.wraps(func)
     def wrapper(*args: Any, db_url: str | None, config_file: str | None, verbose: int, **kwargs: Any) -> Any:
@@ -69,8 +74,14 @@ def common_options(func: F) -> F:
 
 
 def format_option(func: F) -> F:
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="table for people; json or csv for scripts.")(func)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table for people; json or csv for scripts.",
+    )(func)
 
 
 def _today() -> dt.date:
@@ -128,8 +139,12 @@ KIND_CHOICE = click.Choice(["units", "devices", "links"])
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", type=KIND_CHOICE, help="What a CSV (or one-sheet workbook) holds, if its headers don't say.")
 @click.option("--dry-run", is_flag=True, help="Check every row and report, but write nothing.")
-@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write rejected rows (default: FILE.errors.xlsx or .csv beside the input).")
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write rejected rows (default: FILE.errors.xlsx or .csv beside the input).",
+)
 @common_options
 def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, errors_path: Path | None) -> None:
     """Import units, devices and links from an XLSX workbook or a CSV file.
@@ -146,8 +161,9 @@ def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, err
 
     database = _open(settings)
     try:
-        result = import_register(file, database, _today(), kind=SheetKind(kind) if kind else None,
-                                 dry_run=dry_run, errors_path=errors_path)
+        result = import_register(
+            file, database, _today(), kind=SheetKind(kind) if kind else None, dry_run=dry_run, errors_path=errors_path
+        )
     finally:
         database.close()
     for note in result.notes:
@@ -162,8 +178,10 @@ def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, err
         if len(result.errors) > MAX_ERRORS_SHOWN:
             click.echo(f"  … and {len(result.errors) - MAX_ERRORS_SHOWN} more in the errors file", err=True)
         kept = "were checked" if result.dry_run else "were imported"
-        raise RowsRejected(f"{len(result.errors)} row(s) rejected; the other {result.imported} {kept}. "
-                           f"Correct the rows in {result.errors_file} and import that file.")
+        raise RowsRejected(
+            f"{len(result.errors)} row(s) rejected; the other {result.imported} {kept}. "
+            f"Correct the rows in {result.errors_file} and import that file."
+        )
 
 
 @register.command()
@@ -225,15 +243,40 @@ def export(settings: Settings, file: Path, lang: str, kind: str, unit_code: str 
 
 # ---------------------------------------------------------------- listings
 
-UNIT_COLUMNS = [("code", "CODE"), ("name", "NAME"), ("kind", "KIND"), ("staff_count", "STAFF"),
-                ("poller_group", "GROUP"), ("devices", "DEVICES"), ("links", "LINKS")]
-DEVICE_COLUMNS = [("id", "ID"), ("unit_code", "UNIT"), ("hostname", "HOSTNAME"), ("ip", "IP"),
-                  ("category", "CATEGORY"), ("vendor", "VENDOR"), ("model", "MODEL"), ("serial", "SERIAL"),
-                  ("asset_tag", "ASSET TAG"), ("age_years", "AGE"), ("age_source", "AGE FROM"),
-                  ("registered", "REGISTERED"), ("reachable", "UP")]
-LINK_COLUMNS = [("unit_code", "UNIT"), ("name", "NAME"), ("provider", "PROVIDER"),
-                ("capacity_down_mbps", "DOWN Mbps"), ("capacity_up_mbps", "UP Mbps"), ("device", "DEVICE"),
-                ("interface", "INTERFACE"), ("far_end_ip", "FAR END")]
+UNIT_COLUMNS = [
+    ("code", "CODE"),
+    ("name", "NAME"),
+    ("kind", "KIND"),
+    ("staff_count", "STAFF"),
+    ("poller_group", "GROUP"),
+    ("devices", "DEVICES"),
+    ("links", "LINKS"),
+]
+DEVICE_COLUMNS = [
+    ("id", "ID"),
+    ("unit_code", "UNIT"),
+    ("hostname", "HOSTNAME"),
+    ("ip", "IP"),
+    ("category", "CATEGORY"),
+    ("vendor", "VENDOR"),
+    ("model", "MODEL"),
+    ("serial", "SERIAL"),
+    ("asset_tag", "ASSET TAG"),
+    ("age_years", "AGE"),
+    ("age_source", "AGE FROM"),
+    ("registered", "REGISTERED"),
+    ("reachable", "UP"),
+]
+LINK_COLUMNS = [
+    ("unit_code", "UNIT"),
+    ("name", "NAME"),
+    ("provider", "PROVIDER"),
+    ("capacity_down_mbps", "DOWN Mbps"),
+    ("capacity_up_mbps", "UP Mbps"),
+    ("device", "DEVICE"),
+    ("interface", "INTERFACE"),
+    ("far_end_ip", "FAR END"),
+]
 
 
 def _listing(settings: Settings, fetch: Callable[[Any], list[Any]], unit_code: str | None) -> list[dict[str, Any]]:

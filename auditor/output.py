@@ -36,8 +36,10 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str,
     cells = [[_clip(_text(row.get(key))) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headings)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headings, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headings, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
 
@@ -52,8 +54,12 @@ def render_csv(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(keys)
     for row in rows:
-        writer.writerow([neutralise(_text(row.get(key))) if not isinstance(row.get(key), bool)
-                         else str(row.get(key)).lower() for key in keys])
+        writer.writerow(
+            [
+                neutralise(_text(row.get(key))) if not isinstance(row.get(key), bool) else str(row.get(key)).lower()
+                for key in keys
+            ]
+        )
     return buffer.getvalue().rstrip("\n")
 
 

@@ -478,10 +478,16 @@ def kind_from_sheet_name(name: str) -> SheetKind | None:
 
 
 def kind_from_headers(headers: Sequence[str]) -> SheetKind | None:
-    """The kind whose marker columns the headers name most; None when none is named."""
+    """The kind whose marker columns the headers name most; None when none is named.
+
+    A sheet of nothing but unit codes and names is a list of units.
+    """
     scores = {kind: sum(1 for h in headers if match_header(kind, h) in markers) for kind, markers in _MARKERS.items()}
     best = max(scores, key=lambda k: scores[k])
-    if scores[best] == 0 or list(scores.values()).count(scores[best]) > 1:
+    if scores[best] == 0:
+        named = {match_header(SheetKind.UNITS, h) for h in headers if h}
+        return SheetKind.UNITS if {"unit_code", "unit_name"} <= named else None
+    if list(scores.values()).count(scores[best]) > 1:
         return None
     return best
 

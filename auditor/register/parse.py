@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -80,7 +81,9 @@ def cell_text(value: Cell) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return unneutralise(str(value).strip())
+    # NFC: Windows-1258 files and Mac keyboards give decomposed letters ("a" + combining tilde);
+    # stored composed, "Hòa" from one unit matches "Hòa" from another.
+    return unneutralise(unicodedata.normalize("NFC", str(value)).strip())
 
 
 def _clip(text: str, limit: int = 60) -> str:
@@ -222,11 +225,13 @@ def parse_mbps(value: Cell) -> float:
 
 def _enum_parser(parse: Callable[[str], Any], labels: dict[Any, Any], what: str) -> Callable[[Cell], Any]:
     names = ", ".join(f"{label.vi} ({member.value})" for member, label in labels.items())
+    if len(names) > 160:  # too long to read in one message: the keys, and where the names are
+        names = ", ".join(m.value for m in labels) + " or their Vietnamese names (Danh mục sheet of the template)"
 
     def parser(value: Cell) -> Any:
         hit = parse(cell_text(value))
         if hit is None:
-            raise BadValue(f"{what}: {_clip(names, 200)}")
+            raise BadValue(f"{what}: {names}")
         return hit
 
     return parser
@@ -237,6 +242,11 @@ parse_condition_cell: Callable[[Cell], Condition] = _enum_parser(parse_condition
 parse_unit_kind_cell: Callable[[Cell], UnitKind] = _enum_parser(parse_unit_kind, UNIT_KIND_LABELS, "one of")
 
 
+def parse_code(value: Cell) -> str:
+    """A unit code or poller group: short, since it is typed on every row and used in commands."""
+    return parse_text(value, 64)
+
+
 def parse_snmp_version_cell(value: Cell) -> SnmpVersion:
     hit = parse_snmp_version(cell_text(value))
     if hit is None:
@@ -244,10 +254,10 @@ def parse_snmp_version_cell(value: Cell) -> SnmpVersion:
     return hit
 
 
-def parse_text(value: Cell) -> str:
+def parse_text(value: Cell, limit: int = 255) -> str:
     text = cell_text(value)
-    if len(text) > 255:
-        raise BadValue("at most 255 characters")
+    if len(text) > limit:
+        raise BadValue(f"at most {limit} characters")
     if any(ord(ch) < 32 for ch in text):
         raise BadValue("plain text without control characters")
     return text
@@ -287,7 +297,7 @@ class _Row:
 
 def _unit_ref(row: _Row) -> str | None:
     """The unit a device or link row belongs to: its code, or failing that 'name:<unit name>'."""
-    code = row.get("unit_code")
+    code = row.get("unit_code", parse_code)
     if code:
         return str(code)
     name = row.get("unit_name")
@@ -303,11 +313,11 @@ def _unit_ref(row: _Row) -> str | None:
 
 
 def _unit(row: _Row, today: dt.date) -> UnitRecord | None:
-    code = row.require("unit_code", "the unit's code")
+    code = row.require("unit_code", "the unit's code", parse_code)
     name = row.require("unit_name", "the unit's name")
     kind = row.get("unit_kind", parse_unit_kind_cell)
     staff = row.get("staff_count", parse_whole)
-    group = row.get("poller_group")
+    group = row.get("poller_group", parse_code)
     if row.errors:
         return None
     return UnitRecord(code=code, name=name, kind=kind, staff_count=staff, poller_group=group)
