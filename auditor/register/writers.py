@@ -142,18 +142,20 @@ def _data_sheet(
     sheet.cell(row=2, column=1).font = Font(italic=True)
     _header_row(sheet, 3, [c.label.text(lang) for c in columns], [c.width for c in columns])
     sheet.row_dimensions[3].height = 32
+    formats = ["@" if key in TEXT_KEYS else NUMBER_FORMATS.get(key) for key in keys]
     last = FIRST_DATA_ROW - 1
     for last, values in enumerate(rows, start=FIRST_DATA_ROW):
-        for index, value in enumerate(values, start=1):
+        for index, (value, number_format) in enumerate(zip(values, formats, strict=True), start=1):
             put(sheet, last, index, value)
+            if number_format:
+                sheet.cell(row=last, column=index).number_format = number_format
     bottom = max(last, FIRST_DATA_ROW + TEMPLATE_ROWS - 1)
-    for index, key in enumerate(keys, start=1):
+    for index, (key, number_format) in enumerate(zip(keys, formats, strict=True), start=1):
         letter = get_column_letter(index)
         area = f"{letter}{FIRST_DATA_ROW}:{letter}{bottom}"
-        number_format = "@" if key in TEXT_KEYS else NUMBER_FORMATS.get(key)
         if number_format:
-            for (cell,) in sheet[area]:
-                cell.number_format = number_format
+            # The column's own style: what Excel gives every cell typed into it later, on any row.
+            sheet.column_dimensions[letter].number_format = number_format
         if key in ranges:
             validation = DataValidation(
                 type="list",

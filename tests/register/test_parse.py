@@ -284,7 +284,8 @@ BAD_DEVICE_ROWS = [
     ),
     (
         ["XA-A", "pc", "", "", "", "", "", "", "", "00:11:22", ""],
-        'khao-sat.xlsx:Thiết bị:4: column "Địa chỉ MAC" is "00:11:22", expected a MAC address such as 00:1a:2b:3c:4d:5e',
+        'khao-sat.xlsx:Thiết bị:4: column "Địa chỉ MAC" is "00:11:22", expected a MAC address such as '
+        "00:1a:2b:3c:4d:5e",
     ),
     (
         ["XA-A", "pc", "", "", "", "", "", "", "", "", "v4"],
