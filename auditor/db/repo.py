@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import func, select
@@ -106,6 +106,11 @@ def _apply_units(session: Session, units: _Units, rows: Sequence[ParsedRow], res
     result.counts["units"] = counts
 
 
+def _describe(device: Device) -> str:
+    name = device.hostname or device.ip or device.asset_tag or device.serial
+    return f"id {device.id}, {name}" if device.id is not None else f"{name}, added earlier in this import"
+
+
 class _Devices:
     """Indexes of the devices in the database, for matching register rows to them."""
 
@@ -139,9 +144,8 @@ class _Devices:
         if by_tag is not None:
             if by_serial is not None and by_serial is not by_tag:
                 return None, (
-                    f'serial "{record.serial}" belongs to another device (asset tag '
-                    f'"{by_serial.asset_tag or "none"}", id {by_serial.id}) than asset tag '
-                    f'"{record.asset_tag}" (id {by_tag.id})'
+                    f'serial "{record.serial}" belongs to another device ({_describe(by_serial)}) than asset tag '
+                    f'"{record.asset_tag}" ({_describe(by_tag)})'
                 )
             return by_tag, None
         if by_serial is not None:
@@ -181,30 +185,12 @@ def _apply_devices(session: Session, units: _Units, rows: Sequence[ParsedRow], r
         if device is None:
             device = Device(unit_id=unit.id, registered=True)
             session.add(device)
-        values = {
-            name: getattr(record, name)
-            for name in (
-                "hostname",
-                "ip",
-                "mac",
-                "category",
-                "vendor",
-                "model",
-                "serial",
-                "asset_tag",
-                "in_service_on",
-                "in_service_precision",
-                "condition",
-                "location",
-                "snmp_version",
-                "snmp_port",
-                "snmp_community",
-            )
-        }
+        # Every field of the record but its unit reference is a device column of the same name.
+        values = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "unit_code"}
         changed = _merge(device, values | {"unit_id": unit.id, "registered": True})
-        session.flush()
         devices.add(device)
         counts = _count(counts, created, changed)
+    session.flush()
     result.counts["devices"] = counts
 
 

@@ -40,6 +40,7 @@ from auditor.register.columns import (
     match_header,
 )
 
+SECRET_KEYS = frozenset({"snmp_community"})  # never echoed in a message or the errors file
 HEADER_SEARCH_ROWS = 30  # title blocks above the header row are rarely longer than a few rows
 EARLIEST_YEAR = 1980  # nothing in service today was bought before this
 
@@ -212,6 +213,9 @@ def parse_mbps(value: Cell) -> float:
     expected = 'a bandwidth in Mbps greater than 0, such as 200 or "1 Gbps"'
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
+    elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", cell_text(value)):
+        # "1.000" is one thousand to a Vietnamese clerk and one to an English one: ask, don't guess.
+        raise BadValue(f'{expected}, without a thousands separator (is "{cell_text(value)}" 1 or 1000?)')
     else:
         m = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z/ ]*)\s*", cell_text(value))
         unit = fold(m[2]) if m else ""
@@ -225,7 +229,7 @@ def parse_mbps(value: Cell) -> float:
 
 def _enum_parser(parse: Callable[[str], Any], labels: dict[Any, Any], what: str) -> Callable[[Cell], Any]:
     names = ", ".join(f"{label.vi} ({member.value})" for member, label in labels.items())
-    if len(names) > 160:  # too long to read in one message: the keys, and where the names are
+    if len(names) > 250:  # too long to read in one message: the keys, and where the names are
         names = ", ".join(m.value for m in labels) + " or their Vietnamese names (Danh mục sheet of the template)"
 
     def parser(value: Cell) -> Any:
@@ -282,7 +286,8 @@ class _Row:
         try:
             return parser(value)
         except BadValue as exc:
-            self.errors.append(f'column "{self.headers[key]}" is "{_clip(cell_text(value))}", expected {exc}')
+            shown = "********" if key in SECRET_KEYS else _clip(cell_text(value))
+            self.errors.append(f'column "{self.headers[key]}" is "{shown}", expected {exc}')
             return None
 
     def require(self, key: str, what: str, parser: Callable[[Cell], Any] = parse_text) -> Any:
@@ -452,7 +457,10 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
         if all(cell_text(c) == "" for c in row):
             continue
         where = Where(sheet.file, sheet.name, offset)
-        as_written = tuple((raw_headers[i] if i < len(raw_headers) else "", cell_text(c)) for i, c in enumerate(row))
+        as_written = tuple(
+            (raw_headers[i] if i < len(raw_headers) else "", "" if keys.get(i) in SECRET_KEYS else cell_text(c))
+            for i, c in enumerate(row)
+        )
         checking = _Row(where, {key: row[i] for i, key in keys.items() if i < len(row)}, headers, [])
         record = _BUILDERS[kind](checking, today)
         if record is None:

@@ -392,3 +392,49 @@ def test_neutralised_cells_are_read_back_as_written() -> None:
     sheet = Sheet("f.csv", None, [["unit_code", "hostname"], ["XA-A", "'=cmd"]])
     (row,) = parse_sheet(sheet, TODAY).rows
     assert isinstance(row.record, DeviceRecord) and row.record.hostname == "=cmd"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (["XA-A", "", "", ""], 'u.csv:2: column "Tên đơn vị" is empty, expected the unit\'s name'),
+        (["XA-A", "A", "huyện", ""], 'u.csv:2: column "Loại đơn vị" is "huyện", expected one of: Ban, cơ quan Đảng'),
+        (["XA-A", "A", "", "mười"], 'u.csv:2: column "Số biên chế" is "mười", expected a whole number, 0 or more'),
+        (["X" * 65, "A", "", ""], 'u.csv:2: column "Mã đơn vị" is "XXXX'),
+    ],
+)
+def test_each_bad_unit_row(row: list[Any], message: str) -> None:
+    sheet = Sheet("u.csv", None, [["Mã đơn vị", "Tên đơn vị", "Loại đơn vị", "Số biên chế"], row])
+    (error,) = parse_sheet(sheet, TODAY).errors
+    assert str(error).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (["XA-A", "", "100", ""], 'l.csv:2: column "Tên đường truyền" is empty, expected the link\'s name'),
+        (
+            ["XA-A", "TSLCD", "nhanh", ""],
+            'l.csv:2: column "Băng thông tải xuống (Mbps)" is "nhanh", expected a bandwidth',
+        ),
+        (
+            ["XA-A", "TSLCD", "1.000", ""],
+            'l.csv:2: column "Băng thông tải xuống (Mbps)" is "1.000", expected a bandwidth '
+            'in Mbps greater than 0, such as 200 or "1 Gbps", without a thousands separator (is "1.000" 1 or 1000?)',
+        ),
+        (["XA-A", "TSLCD", "100", "vnpt.vn"], 'l.csv:2: column "IP đầu xa" is "vnpt.vn", expected an IPv4 or IPv6'),
+    ],
+)
+def test_each_bad_link_row(row: list[Any], message: str) -> None:
+    sheet = Sheet("l.csv", None, [["Mã đơn vị", "Tên đường truyền", "Băng thông tải xuống (Mbps)", "IP đầu xa"], row])
+    (error,) = parse_sheet(sheet, TODAY).errors
+    assert str(error).startswith(message)
+
+
+def test_a_community_never_reaches_a_message_or_the_rejected_row() -> None:
+    sheet = Sheet(
+        "d.csv", None, [["unit_code", "hostname", "snmp_community", "snmp_port"], ["XA-A", "gw", "s3cr3t\x01", "99999"]]
+    )
+    (error,) = parse_sheet(sheet, TODAY).errors
+    assert "s3cr3t" not in str(error) and 'column "snmp_community" is "********"' in str(error)
+    assert ("snmp_community", "") in error.cells and ("hostname", "gw") in error.cells
