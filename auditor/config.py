@@ -65,6 +65,7 @@ class SnmpV3Profile:
     auth_key: Secret | None = None
     priv_protocol: str | None = None
     priv_key: Secret | None = None
+    context: str = ""  # SNMPv3 context name; most devices want the empty one
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ def _v3_profiles(raw: Any, where: str) -> tuple[SnmpV3Profile, ...]:
     for entry in raw:
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("user"):
             raise ConfigError(f"{where}: each [[snmp.v3]] profile needs a name and a user")
-        unknown = set(entry) - {"name", "user", "auth_protocol", "auth_key", "priv_protocol", "priv_key"}
+        unknown = set(entry) - {"name", "user", "auth_protocol", "auth_key", "priv_protocol", "priv_key", "context"}
         if unknown:
             raise ConfigError(f"{where}: [[snmp.v3]] {entry['name']!r} has unknown keys {sorted(unknown)}")
         profiles.append(
@@ -270,6 +271,7 @@ def _v3_profiles(raw: Any, where: str) -> tuple[SnmpV3Profile, ...]:
                 auth_key=Secret(entry["auth_key"]) if entry.get("auth_key") else None,
                 priv_protocol=entry.get("priv_protocol"),
                 priv_key=Secret(entry["priv_key"]) if entry.get("priv_key") else None,
+                context=str(entry.get("context", "")),
             )
         )
     return tuple(profiles)

@@ -169,3 +169,43 @@ class LinkView:
     device: str | None
     interface: str | None
     far_end_ip: str | None
+
+
+@dataclass(frozen=True)
+class EntityRow:
+    """The ENTITY-MIB row that stands for the whole device (the chassis, or failing that the first
+    row that has a model or serial)."""
+
+    index: int
+    descr: str | None = None
+    name: str | None = None
+    hardware_rev: str | None = None
+    firmware_rev: str | None = None
+    software_rev: str | None = None
+    serial: str | None = None
+    mfg_name: str | None = None
+    model: str | None = None
+    mfg_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    """What SNMP said about a device, typed once.  `sources` names where each field came from."""
+
+    sys_descr: str | None = None
+    sys_object_id: str | None = None
+    sys_name: str | None = None
+    uptime_s: int | None = None
+    vendor: str | None = None
+    category: Category | None = None
+    model: str | None = None
+    serial: str | None = None
+    os_version: str | None = None
+    firmware: str | None = None
+    hardware_rev: str | None = None
+    manufactured_on: dt.date | None = None
+    profile: str | None = None
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source(self, name: str) -> str | None:
+        return dict(self.sources).get(name)

@@ -1,0 +1,301 @@
+"""The SNMP client: the one module that speaks pysnmp (7.x, asyncio).
+
+SNMPv1/v2c go through pysnmp's light v1arch dispatcher: one UDP socket per process, with a
+large receive buffer, so hundreds of requests can be in flight without replies being dropped.
+SNMPv3 goes through one v3arch SnmpEngine, created the first time a v3 device is polled.
+Values come back as plain Python: bytes, int, dotted-OID str, or None for noSuchObject,
+noSuchInstance and endOfMibView.  pysnmp's errors become ours (SnmpTimeout, SnmpError).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyasn1.type import univ
+from pysnmp.carrier.asyncio.dgram import udp, udp6
+from pysnmp.carrier.asyncio.dispatch import AsyncioDispatcher
+from pysnmp.hlapi.v1arch import asyncio as v1
+from pysnmp.hlapi.v3arch import asyncio as v3
+from pysnmp.proto import errind, rfc1902, rfc1905
+
+from auditor.config import Secret, SnmpV3Profile
+from auditor.domain import SnmpVersion
+
+log = logging.getLogger(__name__)
+
+RECEIVE_BUFFER = 8 * 1024 * 1024  # the default ~208 KiB drops replies with ~200 requests in flight
+DEFAULT_MAX_REPETITIONS = 25
+MAX_WALK_ROWS = 100_000
+
+
+class SnmpFailure(Exception):
+    """A request that did not give an answer; str() says what, for the device's record."""
+
+
+class SnmpTimeout(SnmpFailure):
+    pass
+
+
+class SnmpError(SnmpFailure):
+    """The agent answered with an error, or with something that is not a valid answer."""
+
+
+class SnmpPduError(SnmpError):
+    """The agent refused the request itself (tooBig, noSuchName…): a smaller request may pass."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SnmpTarget:
+    host: str
+    port: int = 161
+    version: SnmpVersion = SnmpVersion.V2C
+    community: Secret | None = field(default=None, repr=False)
+    v3: SnmpV3Profile | None = field(default=None, repr=False)
+    timeout_s: float = 2.0
+    retries: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port} (SNMPv{self.version})"
+
+
+_AUTH = {
+    "md5": "usmHMACMD5AuthProtocol",
+    "sha": "usmHMACSHAAuthProtocol",
+    "sha224": "usmHMAC128SHA224AuthProtocol",
+    "sha256": "usmHMAC192SHA256AuthProtocol",
+    "sha384": "usmHMAC256SHA384AuthProtocol",
+    "sha512": "usmHMAC384SHA512AuthProtocol",
+}
+_PRIV = {
+    "des": "usmDESPrivProtocol",
+    "3des": "usm3DESEDEPrivProtocol",
+    "aes": "usmAesCfb128Protocol",
+    "aes128": "usmAesCfb128Protocol",
+    "aes192": "usmAesCfb192Protocol",
+    "aes256": "usmAesCfb256Protocol",
+}
+
+
+# USM's refusals, in words a person can act on.
+_USM_ERRORS: dict[type, str] = {
+    errind.WrongDigest: "SNMPv3 authentication failed: wrong auth key or auth protocol",
+    errind.AuthenticationError: "SNMPv3 authentication failed: wrong auth key or auth protocol",
+    errind.UnknownUserName: "SNMPv3 user unknown to the device",
+    errind.DecryptionError: "SNMPv3 decryption failed: wrong privacy key or privacy protocol",
+    errind.UnsupportedSecurityLevel: "SNMPv3 security level not supported by the device for this user",
+    errind.NotInTimeWindow: "SNMPv3 reply outside the time window (clock or engine boots mismatch)",
+}
+
+
+def plain(value: Any) -> Any:
+    """A pysnmp/pyasn1 value as plain Python.  The order matters: noSuch* and Null are OctetStrings
+    to pyasn1, and IpAddress is one too."""
+    if isinstance(value, (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView, univ.Null)):
+        return None
+    if isinstance(value, univ.ObjectIdentifier):
+        return ".".join(str(part) for part in value)
+    if isinstance(value, rfc1902.IpAddress):
+        octets = bytes(value.asOctets())
+        return str(ipaddress.IPv4Address(octets)) if len(octets) == 4 else octets
+    if isinstance(value, univ.OctetString):  # also Opaque and Bits
+        return bytes(value.asOctets())
+    if isinstance(value, univ.Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks, Unsigned32
+        return int(value)
+    return None
+
+
+def _oid_tuple(oid: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in oid.split("."))
+
+
+def _udp_socket(family: socket.AddressFamily) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    with contextlib.suppress(OSError):  # capped by net.core.rmem_max: the kernel then keeps its maximum
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    sock.bind(("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
+    sock.setblocking(False)
+    return sock
+
+
+class SnmpClient:
+    """One per process; use as `async with SnmpClient() as client:`."""
+
+    def __init__(self, max_in_flight: int = 200) -> None:
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._dispatcher: v1.SnmpDispatcher | None = None
+        self._engine: v3.SnmpEngine | None = None
+        self._bulk: dict[str, int] = {}  # per host: the max-repetitions that host answers
+
+    async def __aenter__(self) -> SnmpClient:
+        transports = AsyncioDispatcher()
+        transports.register_transport(
+            udp.DOMAIN_NAME, udp.UdpAsyncioTransport().open_server_mode(sock=_udp_socket(socket.AF_INET))
+        )
+        if socket.has_ipv6:
+            try:
+                transports.register_transport(
+                    udp6.DOMAIN_NAME, udp6.Udp6AsyncioTransport().open_server_mode(sock=_udp_socket(socket.AF_INET6))
+                )
+            except OSError:
+                log.debug("no IPv6 here; SNMP over IPv6 is off")
+        self._dispatcher = v1.SnmpDispatcher(transports)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.close()
+            self._dispatcher.transport_dispatcher.close_dispatcher()
+        if self._engine is not None:
+            self._engine.close_dispatcher()
+
+    # ------------------------------------------------------------ transport plumbing
+
+    async def _transport(self, target: SnmpTarget, v3arch: bool) -> Any:
+        module = v3 if v3arch else v1
+        ipv6 = ":" in target.host
+        cls = module.Udp6TransportTarget if ipv6 else module.UdpTransportTarget
+        return await cls.create((target.host, target.port), timeout=target.timeout_s, retries=target.retries)
+
+    def _v3_auth(self, profile: SnmpV3Profile) -> v3.UsmUserData:
+        kwargs: dict[str, Any] = {}
+        if profile.auth_key:
+            kwargs["authKey"] = profile.auth_key.reveal()
+            kwargs["authProtocol"] = getattr(v3, _AUTH.get((profile.auth_protocol or "sha").lower(), "x"), None)
+            if kwargs["authProtocol"] is None:
+                raise SnmpError(f"unknown SNMPv3 auth protocol {profile.auth_protocol!r} in profile {profile.name}")
+        if profile.priv_key:
+            kwargs["privKey"] = profile.priv_key.reveal()
+            kwargs["privProtocol"] = getattr(v3, _PRIV.get((profile.priv_protocol or "aes").lower(), "x"), None)
+            if kwargs["privProtocol"] is None:
+                raise SnmpError(f"unknown SNMPv3 privacy protocol {profile.priv_protocol!r} in profile {profile.name}")
+        return v3.UsmUserData(profile.user, **kwargs)
+
+    async def _request(
+        self, kind: str, target: SnmpTarget, oids: Sequence[str], max_repetitions: int = 0
+    ) -> list[tuple[str, Any]]:
+        """One request; returns (oid, pysnmp value) pairs, raising SnmpTimeout/SnmpError."""
+        async with self._slots:
+            if target.version is SnmpVersion.V3:
+                result = await self._request_v3(kind, target, oids, max_repetitions)
+            else:
+                assert self._dispatcher is not None, "use SnmpClient as an async context manager"
+                auth = v1.CommunityData(
+                    target.community.reveal() if target.community else "public",
+                    mpModel=0 if target.version is SnmpVersion.V1 else 1,
+                )
+                transport = await self._transport(target, v3arch=False)
+                var_binds = [(rfc1902.ObjectName(_oid_tuple(o)), rfc1902.Null("")) for o in oids]
+                try:
+                    if kind == "get":
+                        result = await v1.get_cmd(self._dispatcher, auth, transport, *var_binds)
+                    elif kind == "next":
+                        result = await v1.next_cmd(self._dispatcher, auth, transport, *var_binds)
+                    else:
+                        result = await v1.bulk_cmd(self._dispatcher, auth, transport, 0, max_repetitions, *var_binds)
+                except Exception as exc:  # a reply pysnmp cannot decode
+                    raise SnmpError(f"bad reply from {target}: {type(exc).__name__}") from exc
+        error_indication, error_status, error_index, var_binds_out = result
+        if error_indication:
+            if isinstance(error_indication, errind.RequestTimedOut):
+                raise SnmpTimeout(f"no answer from {target} in {target.timeout_s:g} s × {target.retries + 1}")
+            words = next((text for kind, text in _USM_ERRORS.items() if isinstance(error_indication, kind)), None)
+            raise SnmpError(f"{target}: {words or error_indication}")
+        if error_status:
+            status = error_status.prettyPrint()
+            where = oids[int(error_index) - 1] if 0 < int(error_index) <= len(oids) else "?"
+            raise SnmpPduError(f"{target}: {status} at {where}", status)
+        pairs: list[tuple[str, Any]] = []
+        for var_bind in var_binds_out:
+            name, value = (var_bind[0], var_bind[1])
+            pairs.append((".".join(str(p) for p in name), value))
+        return pairs
+
+    async def _request_v3(self, kind: str, target: SnmpTarget, oids: Sequence[str], max_repetitions: int) -> Any:
+        if target.v3 is None:
+            raise SnmpError(f"{target}: SNMPv3 needs a profile from the config file")
+        if self._engine is None:
+            self._engine = v3.SnmpEngine()
+        auth = self._v3_auth(target.v3)
+        transport = await self._transport(target, v3arch=True)
+        context = v3.ContextData(contextName=target.v3.context)
+        var_binds = [v3.ObjectType(v3.ObjectIdentity(o)) for o in oids]
+        try:
+            if kind == "get":
+                return await v3.get_cmd(self._engine, auth, transport, context, *var_binds, lookupMib=False)
+            if kind == "next":
+                return await v3.next_cmd(self._engine, auth, transport, context, *var_binds, lookupMib=False)
+            return await v3.bulk_cmd(self._engine, auth, transport, context, 0, max_repetitions, *var_binds,
+                                     lookupMib=False)
+        except Exception as exc:
+            raise SnmpError(f"bad reply from {target}: {type(exc).__name__}") from exc
+
+    # ------------------------------------------------------------ the two operations
+
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Any]:
+        """Values of `oids`, absent ones as None.  An SNMPv1 agent's noSuchName is handled per OID."""
+        if not oids:
+            return {}
+        try:
+            pairs = await self._request("get", target, oids)
+        except SnmpPduError as exc:
+            # v1 agents refuse the whole PDU for one missing OID, and small agents say tooBig
+            # for a long one: ask in halves until each part answers.
+            if len(oids) == 1:
+                if exc.status in ("noSuchName", "tooBig"):
+                    return {oids[0]: None}
+                raise
+            middle = len(oids) // 2
+            first = await self.get(target, oids[:middle])
+            return first | await self.get(target, oids[middle:])
+        answered = {oid: plain(value) for oid, value in pairs}
+        return {oid: answered.get(oid) for oid in oids}
+
+    async def walk(self, target: SnmpTarget, base: str, max_rows: int = MAX_WALK_ROWS) -> list[tuple[str, Any]]:
+        """Every (oid, value) under `base`, in order.
+
+        GETBULK where the version allows it.  An agent that never answers a bulk whose reply
+        would not fit one datagram gets smaller bulks, then GETNEXT, instead of being called
+        dead; what it answers is remembered for the next walk.  A walk whose OIDs do not
+        increase is stopped (SnmpError), never followed round in circles.
+        """
+        prefix = base + "."
+        rows: list[tuple[str, Any]] = []
+        current = base
+        last: tuple[int, ...] = _oid_tuple(base)
+        repetitions = 0 if target.version is SnmpVersion.V1 else self._bulk.get(target.host, DEFAULT_MAX_REPETITIONS)
+        while len(rows) < max_rows:
+            try:
+                if repetitions:
+                    pairs = await self._request("bulk", target, [current], repetitions)
+                else:
+                    pairs = await self._request("next", target, [current])
+            except SnmpTimeout:
+                if not repetitions:
+                    raise
+                repetitions = repetitions // 3 if repetitions > 3 else 0
+                self._bulk[target.host] = repetitions
+                log.info("%s did not answer GETBULK; retrying with max-repetitions %d", target, repetitions)
+                continue
+            if not pairs:
+                break
+            for oid, value in pairs:
+                if not oid.startswith(prefix) or isinstance(value, rfc1905.EndOfMibView):
+                    return rows
+                key = _oid_tuple(oid)
+                if key <= last:
+                    raise SnmpError(f"{target}: walk of {base} went backwards at {oid}; the agent is broken")
+                last = key
+                rows.append((oid, plain(value)))
+            current = pairs[-1][0]
+        return rows

@@ -1,0 +1,378 @@
+"""Who a device is, from what its agent answered: vendor, category, model, serial, version, age.
+
+Pure: the observation (raw values by OID, the ENTITY-MIB row) and the catalog come in, typed
+DeviceFacts go out.  The catalog is data (`auditor/data/vendors.toml`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from auditor.domain import Category
+from auditor.facts import DeviceFacts, EntityRow
+from auditor.snmp import oids, values
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    enterprise: int | None = None
+    object_id: str | None = None
+    descr: re.Pattern[str] | None = None
+    probe: str | None = None
+    vendor: str | None = None
+    vendor_from_entity: bool = False
+    category: Category | None = None
+    categories: tuple[tuple[re.Pattern[str], Category], ...] = ()
+    model: tuple[str, ...] = ()
+    serial: tuple[str, ...] = ()
+    version: tuple[str, ...] = ()
+    mfg_date: tuple[str, ...] = ()
+    model_descr: re.Pattern[str] | None = None
+    serial_descr: re.Pattern[str] | None = None
+    version_descr: re.Pattern[str] | None = None
+    model_pattern: re.Pattern[str] | None = None
+    model_format: str = "{v}"
+    version_pattern: re.Pattern[str] | None = None
+    version_format: str = "{v}"
+    version_order: tuple[str, ...] = ("oids", "descr", "entity")
+
+    def oids(self) -> set[str]:
+        return {*self.model, *self.serial, *self.version, *self.mfg_date, *([self.probe] if self.probe else [])}
+
+    def could_match(self, object_id: str | None) -> bool:
+        """Whether this profile may apply, before its extra OIDs are read."""
+        if self.probe:
+            return True
+        if self.enterprise is not None and values.enterprise(object_id) != self.enterprise:
+            return False
+        return not (self.object_id and not (object_id or "").startswith(self.object_id))
+
+    def matches(self, object_id: str | None, descr: str, answered: Mapping[str, Any]) -> bool:
+        if not self.could_match(object_id):
+            return False
+        if self.probe and values.text(answered.get(self.probe)) is None:
+            return False
+        return not (self.descr and not self.descr.search(descr))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    enterprises: Mapping[int, str]
+    profiles: tuple[Profile, ...] = field(default=())
+
+    def candidates(self, object_id: str | None) -> list[Profile]:
+        return [p for p in self.profiles if p.could_match(object_id)]
+
+    def extra_oids(self, object_id: str | None) -> list[str]:
+        """What to read after the system group: the candidate profiles' OIDs and the standard probes."""
+        found = set(oids.PROBES)
+        for profile in self.candidates(object_id):
+            found |= profile.oids()
+        return sorted(found, key=lambda o: tuple(int(p) for p in o.split(".")))
+
+
+def _regex(text: str | None) -> re.Pattern[str] | None:
+    return re.compile(text, re.IGNORECASE | re.MULTILINE) if text else None
+
+
+def parse_catalog(text: str) -> Catalog:
+    """A catalog from the TOML text of vendors.toml (or a user's file of the same shape)."""
+    data = tomllib.loads(text)
+    enterprises = {int(number): str(name) for number, name in data.get("enterprises", {}).items()}
+    profiles = []
+    for entry in data.get("profile", []):
+        profiles.append(
+            Profile(
+                name=entry["name"],
+                enterprise=entry.get("enterprise"),
+                object_id=entry.get("object_id"),
+                descr=_regex(entry.get("descr")),
+                probe=entry.get("probe"),
+                vendor=entry.get("vendor"),
+                vendor_from_entity=bool(entry.get("vendor_from_entity", False)),
+                category=Category(entry["category"]) if entry.get("category") else None,
+                categories=tuple(
+                    (re.compile(pattern, re.IGNORECASE), Category(category))
+                    for pattern, category in entry.get("categories", [])
+                ),
+                model=tuple(entry.get("model", ())),
+                serial=tuple(entry.get("serial", ())),
+                version=tuple(entry.get("version", ())),
+                mfg_date=tuple(entry.get("mfg_date", ())),
+                model_descr=_regex(entry.get("model_descr")),
+                serial_descr=_regex(entry.get("serial_descr")),
+                version_descr=_regex(entry.get("version_descr")),
+                model_pattern=_regex(entry.get("model_pattern")),
+                model_format=entry.get("model_format", "{v}"),
+                version_pattern=_regex(entry.get("version_pattern")),
+                version_format=entry.get("version_format", "{v}"),
+                version_order=tuple(entry.get("version_order", ("oids", "descr", "entity"))),
+            )
+        )
+    return Catalog(enterprises, tuple(profiles))
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    return parse_catalog(resources.files("auditor.data").joinpath("vendors.toml").read_text(encoding="utf-8"))
+
+
+# Windows builds: the name sysDescr's "Build N" stands for, and the year it was released (the
+# year is a lower bound on a machine's age: a Windows 7 PC was bought in 2009 or later).
+WINDOWS_BUILDS: dict[int, tuple[str, str, int]] = {  # build: (desktop name, server name, year)
+    2600: ("XP", "XP", 2001),
+    3790: ("XP x64", "Server 2003", 2003),
+    6000: ("Vista", "Vista", 2007),
+    6001: ("Vista SP1", "Server 2008", 2008),
+    6002: ("Vista SP2", "Server 2008 SP2", 2009),
+    7600: ("7", "Server 2008 R2", 2009),
+    7601: ("7 SP1", "Server 2008 R2 SP1", 2011),
+    9200: ("8", "Server 2012", 2012),
+    9600: ("8.1", "Server 2012 R2", 2013),
+    10240: ("10 (1507)", "10 (1507)", 2015),
+    10586: ("10 (1511)", "10 (1511)", 2015),
+    14393: ("10 (1607)", "Server 2016 (1607)", 2016),
+    15063: ("10 (1703)", "10 (1703)", 2017),
+    16299: ("10 (1709)", "Server (1709)", 2017),
+    17134: ("10 (1803)", "Server (1803)", 2018),
+    17763: ("10 (1809)", "Server 2019 (1809)", 2018),
+    18362: ("10 (1903)", "Server (1903)", 2019),
+    18363: ("10 (1909)", "Server (1909)", 2019),
+    19041: ("10 (2004)", "Server (2004)", 2020),
+    19042: ("10 (20H2)", "Server (20H2)", 2020),
+    19043: ("10 (21H1)", "10 (21H1)", 2021),
+    19044: ("10 (21H2)", "10 (21H2)", 2021),
+    19045: ("10 (22H2)", "10 (22H2)", 2022),
+    20348: ("Server 2022", "Server 2022", 2021),
+    22000: ("11 (21H2)", "11 (21H2)", 2021),
+    22621: ("11 (22H2)", "11 (22H2)", 2022),
+    22631: ("11 (23H2)", "11 (23H2)", 2023),
+    26100: ("11 (24H2)", "Server 2025", 2024),
+}
+_WINDOWS_BUILD = re.compile(r"Windows.*?\(Build (\d+)", re.IGNORECASE)
+WINDOWS_SERVER_OIDS = ("1.3.6.1.4.1.311.1.1.3.1.2", "1.3.6.1.4.1.311.1.1.3.1.3")
+
+
+def windows_release(descr: str, object_id: str | None) -> tuple[str, int] | None:
+    """("Windows Server 2019 (1809)", 2018) from a Windows agent's sysDescr, if its build is known."""
+    match = _WINDOWS_BUILD.search(descr)
+    if not match or int(match[1]) not in WINDOWS_BUILDS:
+        return None
+    desktop, server, year = WINDOWS_BUILDS[int(match[1])]
+    return f"Windows {server if (object_id or '').startswith(WINDOWS_SERVER_OIDS) else desktop}", year
+
+
+def _pattern(pattern: re.Pattern[str] | None, template: str, value: str | None) -> str | None:
+    if value is None or pattern is None:
+        return value
+    match = pattern.search(value)
+    if not match:
+        return value
+    groups = {k: v for k, v in match.groupdict().items() if v is not None}
+    try:
+        return template.format(**groups).strip() or None
+    except (KeyError, IndexError):
+        return value
+
+
+def _first(answered: Mapping[str, Any], oid_list: Sequence[str]) -> tuple[str | None, str | None]:
+    for oid in oid_list:
+        found = values.first_line(answered.get(oid))
+        if found:
+            return found, f"oid {oid}"
+    return None, None
+
+
+class _Facts:
+    """Collects each field once, from the first source that has it, and remembers the source."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+
+    def offer(self, name: str, value: Any, source: str | None) -> None:
+        if value is not None and value != "" and name not in self.values:
+            self.values[name] = value
+            self.sources[name] = source or "unknown"
+
+
+def _printer_model(answered: Mapping[str, Any], vendor: str | None) -> str | None:
+    model = values.first_line(answered.get(oids.HR_DEVICE_DESCR_1))
+    if model is None:
+        return None
+    if vendor and model.lower().startswith(vendor.lower() + " "):
+        model = model[len(vendor) + 1 :]
+    return re.sub(r"\s+series$", "", model, flags=re.IGNORECASE) or None
+
+
+def identify(
+    system: Mapping[str, Any], answered: Mapping[str, Any], entity: EntityRow | None, catalog: Catalog | None = None
+) -> DeviceFacts:
+    """Facts from the system group, the extra OIDs read for the candidate profiles, and the entity row."""
+    catalog = catalog or default_catalog()
+    descr = values.text(system.get(oids.SYS_DESCR)) or ""
+    object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
+    profile = next((p for p in catalog.profiles if p.matches(object_id, descr, answered)), None)
+    facts = _Facts()
+    ups = values.text(answered.get(oids.UPS_IDENT_MANUFACTURER)) is not None
+    # A host lists its printer drivers in hrDeviceTable too: that says "printer" only for a
+    # device no profile calls a computer.
+    host = profile is not None and profile.category in (Category.DESKTOP, Category.SERVER, Category.LAPTOP)
+    printer = values.text(answered.get(oids.PRT_GENERAL_SERIAL)) is not None or (
+        not host and values.oid(answered.get(oids.HR_DEVICE_TYPE_1)) == oids.HR_DEVICE_PRINTER
+    )
+
+    # Vendor
+    if profile and profile.vendor_from_entity and entity and entity.mfg_name:
+        facts.offer("vendor", entity.mfg_name, "entity")
+    if profile and profile.vendor:
+        facts.offer("vendor", profile.vendor, f"profile {profile.name}")
+    number = values.enterprise(object_id)
+    if number is not None and number in catalog.enterprises and catalog.enterprises[number] != "net-snmp":
+        facts.offer("vendor", catalog.enterprises[number], "sysObjectID")
+    if ups:
+        facts.offer("vendor", values.first_line(answered.get(oids.UPS_IDENT_MANUFACTURER)), "ups-mib")
+    if entity and entity.mfg_name:
+        facts.offer("vendor", entity.mfg_name, "entity")
+    if number == 8072:
+        facts.offer("vendor", "net-snmp", "sysObjectID")
+    vendor = facts.values.get("vendor")
+
+    # Model
+    if profile:
+        found, source = _first(answered, profile.model)
+        facts.offer("model", found, source)
+        if profile.model_descr and (match := profile.model_descr.search(descr)):
+            facts.offer("model", match.group("v").strip(), "sysDescr")
+    if entity:
+        facts.offer("model", entity.model or None, "entity")
+    if ups:
+        facts.offer("model", values.first_line(answered.get(oids.UPS_IDENT_MODEL)), "ups-mib")
+    if printer:
+        facts.offer("model", _printer_model(answered, vendor), "host-resources")
+    if entity and not entity.model:
+        facts.offer("model", entity.name if entity.name and entity.descr else None, "entity")
+    if profile and "model" in facts.values:
+        facts.values["model"] = _pattern(profile.model_pattern, profile.model_format, facts.values["model"])
+
+    # Serial
+    if profile:
+        found, source = _first(answered, profile.serial)
+        facts.offer("serial", found, source)
+    if entity:
+        facts.offer("serial", entity.serial, "entity")
+    facts.offer("serial", values.first_line(answered.get(oids.PRT_GENERAL_SERIAL)), "printer-mib")
+    if profile and profile.serial_descr and (match := profile.serial_descr.search(descr)):
+        facts.offer("serial", match.group("v"), "sysDescr")
+
+    # Version: the profile says which source it trusts first
+    windows = windows_release(descr, object_id)
+    for where in profile.version_order if profile else ("descr", "entity"):
+        if where == "oids" and profile:
+            found, source = _first(answered, profile.version)
+            facts.offer("os_version", _pattern(profile.version_pattern, profile.version_format, found), source)
+        elif where == "descr":
+            if windows:
+                facts.offer("os_version", windows[0], "sysDescr")
+            if profile and profile.version_descr and (match := profile.version_descr.search(descr)):
+                groups = {k: v for k, v in match.groupdict().items() if v is not None}
+                facts.offer("os_version", profile.version_format.format_map(_Blank(groups)).strip(), "sysDescr")
+        elif where == "entity" and entity:
+            facts.offer("os_version", entity.software_rev, "entity")
+    if ups:
+        facts.offer("os_version", values.first_line(answered.get(oids.UPS_IDENT_SOFTWARE)), "ups-mib")
+
+    # Manufacture date: ENTITY-MIB first, then the vendor's own
+    if entity and entity.mfg_date:
+        facts.offer("manufactured_on", entity.mfg_date, "entity")
+    if profile:
+        for oid in profile.mfg_date:
+            facts.offer("manufactured_on", values.manufacture_date(answered.get(oid)), f"oid {oid}")
+
+    # Category: the profile's rules on what the device says of itself, then what its MIBs show
+    said = (object_id or "", descr, facts.values.get("model") or "")
+    if profile:
+        for pattern, category in profile.categories:
+            if any(pattern.search(text) for text in said):
+                facts.offer("category", category, f"profile {profile.name}")
+                break
+        facts.offer("category", profile.category, f"profile {profile.name}")
+    if printer:
+        facts.offer("category", Category.PRINTER, "printer-mib")
+    if ups:
+        facts.offer("category", Category.UPS, "ups-mib")
+    if values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None:
+        facts.offer("category", Category.SERVER, "host-resources")
+
+    return DeviceFacts(
+        sys_descr=descr or None,
+        sys_object_id=object_id,
+        sys_name=values.first_line(system.get(oids.SYS_NAME)),
+        uptime_s=values.uptime_seconds(
+            system.get(oids.SYS_UPTIME), system.get(oids.HR_SYSTEM_UPTIME), system.get(oids.SNMP_ENGINE_TIME)
+        ),
+        vendor=facts.values.get("vendor"),
+        category=facts.values.get("category"),
+        model=facts.values.get("model"),
+        serial=facts.values.get("serial"),
+        os_version=facts.values.get("os_version") or None,
+        firmware=entity.firmware_rev if entity else None,
+        hardware_rev=entity.hardware_rev if entity else None,
+        manufactured_on=facts.values.get("manufactured_on"),
+        profile=profile.name if profile else None,
+        sources=tuple(sorted(facts.sources.items())),
+    )
+
+
+class _Blank(dict[str, str]):
+    """format_map helper: a group the regex did not fill reads as empty, not as a KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def entity_row(rows: Mapping[int, Mapping[str, Any]]) -> EntityRow | None:
+    """The row that stands for the device: the first chassis, else the first row with a model or serial.
+
+    `rows` maps entPhysicalIndex to {column name: raw value} (names as in oids.ENT_COLUMNS).
+    """
+
+    def usable(row: Mapping[str, Any]) -> bool:
+        return bool(values.text(row.get("model")) or values.text(row.get("serial")))
+
+    chassis = [i for i in sorted(rows) if values.integer(rows[i].get("class")) == oids.ENT_CLASS_CHASSIS]
+    index = next((i for i in chassis if usable(rows[i])), None)
+    if index is None:
+        index = next((i for i in sorted(rows) if usable(rows[i])), None)
+    if index is None:
+        return None
+    row = rows[index]
+    serial = values.text(row.get("serial"))
+    if not serial:  # a chassis without one: the first module or stack member that has one
+        serial = next(
+            (
+                values.text(rows[i].get("serial"))
+                for i in sorted(rows)
+                if values.text(rows[i].get("serial")) and values.integer(rows[i].get("class")) in (3, 9, 11)
+            ),
+            None,
+        )
+    return EntityRow(
+        index=index,
+        descr=values.first_line(row.get("descr")),
+        name=values.first_line(row.get("name")),
+        hardware_rev=values.first_line(row.get("hardware_rev")),
+        firmware_rev=values.first_line(row.get("firmware_rev")),
+        software_rev=values.first_line(row.get("software_rev")),
+        serial=serial,
+        mfg_name=values.first_line(row.get("mfg_name")),
+        model=values.first_line(row.get("model")),
+        mfg_date=values.manufacture_date(row.get("mfg_date")),
+    )

@@ -1,0 +1,61 @@
+"""Numeric OIDs auditor reads (no MIB files are loaded: numbers are faster and never missing)."""
+
+from __future__ import annotations
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"  # TimeTicks, hundredths; wraps after ~497 days
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+HR_SYSTEM_UPTIME = "1.3.6.1.2.1.25.1.1.0"  # TimeTicks of the host, not the agent
+SNMP_ENGINE_TIME = "1.3.6.1.6.3.10.2.1.3.0"  # seconds since the engine's last boot
+
+SYSTEM = (SYS_DESCR, SYS_OBJECT_ID, SYS_NAME, SYS_UPTIME, HR_SYSTEM_UPTIME, SNMP_ENGINE_TIME)
+
+ENTERPRISES = "1.3.6.1.4.1."
+
+# ENTITY-MIB entPhysicalTable columns
+ENT_PHYSICAL = "1.3.6.1.2.1.47.1.1.1.1"
+ENT_CLASS = ENT_PHYSICAL + ".5"
+ENT_COLUMNS = {
+    "descr": 2,
+    "class": 5,
+    "name": 7,
+    "hardware_rev": 8,
+    "firmware_rev": 9,
+    "software_rev": 10,
+    "serial": 11,
+    "mfg_name": 12,
+    "model": 13,
+    "mfg_date": 17,
+}
+ENT_CLASS_CHASSIS = 3
+
+# Standard MIBs that say what a device is
+PRT_GENERAL_SERIAL = "1.3.6.1.2.1.43.5.1.1.17.1"  # Printer-MIB: a printer
+HR_DEVICE_TYPE_1 = "1.3.6.1.2.1.25.3.2.1.2.1"
+HR_DEVICE_DESCR_1 = "1.3.6.1.2.1.25.3.2.1.3.1"
+HR_DEVICE_PRINTER = "1.3.6.1.2.1.25.3.1.5"
+UPS_IDENT_MANUFACTURER = "1.3.6.1.2.1.33.1.1.1.0"  # UPS-MIB: a UPS
+UPS_IDENT_MODEL = "1.3.6.1.2.1.33.1.1.2.0"
+UPS_IDENT_SOFTWARE = "1.3.6.1.2.1.33.1.1.3.0"
+
+PROBES = (
+    PRT_GENERAL_SERIAL,
+    HR_DEVICE_TYPE_1,
+    HR_DEVICE_DESCR_1,
+    UPS_IDENT_MANUFACTURER,
+    UPS_IDENT_MODEL,
+    UPS_IDENT_SOFTWARE,
+)
+
+# IF-MIB
+IF_TABLE_COLUMNS = {
+    "descr": "1.3.6.1.2.1.2.2.1.2",
+    "type": "1.3.6.1.2.1.2.2.1.3",
+    "speed": "1.3.6.1.2.1.2.2.1.5",
+    "admin_status": "1.3.6.1.2.1.2.2.1.7",
+    "oper_status": "1.3.6.1.2.1.2.2.1.8",
+    "name": "1.3.6.1.2.1.31.1.1.1.1",
+    "high_speed": "1.3.6.1.2.1.31.1.1.1.15",
+    "alias": "1.3.6.1.2.1.31.1.1.1.18",
+}

@@ -1,0 +1,47 @@
+"""Reading one device over SNMP: its identity (on a scan) or just its system group (on a poll)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.facts import DeviceFacts, EntityRow
+from auditor.snmp import oids, values
+from auditor.snmp.client import SnmpClient, SnmpError, SnmpTarget
+from auditor.snmp.identify import Catalog, default_catalog, entity_row, identify
+
+ENTITY_ROWS_MAX = 5000
+
+
+async def read_system(client: SnmpClient, target: SnmpTarget) -> dict[str, Any]:
+    """The system group and uptimes, in one request.  An agent that answers none of it is an error."""
+    system = await client.get(target, oids.SYSTEM)
+    if all(value is None for value in system.values()):
+        raise SnmpError(f"{target} answered, but with none of the system group")
+    return system
+
+
+async def read_entity(client: SnmpClient, target: SnmpTarget) -> EntityRow | None:
+    """The ENTITY-MIB row that stands for the device: walk class, model and serial, then read that row."""
+    rows: dict[int, dict[str, Any]] = {}
+    for name in ("class", "model", "serial"):
+        column = f"{oids.ENT_PHYSICAL}.{oids.ENT_COLUMNS[name]}"
+        for oid, value in await client.walk(target, column, max_rows=ENTITY_ROWS_MAX):
+            rows.setdefault(int(oid.rsplit(".", 1)[1]), {})[name] = value
+    chosen = entity_row(rows)
+    if chosen is None:
+        return None
+    wanted = {name: f"{oids.ENT_PHYSICAL}.{number}.{chosen.index}" for name, number in oids.ENT_COLUMNS.items()}
+    answered = await client.get(target, list(wanted.values()))
+    rows[chosen.index] = {name: answered.get(oid) for name, oid in wanted.items()}
+    return entity_row(rows)
+
+
+async def read_identity(
+    client: SnmpClient, target: SnmpTarget, catalog: Catalog | None = None, system: Mapping[str, Any] | None = None
+) -> DeviceFacts:
+    """Everything a scan learns: system group, the vendor's own OIDs and the standard probes, ENTITY-MIB."""
+    catalog = catalog or default_catalog()
+    system = system if system is not None else await read_system(client, target)
+    extra = await client.get(target, catalog.extra_oids(values.oid(system.get(oids.SYS_OBJECT_ID))))
+    return identify(system, extra, await read_entity(client, target), catalog)
