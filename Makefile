@@ -11,7 +11,7 @@ DEMO_DB := sqlite:///$(DEMO_DIR)/inventory.db
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,lab]'
 	touch $(STAMP)
 
 lint: $(STAMP)

@@ -68,11 +68,13 @@ class SnmpSimulator:
         host: str = "127.0.0.1",
         port: int | None = None,
         cache_dir: Path | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         command = responder_command()
         if command is None:
             raise SnmpSimError("snmpsim is not installed (pip install snmpsim pysmi)")
         self.command = command
+        self.extra_args = extra_args
         self.data_dir = Path(data_dir)
         self.probe_community = probe_community
         self.host = host
@@ -94,6 +96,7 @@ class SnmpSimulator:
                     f"--cache-dir={self.cache_dir}",
                     f"--agent-udpv4-endpoint={self.host}:{self.port}",
                     "--log-level=error",
+                    *self.extra_args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -135,7 +135,7 @@ class SnmpClient:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._dispatcher: v1.SnmpDispatcher | None = None
         self._engine: v3.SnmpEngine | None = None
-        self._bulk: dict[str, int] = {}  # per host: the max-repetitions that host answers
+        self._bulk: dict[SnmpTarget, int] = {}  # per agent: the max-repetitions it answers
 
     async def __aenter__(self) -> SnmpClient:
         transports = AsyncioDispatcher()
@@ -235,8 +235,9 @@ class SnmpClient:
                 return await v3.get_cmd(self._engine, auth, transport, context, *var_binds, lookupMib=False)
             if kind == "next":
                 return await v3.next_cmd(self._engine, auth, transport, context, *var_binds, lookupMib=False)
-            return await v3.bulk_cmd(self._engine, auth, transport, context, 0, max_repetitions, *var_binds,
-                                     lookupMib=False)
+            return await v3.bulk_cmd(
+                self._engine, auth, transport, context, 0, max_repetitions, *var_binds, lookupMib=False
+            )
         except Exception as exc:
             raise SnmpError(f"bad reply from {target}: {type(exc).__name__}") from exc
 
@@ -273,7 +274,7 @@ class SnmpClient:
         rows: list[tuple[str, Any]] = []
         current = base
         last: tuple[int, ...] = _oid_tuple(base)
-        repetitions = 0 if target.version is SnmpVersion.V1 else self._bulk.get(target.host, DEFAULT_MAX_REPETITIONS)
+        repetitions = 0 if target.version is SnmpVersion.V1 else self._bulk.get(target, DEFAULT_MAX_REPETITIONS)
         while len(rows) < max_rows:
             try:
                 if repetitions:
@@ -284,7 +285,7 @@ class SnmpClient:
                 if not repetitions:
                     raise
                 repetitions = repetitions // 3 if repetitions > 3 else 0
-                self._bulk[target.host] = repetitions
+                self._bulk[target] = repetitions
                 log.info("%s did not answer GETBULK; retrying with max-repetitions %d", target, repetitions)
                 continue
             if not pairs:

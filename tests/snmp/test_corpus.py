@@ -73,8 +73,12 @@ NOT_FROM_THE_DEVICE = {
     ("windows_svr_2019_1809", "model"): "'Intel x64' is LibreNMS's name for the CPU architecture",
 }
 
-MANUFACTURED = {"comware_a5500": dt.date(2015, 10, 13), "smartax": dt.date(2016, 6, 20),
-                "vmware-esxi": dt.date(2018, 5, 21), "iosxe_c9300": None}  # iosxe: eight zero bytes
+MANUFACTURED = {
+    "comware_a5500": dt.date(2015, 10, 13),
+    "smartax": dt.date(2016, 6, 20),
+    "vmware-esxi": dt.date(2018, 5, 21),
+    "iosxe_c9300": None,
+}  # iosxe: eight zero bytes
 
 
 def _norm(text: str) -> str:
@@ -85,11 +89,13 @@ def _norm(text: str) -> str:
 def corpus_facts() -> Iterator[dict[str, DeviceFacts]]:
     """Read every recorded device once, concurrently, through one client, as a scan would."""
     with SnmpSimulator(CORPUS / "data", probe_community="ios_2960x") as agents:
+
         async def read_all() -> dict[str, DeviceFacts]:
             async with SnmpClient() as client:
                 names = sorted(IDENTITY)
-                targets = [SnmpTarget(agents.host, agents.port, community=Secret(n), timeout_s=1.0, retries=1)
-                           for n in names]
+                targets = [
+                    SnmpTarget(agents.host, agents.port, community=Secret(n), timeout_s=1.0, retries=1) for n in names
+                ]
                 found = await asyncio.gather(*(read_identity(client, t) for t in targets))
                 return dict(zip(names, found, strict=True))
 
@@ -109,8 +115,9 @@ def test_vendor_and_category(corpus_facts: dict[str, DeviceFacts], device: str) 
 
 @pytest.mark.parametrize("device", sorted(IDENTITY))
 @pytest.mark.parametrize(("field", "key"), [("model", "hardware"), ("serial", "serial"), ("os_version", "version")])
-def test_model_serial_version_match_librenms(corpus_facts: dict[str, DeviceFacts], device: str, field: str,
-                                             key: str) -> None:
+def test_model_serial_version_match_librenms(
+    corpus_facts: dict[str, DeviceFacts], device: str, field: str, key: str
+) -> None:
     expected: Any = json.loads((CORPUS / "expected" / f"{device}.json").read_text(encoding="utf-8"))["os"].get(key)
     if expected is None or expected == "<private>":
         pytest.skip(f"LibreNMS found no {key} on {device}")
@@ -129,11 +136,15 @@ def test_manufacture_dates(corpus_facts: dict[str, DeviceFacts], device: str, da
         assert facts.source("manufactured_on") == "entity"
 
 
-@pytest.mark.parametrize(("device", "uptime_s", "why"), [
-    ("linux_icecast", 11_179_784, "hrSystemUptime (the host) is longer than sysUpTime (the agent)"),
-    ("asa", 184_955_241, "snmpEngineTime is longer than sysUpTime, which wrapped"),
-    ("iosxe_c9300", 8_621, "only sysUpTime answers"),
-])
-def test_uptime_is_the_largest_that_answered(corpus_facts: dict[str, DeviceFacts], device: str, uptime_s: int,
-                                             why: str) -> None:
+@pytest.mark.parametrize(
+    ("device", "uptime_s", "why"),
+    [
+        ("linux_icecast", 11_179_784, "hrSystemUptime (the host) is longer than sysUpTime (the agent)"),
+        ("asa", 184_955_241, "snmpEngineTime is longer than sysUpTime, which wrapped"),
+        ("iosxe_c9300", 8_621, "only sysUpTime answers"),
+    ],
+)
+def test_uptime_is_the_largest_that_answered(
+    corpus_facts: dict[str, DeviceFacts], device: str, uptime_s: int, why: str
+) -> None:
     assert corpus_facts[device].uptime_s == uptime_s, why
