@@ -241,6 +241,174 @@ def export(settings: Settings, file: Path, lang: str, kind: str, unit_code: str 
         raise click.BadParameter("name the file *.xlsx or *.csv", param_hint="FILE")
 
 
+# ---------------------------------------------------------------- discovery and polling
+
+
+class _ProgressBar:
+    """A progress bar on stderr, only when stderr is a terminal (cron mail stays clean)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def total(self, count: int) -> None:
+        if count and sys.stderr.isatty():
+            self.bar = click.progressbar(length=count, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def step(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _summary(report: Any, what: str) -> None:
+    lines = [
+        f"{what} (run {report.run_id}): {report.targets} addresses in {report.seconds:g} s",
+        f"  answered ping  {report.alive:6}",
+        f"  answered SNMP  {report.snmp_ok:6}   identified {report.identified}",
+        f"  unreachable    {report.unreachable:6}",
+        f"  new devices    {report.new:6}"
+        + (f"   ({report.unassigned} not assigned to a unit: scan with --unit)" if report.unassigned else ""),
+        f"  updated        {report.updated:6}",
+        f"  reboots        {report.reboots:6}",
+    ]
+    if report.icmp != "ok":
+        lines.append(f"  ICMP not used: {report.icmp}")
+    lines.append(f"Results: {report.results_file}")
+    click.echo("\n".join(lines))
+    for note in report.notes:
+        click.echo(f"Note: {note}", err=True)
+
+
+def snmp_options(func: F) -> F:
+    for option in reversed(
+        [
+            click.option("--timeout", "timeout_s", type=click.FloatRange(0.05, 60), help="SNMP timeout, seconds."),
+            click.option("--retries", type=click.IntRange(0, 10), help="SNMP retries after the first try."),
+            click.option("--concurrency", type=click.IntRange(1, 5000), help="SNMP requests in flight (default 200)."),
+            click.option(
+                "--scans-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=Path("scans"),
+                show_default=True,
+                help="Where each run's JSON-lines results go.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@cli.command("scan")
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--unit", "unit_code", metavar="CODE", help="The unit new devices belong to.")
+@click.option(
+    "--community",
+    "communities",
+    multiple=True,
+    metavar="C",
+    help="A community to try (repeatable). Visible in `ps`: prefer the config or AUDITOR_SNMP_COMMUNITIES.",
+)
+@click.option("--port", type=click.IntRange(1, 65535), help="SNMP port (default 161).")
+@click.option("--yes", is_flag=True, help="Allow a scan of more than 65,536 addresses.")
+@snmp_options
+@common_options
+def scan_command(
+    settings: Settings,
+    targets: tuple[str, ...],
+    unit_code: str | None,
+    communities: tuple[str, ...],
+    port: int | None,
+    yes: bool,
+    timeout_s: float | None,
+    retries: int | None,
+    concurrency: int | None,
+    scans_dir: Path,
+) -> None:
+    """Find what answers on the targets (ICMP), identify it (SNMP), and store it.
+
+    TARGETS are addresses or networks.  Devices already in the inventory are updated; new ones
+    are stored as discovered (not registered) in --unit, or unassigned.
+
+    Example: auditor scan 10.38.5.0/24 --unit XA-HUNGPHUC
+    """
+    from auditor.config import Secret
+    from auditor.polling import PollOptions, scan
+
+    options = PollOptions.from_settings(
+        settings,
+        port=port,
+        timeout_s=timeout_s,
+        retries=retries,
+        concurrency=concurrency,
+        communities=tuple(Secret(c) for c in communities) or None,
+    )
+    bar = _ProgressBar("Scanning")
+    database = _open(settings)
+    try:
+        report = scan(
+            database,
+            settings,
+            targets,
+            unit_code=unit_code,
+            options=options,
+            allow_large=yes,
+            scans_dir=scans_dir,
+            progress=bar.step,
+            on_total=bar.total,
+        )
+    finally:
+        bar.close()
+        database.close()
+    _summary(report, "Scan")
+
+
+@cli.command("poll")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices.")
+@click.option("--group", metavar="G", help="Only the devices of units in this poller group.")
+@snmp_options
+@common_options
+def poll_command(
+    settings: Settings,
+    unit_code: str | None,
+    group: str | None,
+    timeout_s: float | None,
+    retries: int | None,
+    concurrency: int | None,
+    scans_dir: Path,
+) -> None:
+    """Poll every device: ICMP reachability and round trip; SNMP uptime, reboots, identity.
+
+    A device without SNMP still gets its ICMP result.  Meant for cron (see README).
+
+    Example: auditor poll --group nghe-an
+    """
+    from auditor.polling import PollOptions, poll
+
+    options = PollOptions.from_settings(settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency)
+    bar = _ProgressBar("Polling")
+    database = _open(settings)
+    try:
+        report = poll(
+            database,
+            settings,
+            unit_code=unit_code,
+            group=group,
+            options=options,
+            scans_dir=scans_dir,
+            progress=bar.step,
+            on_total=bar.total,
+        )
+    finally:
+        bar.close()
+        database.close()
+    _summary(report, "Poll")
+
+
 # ---------------------------------------------------------------- listings
 
 UNIT_COLUMNS = [

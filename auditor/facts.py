@@ -128,7 +128,7 @@ class DeviceView:
     """A device as listings and scripts see it; the JSON keys are these field names, in this order."""
 
     id: int
-    unit_code: str
+    unit_code: str | None  # None: discovered, not yet assigned to a unit
     hostname: str | None
     ip: str | None
     mac: str | None
@@ -209,3 +209,50 @@ class DeviceFacts:
 
     def source(self, name: str) -> str | None:
         return dict(self.sources).get(name)
+
+
+@dataclass(frozen=True)
+class PollTarget:
+    """A device the database says to poll, with what the last poll learned."""
+
+    device_id: int
+    address: str
+    snmp_version: SnmpVersion | None = None
+    snmp_port: int | None = None
+    snmp_community: str | None = field(default=None, repr=False)
+    snmp_profile: str | None = None
+    snmp_credential: str | None = None
+    identified: bool = False
+    uptime_s: int | None = None
+    uptime_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class HostObservation:
+    """What one scan or poll saw of one address.  `alive` is None when ICMP could not be used."""
+
+    address: str
+    at: dt.datetime
+    device_id: int | None = None
+    alive: bool | None = None
+    rtt_ms: float | None = None
+    snmp_ok: bool = False
+    snmp_error: str | None = None
+    snmp_version: SnmpVersion | None = None
+    snmp_port: int | None = None
+    credential: str | None = None  # the fingerprint of what answered (see Device.snmp_credential)
+    uptime_s: int | None = None
+    facts: DeviceFacts | None = None  # the full identity, when it was read
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.alive) or self.snmp_ok
+
+
+@dataclass(frozen=True)
+class ObservationCounts:
+    new: int = 0
+    updated: int = 0
+    reboots: int = 0
+    unassigned: int = 0
+    notes: tuple[str, ...] = ()

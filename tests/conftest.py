@@ -19,9 +19,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import cli
+from auditor.lab.snmpsim import SnmpSimulator, responder_command
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "register"
+CORPUS = REPO.parent / "shared" / "snmp-corpus"
+RECORDINGS = Path(__file__).resolve().parent / "snmp" / "recordings"
+V3_USER, V3_AUTH, V3_PRIV = "auditor", "auth-secret-123", "priv-secret-456"
 
 
 @pytest.fixture
@@ -172,3 +176,19 @@ def auditor(db_url: str) -> Cli:
     runner = Cli(db_url)
     runner.ok("init")
     return runner
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[SnmpSimulator]:
+    """snmpsim serving tests/snmp/recordings on loopback: SNMPv1/v2c by community, SNMPv3 by context."""
+    if responder_command() is None:
+        pytest.skip("snmpsim is not installed (the lab extra)")
+    v3 = (
+        "--v3-user=" + V3_USER,
+        "--v3-auth-key=" + V3_AUTH,
+        "--v3-auth-proto=SHA",
+        "--v3-priv-key=" + V3_PRIV,
+        "--v3-priv-proto=AES",
+    )
+    with SnmpSimulator(RECORDINGS, probe_community="reboot-before", extra_args=v3) as agents:
+        yield agents

@@ -133,7 +133,7 @@ class Device(Base):
     __tablename__ = "device"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))  # None: not yet assigned
     hostname: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(45))
     mac: Mapped[str | None] = mapped_column(String(17))
@@ -160,16 +160,20 @@ class Device(Base):
     reachable: Mapped[bool | None] = mapped_column(Boolean)
     rtt_ms: Mapped[float | None] = mapped_column(Float)
     uptime_s: Mapped[int | None] = mapped_column(BigInteger)
+    uptime_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # when uptime_s was read
     snmp_version: Mapped[SnmpVersion | None] = mapped_column(_enum(SnmpVersion, 4))
     snmp_port: Mapped[int | None] = mapped_column(Integer)
     # A community the register gave for this device.  v3 credentials are never stored here: the
     # device names a profile of the config file, so keys stay in one private file.
     snmp_community: Mapped[str | None] = mapped_column(String(255))
     snmp_profile: Mapped[str | None] = mapped_column(String(64))
+    # Which credential answered last, so the next poll tries it first: "community#<8 hex of its
+    # SHA-256>" or "v3:<profile>".  A fingerprint, never the secret.
+    snmp_credential: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
-    unit: Mapped[Unit] = relationship(back_populates="devices")
+    unit: Mapped[Unit | None] = relationship(back_populates="devices")
 
     __table_args__ = (
         Index(None, "unit_id", "hostname"),  # import matching by unit + hostname; listings by unit

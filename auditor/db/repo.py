@@ -10,20 +10,25 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.db.models import Device, Link, Run, Unit, utcnow
-from auditor.domain import RunKind, RunOutcome, fold
+from auditor.db.models import Device, DevicePoll, Link, Run, Unit, utcnow
+from auditor.domain import DeviceStatus, RunKind, RunOutcome, fold
 from auditor.facts import (
+    DeviceFacts,
     DeviceRecord,
     DeviceView,
+    HostObservation,
     ImportCounts,
     LinkRecord,
     LinkView,
+    ObservationCounts,
     ParsedRow,
+    PollTarget,
     RowError,
     UnitRecord,
     UnitView,
 )
 from auditor.rules.age import device_age
+from auditor.rules.uptime import rebooted
 
 
 @dataclass
@@ -117,8 +122,8 @@ class _Devices:
     def __init__(self, session: Session) -> None:
         self.by_tag: dict[str, Device] = {}
         self.by_serial: dict[str, Device] = {}
-        self.by_host: dict[tuple[int, str], Device] = {}
-        self.by_ip: dict[tuple[int, str], Device] = {}
+        self.by_host: dict[tuple[int | None, str], Device] = {}
+        self.by_ip: dict[tuple[int | None, str], Device] = {}
         for device in session.scalars(select(Device)):
             self.add(device)
 
@@ -316,7 +321,7 @@ def device_view(device: Device, today: dt.date) -> DeviceView:
     age = device_age(today, device.in_service_on, device.in_service_precision, device.manufactured_on)
     return DeviceView(
         id=device.id,
-        unit_code=device.unit.code,
+        unit_code=device.unit.code if device.unit else None,
         hostname=device.hostname,
         ip=device.ip,
         mac=device.mac,
@@ -379,3 +384,171 @@ def list_links(session: Session, unit_code: str | None = None) -> list[LinkView]
 
 def unit_exists(session: Session, unit_code: str) -> bool:
     return session.scalar(select(func.count()).select_from(Unit).where(func.lower(Unit.code) == unit_code.lower())) == 1
+
+
+# ---------------------------------------------------------------- scans and polls
+
+
+def start_run(session: Session, kind: RunKind, agent: str | None = None) -> int:
+    """A Run row, committed at once, so a run that dies still leaves its trace (outcome 'running')."""
+    run = Run(kind=kind, outcome=RunOutcome.RUNNING, counts={}, agent=agent)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session, run_id: int, outcome: RunOutcome, counts: dict[str, Any], message: str | None = None
+) -> None:
+    run = session.get(Run, run_id)
+    assert run is not None
+    run.outcome, run.counts, run.message, run.finished_at = outcome, counts, message, utcnow()
+
+
+def poll_targets(session: Session, unit_code: str | None = None, group: str | None = None) -> list[PollTarget]:
+    """The active devices with an address, of one unit, one poller group, or all."""
+    statement = select(Device).where(Device.ip.is_not(None), Device.status == DeviceStatus.ACTIVE)
+    if unit_code is not None or group is not None:
+        statement = statement.join(Unit, Device.unit_id == Unit.id)
+        if unit_code is not None:
+            statement = statement.where(func.lower(Unit.code) == unit_code.lower())
+        if group is not None:
+            statement = statement.where(Unit.poller_group == group)
+    return [
+        PollTarget(
+            device_id=d.id,
+            address=d.ip or "",
+            snmp_version=d.snmp_version,
+            snmp_port=d.snmp_port,
+            snmp_community=d.snmp_community,
+            snmp_profile=d.snmp_profile,
+            snmp_credential=d.snmp_credential,
+            identified=d.sys_object_id is not None,
+            uptime_s=d.uptime_s,
+            uptime_at=d.uptime_at,
+        )
+        for d in session.scalars(statement.order_by(Device.id))
+    ]
+
+
+def _learn(device: Device, facts: DeviceFacts) -> None:
+    """What the device says of itself replaces what it said before; what a person registered is only
+    filled in where it was blank (the register stays the record of what was bought)."""
+    for name in ("sys_descr", "sys_object_id", "firmware", "os_version", "manufactured_on"):
+        value = getattr(facts, name)
+        if value is not None:
+            setattr(device, name, value)
+    for name in ("vendor", "model", "category", "serial"):
+        if getattr(device, name) is None and getattr(facts, name) is not None:
+            setattr(device, name, getattr(facts, name))
+    if device.hostname is None and facts.sys_name:
+        device.hostname = facts.sys_name[:255]
+
+
+class _Addresses:
+    """The devices a scan's addresses and serials may belong to."""
+
+    def __init__(self, session: Session, observations: Sequence[HostObservation]) -> None:
+        addresses = [o.address for o in observations]
+        serials = [o.facts.serial for o in observations if o.facts and o.facts.serial]
+        self.by_ip: dict[str, list[Device]] = {}
+        for device in session.scalars(select(Device).where(Device.ip.in_(addresses))):
+            self.by_ip.setdefault(device.ip or "", []).append(device)
+        self.by_serial = (
+            {fold(d.serial or ""): d for d in session.scalars(select(Device).where(Device.serial.in_(serials)))}
+            if serials
+            else {}
+        )
+
+    def match(self, observation: HostObservation, unit: Unit | None, notes: list[str]) -> Device | None:
+        found = self.by_ip.get(observation.address, [])
+        if unit is not None:
+            in_unit = [d for d in found if d.unit_id == unit.id]
+            found = in_unit or found
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            notes.append(
+                f"{observation.address} is the address of {len(found)} devices in different units; "
+                "scan with --unit to say which"
+            )
+            return None
+        serial = observation.facts.serial if observation.facts else None
+        moved = self.by_serial.get(fold(serial)) if serial else None
+        if moved is not None:
+            notes.append(f"serial {serial} moved from {moved.ip} to {observation.address}")
+            moved.ip = observation.address
+        return moved
+
+
+def apply_observations(
+    session: Session,
+    observations: Sequence[HostObservation],
+    run_id: int | None,
+    *,
+    unit_code: str | None = None,
+    discovering: bool = False,
+) -> ObservationCounts:
+    """Store what a scan or poll saw: update devices, add the ones a scan found, one DevicePoll each."""
+    unit = (
+        session.scalars(select(Unit).where(func.lower(Unit.code) == unit_code.lower())).first() if unit_code else None
+    )
+    by_id = {
+        d.id: d
+        for d in session.scalars(
+            select(Device).where(Device.id.in_([o.device_id for o in observations if o.device_id is not None]))
+        )
+    }
+    scanned = _Addresses(session, [o for o in observations if o.device_id is None]) if discovering else None
+    notes: list[str] = []
+    new = updated = reboots = unassigned = 0
+    polled: list[tuple[Device, HostObservation, bool]] = []
+    for observation in observations:
+        device = by_id.get(observation.device_id) if observation.device_id is not None else None
+        if device is None and scanned is not None:
+            device = scanned.match(observation, unit, notes)
+        if device is None:
+            if not (discovering and observation.reachable):
+                continue
+            device = Device(
+                unit_id=unit.id if unit else None, ip=observation.address, registered=False, status=DeviceStatus.ACTIVE
+            )
+            session.add(device)
+            new += 1
+            unassigned += unit is None
+        else:
+            updated += 1
+        came_up = rebooted(device.uptime_s, device.uptime_at, observation.uptime_s, observation.at)
+        reboots += came_up is not None
+        device.reachable = observation.reachable
+        device.rtt_ms = observation.rtt_ms if observation.alive else None
+        if observation.reachable:
+            device.last_seen = observation.at
+            device.first_seen = device.first_seen or observation.at
+        if observation.uptime_s is not None:
+            device.uptime_s, device.uptime_at = observation.uptime_s, observation.at
+        if observation.snmp_ok:
+            device.snmp_credential = observation.credential
+            device.snmp_version = device.snmp_version or observation.snmp_version
+            if observation.snmp_port and observation.snmp_port != 161:
+                device.snmp_port = observation.snmp_port
+        if observation.facts is not None:
+            _learn(device, observation.facts)
+        polled.append((device, observation, came_up is not None))
+    session.flush()
+    session.add_all(
+        DevicePoll(
+            device_id=device.id,
+            run_id=run_id,
+            polled_at=o.at,
+            reachable=o.reachable,
+            rtt_ms=o.rtt_ms,
+            snmp_ok=o.snmp_ok if (o.snmp_ok or o.snmp_error) else None,
+            uptime_s=o.uptime_s,
+            rebooted=came_back,
+            error=o.snmp_error,
+        )
+        for device, o, came_back in polled
+    )
+    session.flush()
+    return ObservationCounts(new=new, updated=updated, reboots=reboots, unassigned=unassigned, notes=tuple(notes))

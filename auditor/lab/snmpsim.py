@@ -38,7 +38,7 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _answers(host: str, port: int, community: str) -> bool:
+def answers(host: str, port: int, community: str) -> bool:
     """Whether an SNMPv2c GET of sysUpTime.0 gets any reply, by a hand-made datagram (no pysnmp here)."""
     oid = bytes([0x2B, 6, 1, 2, 1, 1, 3, 0])
     varbind = b"\x30" + bytes([len(oid) + 4]) + b"\x06" + bytes([len(oid)]) + oid + b"\x05\x00"
@@ -106,7 +106,7 @@ class SnmpSimulator:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise SnmpSimError(f"snmpsim exited at start: {self.log_path.read_text(errors='replace')[-2000:]}")
-            if _answers(self.host, self.port, self.probe_community):
+            if answers(self.host, self.port, self.probe_community):
                 return self
             time.sleep(0.2)
         self.__exit__(None, None, None)
@@ -124,3 +124,13 @@ class SnmpSimulator:
                 self._process.wait()
         if self._own_cache:
             shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+
+def single_agent_dir(recording: Path, into: Path, community: str = "public") -> Path:
+    """A data directory in which `recording` answers to `community`, as one real device would.
+
+    A copy, not a link: snmpsim follows links and names the community after the real file.
+    """
+    into.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(recording, into / f"{community}.snmprec")
+    return into

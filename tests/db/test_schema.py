@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import stat
 from pathlib import Path
@@ -21,8 +22,8 @@ from tests.conftest import Cli
 
 def test_init_twice_is_a_no_op(db_url: str) -> None:
     cli = Cli(db_url)
-    assert cli.ok("init").stdout.startswith("Created the inventory schema (revision 0001)")
-    assert "is up to date (revision 0001); nothing to do." in cli.ok("init").stdout
+    assert cli.ok("init").stdout.startswith("Created the inventory schema (revision 0002)")
+    assert "is up to date (revision 0002); nothing to do." in cli.ok("init").stdout
 
 
 def test_sqlite_file_is_private(workdir: Path) -> None:
@@ -59,7 +60,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
         result = cli(*args)
         assert result.exit_code == 1
         assert (
-            "is at schema revision 0099_future, which this auditor (0001) does not know: it was migrated "
+            "is at schema revision 0099_future, which this auditor (0002) does not know: it was migrated "
             "by a newer auditor. Upgrade auditor; do not downgrade the database." in result.stderr
         )
     with engine.connect() as connection:
@@ -89,6 +90,31 @@ def test_downgrade_to_nothing_and_back(db_url: str) -> None:
     command.upgrade(config, "head")
     engine.dispose()
     open_database(db_url).close()
+
+
+def test_init_upgrades_an_older_schema_and_keeps_its_data(db_url: str) -> None:
+    engine = make_engine(db_url, create=True)
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO unit (id, code, name, poller_group, created_at, updated_at) "
+                "VALUES (1, 'XA-A', 'A', 'default', '2026-01-01', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO device (id, unit_id, hostname, status, registered, created_at, "
+                "updated_at) VALUES (1, 1, 'gw', 'active', true, '2026-01-01', '2026-01-01')"
+            )
+        )
+    engine.dispose()
+    cli = Cli(db_url)
+    with pytest.raises(SchemaMissing, match=r"older schema \(0001\); run `auditor init`"):
+        open_database(db_url)
+    assert cli.ok("init").stdout.strip().endswith("from revision 0001 to 0002.")
+    (device,) = json.loads(cli.ok("devices", "list", "--format", "json").stdout)
+    assert (device["unit_code"], device["hostname"]) == ("XA-A", "gw")
 
 
 def test_stored_values_come_back_exactly(db_url: str) -> None:

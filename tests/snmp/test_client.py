@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable
 from typing import TypeVar
 
 import pytest
@@ -20,26 +19,11 @@ from auditor.snmp import oids
 from auditor.snmp.client import SnmpClient, SnmpError, SnmpTarget, SnmpTimeout
 from auditor.snmp.identify import identify
 from auditor.snmp.poller import read_identity, read_system
-from tests.snmp.test_corpus import CORPUS
+from tests.conftest import CORPUS, V3_AUTH, V3_PRIV, V3_USER
 
-RECORDINGS = Path(__file__).with_name("recordings")
-V3_USER, V3_AUTH, V3_PRIV = "auditor", "auth-secret-123", "priv-secret-456"
 T = TypeVar("T")
 
 pytestmark = pytest.mark.skipif(responder_command() is None, reason="snmpsim is not installed (the lab extra)")
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[SnmpSimulator]:
-    v3 = (
-        "--v3-user=" + V3_USER,
-        "--v3-auth-key=" + V3_AUTH,
-        "--v3-auth-proto=SHA",
-        "--v3-priv-key=" + V3_PRIV,
-        "--v3-priv-proto=AES",
-    )
-    with SnmpSimulator(RECORDINGS, probe_community="reboot-before", extra_args=v3) as agents:
-        yield agents
 
 
 def run(coroutine: Awaitable[T]) -> T:

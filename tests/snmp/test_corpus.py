@@ -23,9 +23,7 @@ from auditor.facts import DeviceFacts
 from auditor.lab.snmpsim import SnmpSimulator, responder_command
 from auditor.snmp.client import SnmpClient, SnmpTarget
 from auditor.snmp.poller import read_identity
-from tests.conftest import REPO
-
-CORPUS = REPO.parent / "shared" / "snmp-corpus"
+from tests.conftest import CORPUS
 
 pytestmark = [
     pytest.mark.skipif(not (CORPUS / "data").is_dir(), reason=f"the shared SNMP corpus is not at {CORPUS}"),

@@ -1,0 +1,100 @@
+"""Test networks in network namespaces this process creates, so no packet reaches a real network.
+
+`DeadNetwork` builds two namespaces joined by a veth pair: the "scanner" namespace routes a
+range (198.18.0.0/15, set aside for benchmarks by RFC 2544) into the "sink" namespace, which
+neither owns nor forwards it, so every echo and SNMP request there vanishes: dead hosts that
+time out exactly as real ones do.  Chosen addresses are made live on the scanner's loopback.
+Commands run inside with `ns.run([...])` or by prefixing `ns.prefix`.  Needs root and iproute2.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from types import TracebackType
+
+_names = itertools.count(1)
+DEAD_RANGE = "198.18.0.0/16"
+
+
+def unavailable() -> str | None:
+    """Why namespaces cannot be made here, or None if they can."""
+    if os.geteuid() != 0:
+        return "network namespaces need root"
+    if shutil.which("ip") is None:
+        return "the ip command (iproute2) is not installed"
+    probe = f"auditor-probe-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if made.returncode != 0:
+        return f"cannot create a network namespace: {made.stderr.strip()}"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return None
+
+
+def _ip(*args: str) -> None:
+    done = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.strip()}")
+
+
+class DeadNetwork:
+    def __init__(self, live: Sequence[str] = (), dead_range: str = DEAD_RANGE) -> None:
+        number = next(_names)
+        self.name = f"auditor-{os.getpid()}-{number}"
+        self.sink = f"{self.name}-sink"
+        self.live = tuple(live)
+        self.dead_range = dead_range
+
+    @property
+    def prefix(self) -> list[str]:
+        return ["ip", "netns", "exec", self.name]
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 300, env: dict[str, str] | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command inside the scanner namespace, capture its output as text."""
+        return subprocess.run(
+            [*self.prefix, *argv], capture_output=True, text=True, timeout=timeout, env=env, input=stdin
+        )
+
+    def __enter__(self) -> DeadNetwork:
+        _ip("netns", "add", self.name)
+        try:
+            _ip("netns", "add", self.sink)
+            _ip(
+                "link",
+                "add",
+                "veth-scan",
+                "netns",
+                self.name,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "veth-sink",
+                "netns",
+                self.sink,
+            )
+            for namespace, device, address in (
+                (self.name, "veth-scan", "198.19.255.1/30"),
+                (self.sink, "veth-sink", "198.19.255.2/30"),
+            ):
+                _ip("-n", namespace, "link", "set", "lo", "up")
+                _ip("-n", namespace, "link", "set", device, "up")
+                _ip("-n", namespace, "addr", "add", address, "dev", device)
+            _ip("-n", self.name, "route", "add", self.dead_range, "via", "198.19.255.2")
+            for address in self.live:
+                _ip("-n", self.name, "addr", "add", f"{address}/32", "dev", "lo")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        for namespace in (self.name, self.sink):  # deleting a namespace deletes its end of the veth
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True)

@@ -1,0 +1,354 @@
+"""`auditor scan` and `auditor poll`: the orchestration that composes ICMP, SNMP and the database.
+
+Like audit.py for the nightly run, this module only wires the rooms together; what is decided
+lives in pure code (targets, identification, reboots) and the I/O in discovery/, snmp/, db/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import gc
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from auditor.config import Secret, Settings, SnmpV3Profile
+from auditor.db import repo
+from auditor.db.engine import Database
+from auditor.discovery.icmp import IcmpUnavailable, Pinger, PingResult, SweepPinger
+from auditor.discovery.targets import DEFAULT_LIMIT, expand
+from auditor.domain import RunKind, RunOutcome, SnmpVersion
+from auditor.errors import AuditorError
+from auditor.facts import DeviceFacts, HostObservation, PollTarget
+from auditor.snmp import oids, values
+from auditor.snmp.client import SnmpClient, SnmpFailure, SnmpTarget
+from auditor.snmp.poller import read_identity, read_system
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]  # called with how many more hosts are done
+SILENT_QUEUE = 32  # requests in flight at once to hosts that did not answer ping
+
+
+@dataclass(frozen=True)
+class PollOptions:
+    """Per-run SNMP and ICMP settings: the config's, overridden by command-line flags."""
+
+    communities: tuple[Secret, ...] = ()
+    v3: tuple[SnmpV3Profile, ...] = ()
+    port: int = 161
+    timeout_s: float = 2.0
+    retries: int = 1
+    concurrency: int = 200
+    icmp_timeout_s: float = 1.0
+    icmp_attempts: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> PollOptions:
+        snmp = settings.snmp
+        options = cls(
+            communities=snmp.communities, v3=snmp.v3, port=snmp.port, timeout_s=snmp.timeout_s, retries=snmp.retries
+        )
+        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    kind: str
+    targets: int = 0
+    alive: int = 0
+    snmp_ok: int = 0
+    identified: int = 0
+    unreachable: int = 0
+    new: int = 0
+    updated: int = 0
+    reboots: int = 0
+    unassigned: int = 0
+    icmp: str = "ok"
+    notes: list[str] = field(default_factory=list)
+    results_file: Path | None = None
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int) and k != "run_id"}
+
+
+def fingerprint(community: Secret) -> str:
+    """A name for a community that can be stored and logged: it cannot be turned back into the secret."""
+    return "community#" + hashlib.sha256(community.reveal().encode()).hexdigest()[:8]
+
+
+def candidates(address: str, options: PollOptions, known: PollTarget | None = None) -> list[tuple[str, SnmpTarget]]:
+    """The credentials to try on an address, best first: the device's own, then the one that answered
+    last time, then the config's communities and SNMPv3 profiles in order."""
+    port = (known.snmp_port if known and known.snmp_port else None) or options.port
+
+    def target(version: SnmpVersion, community: Secret | None = None, v3: SnmpV3Profile | None = None) -> SnmpTarget:
+        return SnmpTarget(address, port, version, community, v3, options.timeout_s, options.retries)
+
+    found: list[tuple[str, SnmpTarget]] = []
+    if known and known.snmp_community:
+        version = known.snmp_version if known.snmp_version in (SnmpVersion.V1, SnmpVersion.V2C) else SnmpVersion.V2C
+        found.append(("register", target(version, community=Secret(known.snmp_community))))
+    version = SnmpVersion.V1 if known and known.snmp_version is SnmpVersion.V1 else SnmpVersion.V2C
+    found += [(fingerprint(c), target(version, community=c)) for c in options.communities]
+    found += [(f"v3:{p.name}", target(SnmpVersion.V3, v3=p)) for p in options.v3]
+    if known and known.snmp_profile:
+        found = [c for c in found if c[0] == f"v3:{known.snmp_profile}"] or found
+    if known and known.snmp_credential:
+        found.sort(key=lambda c: c[0] != known.snmp_credential)  # stable: the rest keep their order
+    return found
+
+
+async def _snmp(
+    client: SnmpClient,
+    address: str,
+    options: PollOptions,
+    known: PollTarget | None,
+    identity: bool,
+    at: Callable[[], dt.datetime],
+) -> HostObservation:
+    """Try the credentials in turn; the first that answers wins.  A failure is data, not an exception."""
+    errors: list[str] = []
+    for marker, target in candidates(address, options, known):
+        try:
+            system = await read_system(client, target)
+            facts: DeviceFacts | None = None
+            if identity or (known is not None and not known.identified):  # a scan, or a device never identified
+                facts = await read_identity(client, target, system=system)
+            uptime = values.uptime_seconds(
+                system.get(oids.SYS_UPTIME), system.get(oids.HR_SYSTEM_UPTIME), system.get(oids.SNMP_ENGINE_TIME)
+            )
+            return HostObservation(
+                address,
+                at(),
+                device_id=known.device_id if known else None,
+                snmp_ok=True,
+                snmp_version=target.version,
+                snmp_port=target.port,
+                credential=marker,
+                uptime_s=uptime,
+                facts=facts,
+            )
+        except SnmpFailure as exc:
+            errors.append(str(exc))
+    error = errors[-1] if errors else "no SNMP credential to try: set snmp.communities in the config"
+    return HostObservation(address, at(), device_id=known.device_id if known else None, snmp_error=error)
+
+
+async def observe(
+    addresses: Sequence[str],
+    options: PollOptions,
+    *,
+    known: dict[str, PollTarget] | None = None,
+    identity: bool,
+    pinger: Pinger | None = None,
+    progress: Progress | None = None,
+    snmp_for: Callable[[str, bool | None], bool] | None = None,
+) -> tuple[list[HostObservation], str]:
+    """ICMP for every address, then SNMP where `snmp_for(address, alive)` says so (default: if alive).
+
+    Returns the observations, one per address, and how ICMP went ("ok" or why it was not used).
+    """
+    known = known or {}
+    pinger = pinger or SweepPinger()
+    icmp_state = "ok"
+    try:
+        pings: dict[str, PingResult] = await pinger.sweep(
+            addresses, timeout_s=options.icmp_timeout_s, count=options.icmp_attempts, until_reply=True
+        )
+    except IcmpUnavailable as exc:
+        icmp_state = str(exc)
+        pings = {}
+    if len(addresses) > 1000:
+        gc.collect()
+        gc.freeze()  # a full collection over thousands of pending requests stalls the loop into false timeouts
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def alive(address: str) -> bool | None:
+        return pings[address].alive if address in pings else None
+
+    want = snmp_for or (lambda _address, is_alive: is_alive is not False)
+    silent_slots = asyncio.Semaphore(SILENT_QUEUE)
+
+    async def one(address: str) -> HostObservation:
+        ping = pings.get(address)
+        base = HostObservation(
+            address,
+            now(),
+            device_id=known[address].device_id if address in known else None,
+            alive=alive(address),
+            rtt_ms=ping.rtt_ms if ping else None,
+        )
+        if want(address, alive(address)):
+            if alive(address) is False:  # ping is blocked or the host is down: a small queue, no retries
+                async with silent_slots:
+                    quiet = replace(options, retries=0)
+                    seen = await _snmp(client, address, quiet, known.get(address), identity, now)
+            else:
+                seen = await _snmp(client, address, options, known.get(address), identity, now)
+            base = replace(seen, alive=base.alive, rtt_ms=base.rtt_ms)
+        if progress:
+            progress(1)
+        return base
+
+    async with SnmpClient(max_in_flight=options.concurrency) as client:
+        observations = await asyncio.gather(*(one(a) for a in addresses))
+    return list(observations), icmp_state
+
+
+def _write_results(directory: Path, run_id: int, kind: str, observations: Sequence[HostObservation]) -> Path:
+    """One JSON line per address: what was seen, no credentials (only their fingerprints)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / f"{run_id:06d}-{kind}.jsonl"
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        for o in observations:
+            facts = o.facts
+            out.write(
+                json.dumps(
+                    {
+                        "address": o.address,
+                        "at": o.at.isoformat(),
+                        "device_id": o.device_id,
+                        "alive": o.alive,
+                        "rtt_ms": o.rtt_ms,
+                        "snmp_ok": o.snmp_ok,
+                        "snmp_error": o.snmp_error,
+                        "snmp_version": str(o.snmp_version) if o.snmp_version else None,
+                        "credential": o.credential,
+                        "uptime_s": o.uptime_s,
+                        "vendor": facts.vendor if facts else None,
+                        "category": str(facts.category) if facts and facts.category else None,
+                        "model": facts.model if facts else None,
+                        "serial": facts.serial if facts else None,
+                        "os_version": facts.os_version if facts else None,
+                        "sys_name": facts.sys_name if facts else None,
+                        "manufactured_on": facts.manufactured_on.isoformat()
+                        if facts and facts.manufactured_on
+                        else None,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    return path
+
+
+def _finish(
+    database: Database,
+    report: RunReport,
+    observations: Sequence[HostObservation],
+    scans_dir: Path,
+    kind: RunKind,
+    unit_code: str | None,
+    discovering: bool,
+    started: float,
+) -> RunReport:
+    report.targets = len(observations)
+    report.alive = sum(1 for o in observations if o.alive)
+    report.snmp_ok = sum(1 for o in observations if o.snmp_ok)
+    report.identified = sum(1 for o in observations if o.facts is not None and (o.facts.model or o.facts.vendor))
+    report.unreachable = sum(1 for o in observations if not o.reachable)
+    with database.session() as session:
+        counts = repo.apply_observations(
+            session, observations, report.run_id, unit_code=unit_code, discovering=discovering
+        )
+        report.new, report.updated, report.reboots = counts.new, counts.updated, counts.reboots
+        report.unassigned = counts.unassigned
+        report.notes.extend(counts.notes)
+        report.results_file = _write_results(scans_dir, report.run_id, kind.value, observations)
+        report.seconds = round(time.perf_counter() - started, 2)
+        failed = report.targets > 0 and report.unreachable == report.targets
+        repo.finish_run(
+            session,
+            report.run_id,
+            RunOutcome.PARTIAL if failed else RunOutcome.OK,
+            report.counts(),
+            message=report.icmp if report.icmp != "ok" else None,
+        )
+    return report
+
+
+def _start(database: Database, kind: RunKind, agent: str | None) -> int:
+    with database.session() as session:
+        return repo.start_run(session, kind, agent)
+
+
+def scan(
+    database: Database,
+    settings: Settings,
+    specs: Sequence[str],
+    *,
+    unit_code: str | None = None,
+    options: PollOptions | None = None,
+    allow_large: bool = False,
+    scans_dir: Path = Path("scans"),
+    pinger: Pinger | None = None,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Sweep the targets, identify whoever answers SNMP, store new devices as discovered."""
+    addresses = [str(a) for a in expand(specs, None if allow_large else DEFAULT_LIMIT)]
+    if unit_code:
+        with database.session(commit=False) as session:
+            if not repo.unit_exists(session, unit_code):
+                raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+    options = options or PollOptions.from_settings(settings)
+    if on_total:
+        on_total(len(addresses))
+    started = time.perf_counter()
+    run_id = _start(database, RunKind.SCAN, None)
+    with database.session(commit=False) as session:
+        known = {t.address: t for t in repo.poll_targets(session)}
+    observations, icmp = asyncio.run(
+        observe(addresses, options, known=known, identity=True, pinger=pinger, progress=progress)
+    )
+    report = RunReport(run_id, "scan", icmp=icmp)
+    return _finish(database, report, observations, scans_dir, RunKind.SCAN, unit_code, True, started)
+
+
+def poll(
+    database: Database,
+    settings: Settings,
+    *,
+    unit_code: str | None = None,
+    group: str | None = None,
+    options: PollOptions | None = None,
+    scans_dir: Path = Path("scans"),
+    pinger: Pinger | None = None,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> RunReport:
+    """ICMP and, for devices that speak it, SNMP uptime (and identity, the first time) of every device."""
+    options = options or PollOptions.from_settings(settings)
+    with database.session(commit=False) as session:
+        if unit_code and not repo.unit_exists(session, unit_code):
+            raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+        targets = repo.poll_targets(session, unit_code, group)
+    if on_total:
+        on_total(len(targets))
+    started = time.perf_counter()
+    run_id = _start(database, RunKind.POLL, None)
+    known = {t.address: t for t in targets}
+
+    def speaks_snmp(address: str, _alive: bool | None) -> bool:
+        target = known[address]
+        return bool(target.snmp_credential or target.snmp_version or target.snmp_community)
+
+    observations, icmp = asyncio.run(
+        observe(
+            list(known), options, known=known, identity=False, pinger=pinger, progress=progress, snmp_for=speaks_snmp
+        )
+    )
+    report = RunReport(run_id, "poll", icmp=icmp)
+    return _finish(database, report, observations, scans_dir, RunKind.POLL, None, False, started)
