@@ -291,6 +291,11 @@ def snmp_options(func: F) -> F:
             click.option("--retries", type=click.IntRange(0, 10), help="SNMP retries after the first try."),
             click.option("--concurrency", type=click.IntRange(1, 5000), help="SNMP requests in flight (default 200)."),
             click.option(
+                "--workers",
+                type=click.IntRange(1, 64),
+                help="Processes for runs of 2,000+ addresses (default: one per core, at most 4).",
+            ),
+            click.option(
                 "--scans-dir",
                 type=click.Path(file_okay=False, path_type=Path),
                 default=Path("scans"),
@@ -327,6 +332,7 @@ def scan_command(
     timeout_s: float | None,
     retries: int | None,
     concurrency: int | None,
+    workers: int | None,
     scans_dir: Path,
 ) -> None:
     """Find what answers on the targets (ICMP), identify it (SNMP), and store it.
@@ -345,6 +351,7 @@ def scan_command(
         timeout_s=timeout_s,
         retries=retries,
         concurrency=concurrency,
+        workers=workers,
         communities=tuple(Secret(c) for c in communities) or None,
     )
     bar = _ProgressBar("Scanning")
@@ -379,6 +386,7 @@ def poll_command(
     timeout_s: float | None,
     retries: int | None,
     concurrency: int | None,
+    workers: int | None,
     scans_dir: Path,
 ) -> None:
     """Poll every device: ICMP reachability and round trip; SNMP uptime, reboots, identity.
@@ -389,7 +397,9 @@ def poll_command(
     """
     from auditor.polling import PollOptions, poll
 
-    options = PollOptions.from_settings(settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency)
+    options = PollOptions.from_settings(
+        settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
+    )
     bar = _ProgressBar("Polling")
     database = _open(settings)
     try:

@@ -7,13 +7,18 @@ lives in pure code (targets, identification, reboots) and the I/O in discovery/,
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import datetime as dt
 import gc
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
+import queue as queue_module
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -48,6 +53,7 @@ class PollOptions:
     concurrency: int = 200
     icmp_timeout_s: float = 1.0
     icmp_attempts: int = 2
+    workers: int | None = None  # processes for a large run; None: one per core (at most 4)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PollOptions:
@@ -121,7 +127,7 @@ async def _snmp(
         try:
             system = await read_system(client, target)
             facts: DeviceFacts | None = None
-            if identity or (known is not None and not known.identified):  # a scan, or a device never identified
+            if identity or known is None or not known.identified:  # a scan, or a device never identified
                 facts = await read_identity(client, target, system=system)
             uptime = values.uptime_seconds(
                 system.get(oids.SYS_UPTIME), system.get(oids.HR_SYSTEM_UPTIME), system.get(oids.SNMP_ENGINE_TIME)
@@ -151,9 +157,10 @@ async def observe(
     identity: bool,
     pinger: Pinger | None = None,
     progress: Progress | None = None,
-    snmp_for: Callable[[str, bool | None], bool] | None = None,
+    snmp_addresses: frozenset[str] | None = None,
 ) -> tuple[list[HostObservation], str]:
-    """ICMP for every address, then SNMP where `snmp_for(address, alive)` says so (default: if alive).
+    """ICMP for every address, then SNMP for `snmp_addresses` (default: every address that is not
+    known to be dead).
 
     Returns the observations, one per address, and how ICMP went ("ok" or why it was not used).
     """
@@ -177,7 +184,6 @@ async def observe(
     def alive(address: str) -> bool | None:
         return pings[address].alive if address in pings else None
 
-    want = snmp_for or (lambda _address, is_alive: is_alive is not False)
     silent_slots = asyncio.Semaphore(SILENT_QUEUE)
 
     async def one(address: str) -> HostObservation:
@@ -189,7 +195,7 @@ async def observe(
             alive=alive(address),
             rtt_ms=ping.rtt_ms if ping else None,
         )
-        if want(address, alive(address)):
+        if (address in snmp_addresses) if snmp_addresses is not None else alive(address) is not False:
             if alive(address) is False:  # ping is blocked or the host is down: a small queue, no retries
                 async with silent_slots:
                     quiet = replace(options, retries=0)
@@ -204,6 +210,99 @@ async def observe(
     async with SnmpClient(max_in_flight=options.concurrency) as client:
         observations = await asyncio.gather(*(one(a) for a in addresses))
     return list(observations), icmp_state
+
+
+PARALLEL_FROM = 2000  # below this, starting worker processes costs more than it saves
+_progress_queue: Any = None
+
+
+def default_workers() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
+
+
+def _worker_start(queue: Any) -> None:
+    global _progress_queue
+    _progress_queue = queue
+
+
+def _observe_share(
+    addresses: list[str],
+    options: PollOptions,
+    known: dict[str, PollTarget],
+    identity: bool,
+    snmp_addresses: frozenset[str] | None,
+) -> tuple[list[HostObservation], str]:
+    """One worker's share of a large run, in its own process, its own event loop and sockets."""
+    pending = 0
+
+    def report(done: int) -> None:
+        nonlocal pending
+        pending += done
+        if pending >= 50:
+            _progress_queue.put(pending)
+            pending = 0
+
+    found = asyncio.run(
+        observe(addresses, options, known=known, identity=identity, progress=report, snmp_addresses=snmp_addresses)
+    )
+    if pending:
+        _progress_queue.put(pending)
+    return found
+
+
+def observe_all(
+    addresses: Sequence[str],
+    options: PollOptions,
+    *,
+    known: dict[str, PollTarget],
+    identity: bool,
+    pinger: Pinger | None = None,
+    progress: Progress | None = None,
+    snmp_addresses: frozenset[str] | None = None,
+) -> tuple[list[HostObservation], str]:
+    """`observe`, split over one process per core when the run is large enough to gain from it.
+
+    pysnmp spends ~2 ms of CPU per request (most of it decoding BER), so one process is bound to
+    one core.  Addresses go to workers by a stable hash: the same device, the same worker.
+    """
+    count = options.workers if options.workers is not None else default_workers()
+    if count <= 1 or len(addresses) < PARALLEL_FROM or pinger is not None:
+        return asyncio.run(
+            observe(
+                addresses,
+                options,
+                known=known,
+                identity=identity,
+                pinger=pinger,
+                progress=progress,
+                snmp_addresses=snmp_addresses,
+            )
+        )
+    shares: list[list[str]] = [[] for _ in range(count)]
+    for address in addresses:
+        shares[zlib.crc32(address.encode()) % count].append(address)
+    context = multiprocessing.get_context("spawn")  # not fork: the parent holds a database engine and sockets
+    queue = context.Queue()
+    with concurrent.futures.ProcessPoolExecutor(
+        count, mp_context=context, initializer=_worker_start, initargs=(queue,)
+    ) as pool:
+        futures = [
+            pool.submit(
+                _observe_share, share, options, {a: known[a] for a in share if a in known}, identity, snmp_addresses
+            )
+            for share in shares
+            if share
+        ]
+        while not all(f.done() for f in futures):
+            with contextlib.suppress(queue_module.Empty):
+                done = queue.get(timeout=0.2)
+                if progress:
+                    progress(done)
+        results = [f.result() for f in futures]
+    order = {address: i for i, address in enumerate(addresses)}
+    observations = sorted((o for found, _ in results for o in found), key=lambda o: order[o.address])
+    icmp = next((state for _, state in results if state != "ok"), "ok")
+    return observations, icmp
 
 
 def _write_results(directory: Path, run_id: int, kind: str, observations: Sequence[HostObservation]) -> Path:
@@ -254,6 +353,7 @@ def _finish(
     discovering: bool,
     started: float,
 ) -> RunReport:
+    observed = time.perf_counter()
     report.targets = len(observations)
     report.alive = sum(1 for o in observations if o.alive)
     report.snmp_ok = sum(1 for o in observations if o.snmp_ok)
@@ -268,6 +368,14 @@ def _finish(
         report.notes.extend(counts.notes)
         report.results_file = _write_results(scans_dir, report.run_id, kind.value, observations)
         report.seconds = round(time.perf_counter() - started, 2)
+        log.info(
+            "%s %d: observed %d addresses in %.2f s, stored in %.2f s",
+            kind.value,
+            report.run_id,
+            report.targets,
+            observed - started,
+            time.perf_counter() - observed,
+        )
         failed = report.targets > 0 and report.unreachable == report.targets
         repo.finish_run(
             session,
@@ -310,9 +418,7 @@ def scan(
     run_id = _start(database, RunKind.SCAN, None)
     with database.session(commit=False) as session:
         known = {t.address: t for t in repo.poll_targets(session)}
-    observations, icmp = asyncio.run(
-        observe(addresses, options, known=known, identity=True, pinger=pinger, progress=progress)
-    )
+    observations, icmp = observe_all(addresses, options, known=known, identity=True, pinger=pinger, progress=progress)
     report = RunReport(run_id, "scan", icmp=icmp)
     return _finish(database, report, observations, scans_dir, RunKind.SCAN, unit_code, True, started)
 
@@ -341,14 +447,9 @@ def poll(
     run_id = _start(database, RunKind.POLL, None)
     known = {t.address: t for t in targets}
 
-    def speaks_snmp(address: str, _alive: bool | None) -> bool:
-        target = known[address]
-        return bool(target.snmp_credential or target.snmp_version or target.snmp_community)
-
-    observations, icmp = asyncio.run(
-        observe(
-            list(known), options, known=known, identity=False, pinger=pinger, progress=progress, snmp_for=speaks_snmp
-        )
+    speaks_snmp = frozenset(a for a, t in known.items() if t.snmp_credential or t.snmp_version or t.snmp_community)
+    observations, icmp = observe_all(
+        list(known), options, known=known, identity=False, pinger=pinger, progress=progress, snmp_addresses=speaks_snmp
     )
     report = RunReport(run_id, "poll", icmp=icmp)
     return _finish(database, report, observations, scans_dir, RunKind.POLL, None, False, started)

@@ -28,14 +28,37 @@ def make_register(path: Path, units: int, devices: int) -> None:
         unit_sheet.append([f"XA-{u:04d}", f"Đảng ủy xã số {u}", "Đảng ủy xã", rng.randint(15, 40)])
     device_sheet = book.create_sheet("Thiết bị")
     device_sheet.append(["PHIẾU KHẢO SÁT"])
-    device_sheet.append(["Mã đơn vị", "Tên máy", "Địa chỉ IP", "Loại thiết bị", "Hãng sản xuất", "Model",
-                         "Số serial", "Mã tài sản", "Năm sử dụng", "Tình trạng"])
+    device_sheet.append(
+        [
+            "Mã đơn vị",
+            "Tên máy",
+            "Địa chỉ IP",
+            "Loại thiết bị",
+            "Hãng sản xuất",
+            "Model",
+            "Số serial",
+            "Mã tài sản",
+            "Năm sử dụng",
+            "Tình trạng",
+        ]
+    )
     categories = ["Máy vi tính để bàn", "Máy in", "Thiết bị chuyển mạch (switch)", "Bộ lưu điện (UPS)"]
     for d in range(devices):
         u = d % units
-        device_sheet.append([f"XA-{u:04d}", f"pc-{d}", f"127.{u // 250}.{u % 250}.{d // units + 1}",
-                             rng.choice(categories), "Dell", "OptiPlex 3020", f"SN{d:07d}", f"TS-{d:07d}",
-                             rng.randint(2008, 2025), "Tốt"])
+        device_sheet.append(
+            [
+                f"XA-{u:04d}",
+                f"pc-{d}",
+                f"127.{u // 250}.{u % 250}.{d // units + 1}",
+                rng.choice(categories),
+                "Dell",
+                "OptiPlex 3020",
+                f"SN{d:07d}",
+                f"TS-{d:07d}",
+                rng.randint(2008, 2025),
+                "Tốt",
+            ]
+        )
     link_sheet = book.create_sheet("Đường truyền")
     link_sheet.append(["Mã đơn vị", "Tên đường truyền", "Băng thông (Mbps)", "Thiết bị đầu cuối"])
     for u in range(units):
@@ -64,8 +87,10 @@ def main() -> None:
         make_register(register, args.units, args.devices)
         db = f"sqlite:///{scratch}/inventory.db"
         subprocess.run([auditor, "init", "--db", db], check=True, capture_output=True)
-        print(f"register: {args.units} units, {args.devices} devices, {args.units} links "
-              f"({register.stat().st_size // 1024} kB XLSX)")
+        print(
+            f"register: {args.units} units, {args.devices} devices, {args.units} links "
+            f"({register.stat().st_size // 1024} kB XLSX)"
+        )
         for label in ("first import", "re-import"):
             wall, cpu, out = timed([auditor, "register", "import", str(register), "--db", db])
             print(f"{label:13} wall {wall:6.2f} s  cpu {cpu:6.2f} s  | " + " | ".join(out.strip().splitlines()))

@@ -445,6 +445,17 @@ def _learn(device: Device, facts: DeviceFacts) -> None:
         device.hostname = facts.sys_name[:255]
 
 
+IN_CHUNK = 5000  # SQLite takes at most 32,766 parameters in a statement, PostgreSQL 65,535
+
+
+def _in_chunks(session: Session, model: Any, column: Any, keys: Sequence[Any]) -> list[Any]:
+    """Rows whose `column` is one of `keys`, however many keys there are."""
+    found: list[Any] = []
+    for start in range(0, len(keys), IN_CHUNK):
+        found.extend(session.scalars(select(model).where(column.in_(keys[start : start + IN_CHUNK]))))
+    return found
+
+
 class _Addresses:
     """The devices a scan's addresses and serials may belong to."""
 
@@ -452,13 +463,9 @@ class _Addresses:
         addresses = [o.address for o in observations]
         serials = [o.facts.serial for o in observations if o.facts and o.facts.serial]
         self.by_ip: dict[str, list[Device]] = {}
-        for device in session.scalars(select(Device).where(Device.ip.in_(addresses))):
+        for device in _in_chunks(session, Device, Device.ip, addresses):
             self.by_ip.setdefault(device.ip or "", []).append(device)
-        self.by_serial = (
-            {fold(d.serial or ""): d for d in session.scalars(select(Device).where(Device.serial.in_(serials)))}
-            if serials
-            else {}
-        )
+        self.by_serial = {fold(d.serial or ""): d for d in _in_chunks(session, Device, Device.serial, serials)}
 
     def match(self, observation: HostObservation, unit: Unit | None, notes: list[str]) -> Device | None:
         found = self.by_ip.get(observation.address, [])
@@ -493,12 +500,8 @@ def apply_observations(
     unit = (
         session.scalars(select(Unit).where(func.lower(Unit.code) == unit_code.lower())).first() if unit_code else None
     )
-    by_id = {
-        d.id: d
-        for d in session.scalars(
-            select(Device).where(Device.id.in_([o.device_id for o in observations if o.device_id is not None]))
-        )
-    }
+    wanted = [o.device_id for o in observations if o.device_id is not None]
+    by_id = {d.id: d for d in _in_chunks(session, Device, Device.id, wanted)}
     scanned = _Addresses(session, [o for o in observations if o.device_id is None]) if discovering else None
     notes: list[str] = []
     new = updated = reboots = unassigned = 0

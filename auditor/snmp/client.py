@@ -136,6 +136,7 @@ class SnmpClient:
         self._dispatcher: v1.SnmpDispatcher | None = None
         self._engine: v3.SnmpEngine | None = None
         self._bulk: dict[SnmpTarget, int] = {}  # per agent: the max-repetitions it answers
+        self._transports: dict[tuple[bool, str, int, float, int], Any] = {}
 
     async def __aenter__(self) -> SnmpClient:
         transports = AsyncioDispatcher()
@@ -162,10 +163,16 @@ class SnmpClient:
     # ------------------------------------------------------------ transport plumbing
 
     async def _transport(self, target: SnmpTarget, v3arch: bool) -> Any:
-        module = v3 if v3arch else v1
-        ipv6 = ":" in target.host
-        cls = module.Udp6TransportTarget if ipv6 else module.UdpTransportTarget
-        return await cls.create((target.host, target.port), timeout=target.timeout_s, retries=target.retries)
+        """pysnmp's transport target, made once per agent: creating one resolves the address in a
+        thread, which cost more than the request itself."""
+        key = (v3arch, target.host, target.port, target.timeout_s, target.retries)
+        found = self._transports.get(key)
+        if found is None:
+            module = v3 if v3arch else v1
+            cls = module.Udp6TransportTarget if ":" in target.host else module.UdpTransportTarget
+            found = await cls.create((target.host, target.port), timeout=target.timeout_s, retries=target.retries)
+            self._transports[key] = found
+        return found
 
     def _v3_auth(self, profile: SnmpV3Profile) -> v3.UsmUserData:
         kwargs: dict[str, Any] = {}
@@ -274,7 +281,10 @@ class SnmpClient:
         rows: list[tuple[str, Any]] = []
         current = base
         last: tuple[int, ...] = _oid_tuple(base)
-        repetitions = 0 if target.version is SnmpVersion.V1 else self._bulk.get(target, DEFAULT_MAX_REPETITIONS)
+        bulk = 0 if target.version is SnmpVersion.V1 else self._bulk.get(target, DEFAULT_MAX_REPETITIONS)
+        # The first request asks for one row: most agents lack most tables, and a full bulk past
+        # the end of an absent one is a reply of values nobody wanted, to decode.
+        repetitions = min(bulk, 1)
         while len(rows) < max_rows:
             try:
                 if repetitions:
@@ -284,12 +294,13 @@ class SnmpClient:
             except SnmpTimeout:
                 if not repetitions:
                     raise
-                repetitions = repetitions // 3 if repetitions > 3 else 0
-                self._bulk[target] = repetitions
+                bulk = repetitions // 3 if repetitions > 3 else 0
+                self._bulk[target] = repetitions = bulk
                 log.info("%s did not answer GETBULK; retrying with max-repetitions %d", target, repetitions)
                 continue
             if not pairs:
                 break
+            repetitions = bulk  # it answered: full-size bulks from here on
             for oid, value in pairs:
                 if not oid.startswith(prefix) or isinstance(value, rfc1905.EndOfMibView):
                     return rows

@@ -1,0 +1,221 @@
+"""Poll 10,000 simulated devices and sweep 2,000 mostly-dead addresses, beside the peers' tools.
+
+Run as root:  .venv/bin/python benchmarks/poll_sweep.py [--devices 10000] [--sweep 2046]
+
+Everything happens in network namespaces this script creates (auditor.lab.netns): the devices
+are 10,000 addresses on the namespace's loopback, all answered by one net-snmp snmpd (so the
+agent is C and fast, and every device is a distinct address); the sweep range is routed into a
+sink namespace that drops it, with 5% of its addresses live.  Nothing leaves the namespaces.
+
+Measured, each as a separate process: wall time, CPU (user + system, children included) and
+peak resident memory:
+  1. `auditor poll` over the 10,000 registered devices, first time (identity: system group,
+     vendor OIDs, ENTITY-MIB) and again (steady state: ICMP + uptime), into SQLite;
+  2. `xargs -P 4 snmpget` of sysDescr, sysObjectID and sysUpTime over the same addresses;
+  3. the ICMP sweep: auditor's SweepPinger, ping3 (256 threads), and fping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from auditor.lab import netns  # noqa: E402
+
+COMMUNITY = "bench-community"
+DEVICE_BASE = ipaddress.IPv4Address("198.18.0.1")
+SWEEP_NETWORK = ipaddress.IPv4Network("198.18.128.0/21")  # 2,046 hosts
+
+MEASURE = r"""
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                  "peak_mb": round(usage.ru_maxrss / 1024), "rc": done.returncode,
+                  "stdout": done.stdout[-3000:], "stderr": done.stderr[-3000:]}))
+"""
+
+SWEEP = r"""
+import asyncio, json, sys
+from auditor.discovery.icmp import Ping3Pinger, SweepPinger
+pinger = SweepPinger() if sys.argv[1] == "sweep" else Ping3Pinger(workers=256)
+addresses = [line.strip() for line in open(sys.argv[2]) if line.strip()]
+results = asyncio.run(pinger.sweep(addresses, timeout_s=1.0, count=2))
+print(sum(r.alive for r in results.values()), "alive")
+"""
+
+
+def measure(network: netns.DeadNetwork, argv: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
+    done = network.run([sys.executable, "-c", MEASURE, *argv], timeout=1800, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {argv[:3]} failed: {done.stderr}")
+    result: dict[str, object] = json.loads(done.stdout)
+    if result["rc"] != 0:
+        print(f"  warning: {' '.join(argv[:3])}… exited {result['rc']}: {str(result['stderr'])[-500:]}")
+    return result
+
+
+def row(label: str, result: dict[str, object], note: str = "") -> str:
+    return f"| {label} | {result['wall_s']} s | {result['cpu_s']} s | {result['peak_mb']} MB | {note} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument("--profile", metavar="DIR", help="also write cProfile files of both polls into DIR")
+    args = parser.parse_args()
+    problem = netns.unavailable()
+    if problem:
+        raise SystemExit(f"cannot run: {problem}")
+    for tool in ("snmpd", "snmpget", "fping"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"cannot run: {tool} is not installed (Debian packages snmpd, snmp, fping)")
+    auditor = str(Path(sys.executable).with_name("auditor"))
+    devices = [str(DEVICE_BASE + i) for i in range(args.devices)]
+    sweep = [str(a) for a in SWEEP_NETWORK.hosts()]
+    sweep_live = sweep[::20]  # 5%
+    scratch = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
+    lines: list[str] = []
+    with netns.DeadNetwork(live=sweep_live) as network:
+        batch = "".join(f"addr add {a}/32 dev lo\n" for a in devices)
+        added = subprocess.run(["ip", "-n", network.name, "-batch", "-"], input=batch, text=True, capture_output=True)
+        if added.returncode != 0:
+            raise SystemExit(f"adding addresses failed: {added.stderr[-500:]}")
+        config = scratch / "snmpd.conf"
+        config.write_text(
+            f"agentaddress udp:161\nrocommunity {COMMUNITY} default\n"
+            "sysDescr Linux bench 6.1.0 #1 SMP x86_64\nsysName bench\n",
+            encoding="utf-8",
+        )
+        snmpd = subprocess.Popen(
+            [*network.prefix, "snmpd", "-f", "-Lo", "-C", "-c", str(config), "-p", str(scratch / "snmpd.pid")],
+            env=dict(os.environ, SNMP_PERSISTENT_DIR=str(scratch / "persist")),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(2)
+            units = scratch / "units.csv"
+            units.write_text("unit_code,unit_name\nXA-BENCH,Benchmark\n", encoding="utf-8")
+            register = scratch / "devices.csv"
+            register.write_text(
+                "unit_code,hostname,ip,snmp_version\n"
+                + "".join(f"XA-BENCH,dev-{i},{a},2c\n" for i, a in enumerate(devices)),
+                encoding="utf-8",
+            )
+            env = dict(
+                os.environ,
+                AUDITOR_DB=f"sqlite:///{scratch}/bench.db",
+                AUDITOR_SNMP_COMMUNITIES=COMMUNITY,
+                AUDITOR_SNMP_TIMEOUT="2",
+                AUDITOR_SNMP_RETRIES="1",
+            )
+            for step in (["init"], ["register", "import", str(units)], ["register", "import", str(register)]):
+                done = network.run([auditor, *step], env=env, timeout=600)
+                if done.returncode != 0:
+                    raise SystemExit(f"auditor {step[0]} failed: {done.stderr}")
+
+            def poll_argv(name: str) -> list[str]:
+                if args.profile:
+                    return [
+                        sys.executable,
+                        "-m",
+                        "cProfile",
+                        "-o",
+                        f"{args.profile}/{name}.prof",
+                        "-m",
+                        "auditor",
+                        "poll",
+                        "-v",
+                        "--scans-dir",
+                        str(scratch / "scans"),
+                    ]
+                return [auditor, "poll", "-v", "--scans-dir", str(scratch / "scans")]
+
+            def agent_cpu() -> float:
+                """CPU the simulated devices' agent used: on this machine it competes with the poller."""
+                fields = Path(f"/proc/{snmpd.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+            before = agent_cpu()
+            first = measure(network, poll_argv("first"), env)
+            first["agent_cpu_s"] = round(agent_cpu() - before, 2)
+            print(first["stdout"], first["stderr"])
+            lines.append(
+                row(
+                    f"`auditor poll`, {args.devices:,} devices, first (full identity)",
+                    first,
+                    f"ICMP + SNMP system group, vendor OIDs, ENTITY-MIB, into SQLite; snmpd used "
+                    f"{first['agent_cpu_s']} s CPU",
+                )
+            )
+            before = agent_cpu()
+            steady = measure(network, poll_argv("steady"), env)
+            steady["agent_cpu_s"] = round(agent_cpu() - before, 2)
+            print(steady["stdout"], steady["stderr"])
+            lines.append(
+                row(
+                    f"`auditor poll`, {args.devices:,} devices, routine (identity + uptime)",
+                    steady,
+                    f"ICMP + SNMP system group, reboots, into SQLite; snmpd used {steady['agent_cpu_s']} s CPU",
+                )
+            )
+            if not args.skip_baselines:
+                targets = scratch / "devices.txt"
+                targets.write_text("\n".join(devices) + "\n", encoding="utf-8")
+                before = agent_cpu()
+                xargs = measure(
+                    network,
+                    [
+                        "sh",
+                        "-c",
+                        f"xargs -P 4 -I{{}} snmpget -v2c -c {COMMUNITY} -t 2 -r 1 -Oqv "
+                        f"{{}} 1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.2.0 1.3.6.1.2.1.1.3.0 "
+                        f"< {targets} > /dev/null",
+                    ],
+                )
+                xargs["agent_cpu_s"] = round(agent_cpu() - before, 2)
+                lines.append(
+                    row(
+                        f"`xargs -P 4 snmpget` (3 OIDs), {args.devices:,} devices",
+                        xargs,
+                        f"SNMP only; snmpd used {xargs['agent_cpu_s']} s CPU",
+                    )
+                )
+        finally:
+            snmpd.terminate()
+            snmpd.wait(timeout=10)
+
+        listing = scratch / "sweep.txt"
+        listing.write_text("\n".join(sweep) + "\n", encoding="utf-8")
+        label = f"{len(sweep):,} addresses, {len(sweep_live)} live"
+        ours = measure(network, [sys.executable, "-c", SWEEP, "sweep", str(listing)])
+        lines.append(row(f"ICMP sweep, auditor SweepPinger, {label}", ours, str(ours["stdout"]).strip()))
+        if not args.skip_baselines:
+            ping3 = measure(network, [sys.executable, "-c", SWEEP, "ping3", str(listing)])
+            lines.append(row(f"ICMP sweep, ping3 in 256 threads, {label}", ping3, str(ping3["stdout"]).strip()))
+            fping = measure(network, ["sh", "-c", f"fping -q -a -r 1 -t 1000 -i 1 -f {listing} | wc -l"])
+            lines.append(
+                row(f"ICMP sweep, `fping -r 1 -t 1000 -i 1`, {label}", fping, f"{str(fping['stdout']).strip()} alive")
+            )
+    shutil.rmtree(scratch, ignore_errors=True)
+    print("\n| what | wall | CPU | peak RSS | notes |\n|---|---|---|---|---|")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
