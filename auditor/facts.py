@@ -168,6 +168,7 @@ class LinkView:
     capacity_up_mbps: float
     device: str | None
     interface: str | None
+    if_index: int | None  # the interface resolved on the device, once polled
     far_end_ip: str | None
 
 
@@ -225,6 +226,7 @@ class PollTarget:
     identified: bool = False
     uptime_s: int | None = None
     uptime_at: dt.datetime | None = None
+    carries_link: bool = False  # its interfaces are read too
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,7 @@ class HostObservation:
     credential: str | None = None  # the fingerprint of what answered (see Device.snmp_credential)
     uptime_s: int | None = None
     facts: DeviceFacts | None = None  # the full identity, when it was read
+    interfaces: tuple[InterfaceFacts, ...] | None = None  # for devices that carry a link
 
     @property
     def reachable(self) -> bool:
@@ -256,3 +259,15 @@ class ObservationCounts:
     reboots: int = 0
     unassigned: int = 0
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InterfaceFacts:
+    if_index: int
+    name: str | None = None
+    descr: str | None = None
+    alias: str | None = None
+    if_type: int | None = None
+    speed_mbps: float | None = None
+    admin_up: bool | None = None
+    oper_up: bool | None = None

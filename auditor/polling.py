@@ -34,7 +34,7 @@ from auditor.errors import AuditorError
 from auditor.facts import DeviceFacts, HostObservation, PollTarget
 from auditor.snmp import oids, values
 from auditor.snmp.client import SnmpClient, SnmpFailure, SnmpTarget
-from auditor.snmp.poller import read_identity, read_system
+from auditor.snmp.poller import read_identity, read_interfaces, read_system
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]  # called with how many more hosts are done
@@ -129,6 +129,9 @@ async def _snmp(
             facts: DeviceFacts | None = None
             if identity or known is None or not known.identified:  # a scan, or a device never identified
                 facts = await read_identity(client, target, system=system)
+            found_interfaces = None
+            if known is not None and known.carries_link:
+                found_interfaces = tuple(await read_interfaces(client, target))
             uptime = values.uptime_seconds(
                 system.get(oids.SYS_UPTIME), system.get(oids.HR_SYSTEM_UPTIME), system.get(oids.SNMP_ENGINE_TIME)
             )
@@ -142,6 +145,7 @@ async def _snmp(
                 credential=marker,
                 uptime_s=uptime,
                 facts=facts,
+                interfaces=found_interfaces,
             )
         except SnmpFailure as exc:
             errors.append(str(exc))

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from auditor.db.engine import open_database
-from auditor.db.models import DevicePoll
+from auditor.db.models import DevicePoll, Interface
 from auditor.lab import netns
 from auditor.lab.snmpsim import SnmpSimulator, responder_command, single_agent_dir
 from tests.conftest import CORPUS, Cli
@@ -196,3 +196,39 @@ def test_scan_of_a_mixed_subnet_stores_the_right_devices(
     for record in scans.iterdir():
         assert stat.S_IMODE(record.stat().st_mode) == 0o600
         assert SECRET_COMMUNITY not in record.read_text(encoding="utf-8")
+
+
+def test_poll_reads_the_interfaces_of_a_link_router(auditor: Cli, workdir: Path, lab: SnmpSimulator) -> None:
+    write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "Đảng ủy xã A"]])
+    write_csv(
+        workdir / "links.csv",
+        [
+            ["unit_code", "name", "capacity_mbps", "device", "interface"],
+            ["XA-A", "TSLCD", "30", "xa-a-gw", "WAN TSLCD VNPT"],
+            ["XA-A", "Dự phòng", "10", "xa-a-gw", "ether9"],
+        ],
+    )
+    auditor.ok("register", "import", "units.csv")
+    imported = auditor.ok("register", "import", "links.csv")
+    assert 'device "xa-a-gw" is not (yet) in unit XA-A' in imported.stderr
+    write_csv(
+        workdir / "devices.csv",
+        [
+            ["unit_code", "hostname", "ip", "snmp_port", "snmp_community"],
+            ["XA-A", "xa-a-gw", "127.0.0.1", str(lab.port), "link-router"],
+        ],
+    )
+    auditor.ok("register", "import", "devices.csv")
+    polled = auditor.ok("poll")
+    assert (
+        'link "Dự phòng": the register names interface "ether9", which xa-a-gw does not have (it has ether1, '
+        "ether2, bridge…)"
+    ) in polled.stderr
+    links = {link["name"]: link for link in json.loads(auditor.ok("links", "list", "--format", "json").stdout)}
+    assert (links["TSLCD"]["device"], links["TSLCD"]["if_index"]) == ("xa-a-gw", 1)  # found by its alias
+    assert links["Dự phòng"]["if_index"] is None
+    database = open_database(auditor.db_url)
+    with database.session(commit=False) as session:
+        found = [(i.if_index, i.name, i.speed_mbps, i.oper_up) for i in session.scalars(select(Interface))]
+    database.close()
+    assert sorted(found) == [(1, "ether1", 1000.0, True), (2, "ether2", 1000.0, False), (7, "bridge", None, True)]

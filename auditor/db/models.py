@@ -183,6 +183,26 @@ class Device(Base):
     )
 
 
+class Interface(Base):
+    """A network interface of a device that carries a link, as IF-MIB last described it."""
+
+    __tablename__ = "interface"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    if_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(255))
+    descr: Mapped[str | None] = mapped_column(String(255))
+    alias: Mapped[str | None] = mapped_column(String(255))
+    if_type: Mapped[int | None] = mapped_column(Integer)
+    speed_mbps: Mapped[float | None] = mapped_column(Float)  # the port's speed, not the contracted bandwidth
+    admin_up: Mapped[bool | None] = mapped_column(Boolean)
+    oper_up: Mapped[bool | None] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("device_id", "if_index"),)  # a device's interfaces, by index
+
+
 class Link(Base):
     """A unit's connection to the dedicated data network, with its contracted bandwidth."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.db.models import Device, DevicePoll, Link, Run, Unit, utcnow
+from auditor.db.models import Device, DevicePoll, Interface, Link, Run, Unit, utcnow
 from auditor.domain import DeviceStatus, RunKind, RunOutcome, fold
 from auditor.facts import (
     DeviceFacts,
@@ -18,6 +18,7 @@ from auditor.facts import (
     DeviceView,
     HostObservation,
     ImportCounts,
+    InterfaceFacts,
     LinkRecord,
     LinkView,
     ObservationCounts,
@@ -29,6 +30,7 @@ from auditor.facts import (
 )
 from auditor.rules.age import device_age
 from auditor.rules.uptime import rebooted
+from auditor.snmp.interfaces import find_interface
 
 
 @dataclass
@@ -267,6 +269,8 @@ def apply_register(
         _apply_devices(session, known, devices, result)
     if links:
         _apply_links(session, known, links, result)
+    if devices:  # a link registered before its router: tie it now that the router is here
+        _tie_links(session)
     return result
 
 
@@ -376,6 +380,7 @@ def list_links(session: Session, unit_code: str | None = None) -> list[LinkView]
             capacity_up_mbps=link.capacity_up_mbps,
             device=(link.device.hostname or link.device.ip) if link.device else link.device_ref,
             interface=link.interface,
+            if_index=link.if_index,
             far_end_ip=link.far_end_ip,
         )
         for link in session.scalars(statement.order_by(Link.unit_id, Link.name))
@@ -414,6 +419,7 @@ def poll_targets(session: Session, unit_code: str | None = None, group: str | No
             statement = statement.where(func.lower(Unit.code) == unit_code.lower())
         if group is not None:
             statement = statement.where(Unit.poller_group == group)
+    carrying = set(session.scalars(select(Link.device_id).where(Link.device_id.is_not(None))))
     return [
         PollTarget(
             device_id=d.id,
@@ -426,6 +432,7 @@ def poll_targets(session: Session, unit_code: str | None = None, group: str | No
             identified=d.sys_object_id is not None,
             uptime_s=d.uptime_s,
             uptime_at=d.uptime_at,
+            carries_link=d.id in carrying,
         )
         for d in session.scalars(statement.order_by(Device.id))
     ]
@@ -553,5 +560,39 @@ def apply_observations(
         )
         for device, o, came_back in polled
     )
+    for device, observation, _ in polled:
+        if observation.interfaces is not None:
+            _store_interfaces(session, device, observation.interfaces, notes)
+    _tie_links(session)
     session.flush()
     return ObservationCounts(new=new, updated=updated, reboots=reboots, unassigned=unassigned, notes=tuple(notes))
+
+
+def _store_interfaces(session: Session, device: Device, found: Sequence[InterfaceFacts], notes: list[str]) -> None:
+    """Replace the device's interfaces with what IF-MIB says now, and point its links at theirs."""
+    known = {i.if_index: i for i in session.scalars(select(Interface).where(Interface.device_id == device.id))}
+    for facts in found:
+        row = known.pop(facts.if_index, None) or Interface(device_id=device.id, if_index=facts.if_index)
+        for name in ("name", "descr", "alias", "if_type", "speed_mbps", "admin_up", "oper_up"):
+            setattr(row, name, getattr(facts, name))
+        session.add(row)
+    for gone in known.values():
+        session.delete(gone)
+    for link in session.scalars(select(Link).where(Link.device_id == device.id)):
+        chosen = find_interface(link.interface, found)
+        if chosen is None and link.interface:
+            names = ", ".join(i.name or i.descr or str(i.if_index) for i in found[:12])
+            notes.append(
+                f'link "{link.name}": the register names interface "{link.interface}", which '
+                f"{device.hostname or device.ip} does not have (it has {names}…)"
+            )
+        link.if_index = chosen.if_index if chosen else None
+
+
+def _tie_links(session: Session) -> None:
+    """Links the register tied to a device that did not exist yet: tie them once it does."""
+    loose = list(session.scalars(select(Link).where(Link.device_id.is_(None), Link.device_ref.is_not(None))))
+    for link in loose:
+        device = _find_device(session, link.unit_id, link.device_ref or "")
+        if device is not None:
+            link.device_id = device.id

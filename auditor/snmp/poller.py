@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.facts import DeviceFacts, EntityRow
+from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts
 from auditor.snmp import oids, values
 from auditor.snmp.client import SnmpClient, SnmpError, SnmpTarget
 from auditor.snmp.identify import Catalog, default_catalog, entity_row, identify
+from auditor.snmp.interfaces import interfaces
 
 ENTITY_ROWS_MAX = 5000
 
@@ -35,6 +36,12 @@ async def read_entity(client: SnmpClient, target: SnmpTarget) -> EntityRow | Non
     answered = await client.get(target, list(wanted.values()))
     rows[chosen.index] = {name: answered.get(oid) for name, oid in wanted.items()}
     return entity_row(rows)
+
+
+async def read_interfaces(client: SnmpClient, target: SnmpTarget) -> list[InterfaceFacts]:
+    """The IF-MIB interface table: names, aliases, types, speeds, admin and oper status."""
+    columns = {name: await client.walk(target, oid, max_rows=10_000) for name, oid in oids.IF_TABLE_COLUMNS.items()}
+    return interfaces(columns)
 
 
 async def read_identity(

@@ -63,6 +63,7 @@ def test_device_json_keys_are_the_documented_ones(auditor: Cli, workdir: Path) -
         "capacity_up_mbps",
         "device",
         "interface",
+        "if_index",
         "far_end_ip",
     ]
 
