@@ -37,6 +37,7 @@ demo: $(STAMP)
 	$(BIN)/auditor units list --db $(DEMO_DB)
 	$(BIN)/auditor devices list --unit XA-HUNGPHUC --db $(DEMO_DB)
 	$(BIN)/auditor links list --db $(DEMO_DB)
+	$(BIN)/auditor poll --db $(DEMO_DB) --scans-dir $(DEMO_DIR)/scans --timeout 0.5 --retries 0
 	$(BIN)/auditor register export $(DEMO_DIR)/so-dang-ky.xlsx --db $(DEMO_DB)
 	@echo
 	@echo "Demo done: database $(DEMO_DIR)/inventory.db, survey template $(DEMO_DIR)/phieu-khao-sat.xlsx,"

@@ -34,6 +34,7 @@ from auditor.errors import AuditorError
 from auditor.facts import DeviceFacts, HostObservation, PollTarget
 from auditor.snmp import oids, values
 from auditor.snmp.client import SnmpClient, SnmpFailure, SnmpTarget
+from auditor.snmp.identify import identify
 from auditor.snmp.poller import read_identity, read_interfaces, read_system
 
 log = logging.getLogger(__name__)
@@ -121,36 +122,49 @@ async def _snmp(
     identity: bool,
     at: Callable[[], dt.datetime],
 ) -> HostObservation:
-    """Try the credentials in turn; the first that answers wins.  A failure is data, not an exception."""
+    """Try the credentials in turn; the first whose system group answers wins.  A failure is data.
+
+    Once a credential has answered it is the right one: if a later walk (identity, interfaces)
+    fails, the device answered SNMP with that credential, and the failure is noted beside it.
+    """
     errors: list[str] = []
+    device_id = known.device_id if known else None
     for marker, target in candidates(address, options, known):
         try:
             system = await read_system(client, target)
-            facts: DeviceFacts | None = None
-            if identity or known is None or not known.identified:  # a scan, or a device never identified
-                facts = await read_identity(client, target, system=system)
-            found_interfaces = None
-            if known is not None and known.carries_link:
-                found_interfaces = tuple(await read_interfaces(client, target))
-            uptime = values.uptime_seconds(
-                system.get(oids.SYS_UPTIME), system.get(oids.HR_SYSTEM_UPTIME), system.get(oids.SNMP_ENGINE_TIME)
-            )
-            return HostObservation(
-                address,
-                at(),
-                device_id=known.device_id if known else None,
-                snmp_ok=True,
-                snmp_version=target.version,
-                snmp_port=target.port,
-                credential=marker,
-                uptime_s=uptime,
-                facts=facts,
-                interfaces=found_interfaces,
-            )
         except SnmpFailure as exc:
             errors.append(str(exc))
+            continue
+        facts: DeviceFacts | None = None
+        found_interfaces = None
+        problem = None
+        try:
+            if identity or known is None or not known.identified:  # a scan, or a device never identified
+                facts = await read_identity(client, target, system=system)
+            if known is not None and known.carries_link:
+                found_interfaces = tuple(await read_interfaces(client, target))
+        except SnmpFailure as exc:
+            problem = f"answered, but then: {exc}"
+            if facts is None and (identity or known is None or not known.identified):
+                facts = identify(system, {}, None)  # what the system group alone says
+        uptime = values.uptime_seconds(
+            system.get(oids.SYS_UPTIME), system.get(oids.HR_SYSTEM_UPTIME), system.get(oids.SNMP_ENGINE_TIME)
+        )
+        return HostObservation(
+            address,
+            at(),
+            device_id=device_id,
+            snmp_ok=True,
+            snmp_error=problem,
+            snmp_version=target.version,
+            snmp_port=target.port,
+            credential=marker,
+            uptime_s=uptime,
+            facts=facts,
+            interfaces=found_interfaces,
+        )
     error = errors[-1] if errors else "no SNMP credential to try: set snmp.communities in the config"
-    return HostObservation(address, at(), device_id=known.device_id if known else None, snmp_error=error)
+    return HostObservation(address, at(), device_id=device_id, snmp_error=error)
 
 
 async def observe(
