@@ -267,7 +267,8 @@ class _ProgressBar:
 
 def _summary(report: Any, what: str) -> None:
     lines = [
-        f"{what} (run {report.run_id}): {report.targets} addresses in {report.seconds:g} s",
+        f"{what} (run {report.run_id}): {report.targets} address{'' if report.targets == 1 else 'es'} "
+        f"in {report.seconds:g} s",
         f"  answered ping  {report.alive:6}",
         f"  answered SNMP  {report.snmp_ok:6}   identified {report.identified}",
         f"  unreachable    {report.unreachable:6}",

@@ -225,8 +225,12 @@ async def observe(
             progress(1)
         return base
 
-    async with SnmpClient(max_in_flight=options.concurrency) as client:
-        observations = await asyncio.gather(*(one(a) for a in addresses))
+    try:
+        async with SnmpClient(max_in_flight=options.concurrency) as client:
+            observations = await asyncio.gather(*(one(a) for a in addresses))
+    finally:
+        if len(addresses) > 1000:
+            gc.unfreeze()  # a long-running agent must not keep every cycle's objects forever
     return list(observations), icmp_state
 
 
@@ -463,11 +467,20 @@ def poll(
         on_total(len(targets))
     started = time.perf_counter()
     run_id = _start(database, RunKind.POLL, None)
-    known = {t.address: t for t in targets}
+    known: dict[str, PollTarget] = {}
+    shared: list[str] = []
+    for target in targets:
+        if target.address in known:  # two units behind NAT with the same private addresses
+            shared.append(
+                f"{target.address} is the address of device {known[target.address].device_id} and of "
+                f"device {target.device_id}; only the first was polled: give one of them its real address"
+            )
+        else:
+            known[target.address] = target
 
     speaks_snmp = frozenset(a for a, t in known.items() if t.snmp_credential or t.snmp_version or t.snmp_community)
     observations, icmp = observe_all(
         list(known), options, known=known, identity=False, pinger=pinger, progress=progress, snmp_addresses=speaks_snmp
     )
-    report = RunReport(run_id, "poll", icmp=icmp)
+    report = RunReport(run_id, "poll", icmp=icmp, notes=shared)
     return _finish(database, report, observations, scans_dir, RunKind.POLL, None, False, started)

@@ -232,3 +232,16 @@ def test_poll_reads_the_interfaces_of_a_link_router(auditor: Cli, workdir: Path,
         found = [(i.if_index, i.name, i.speed_mbps, i.oper_up) for i in session.scalars(select(Interface))]
     database.close()
     assert sorted(found) == [(1, "ether1", 1000.0, True), (2, "ether2", 1000.0, False), (7, "bridge", None, True)]
+
+
+def test_two_devices_at_one_address_are_reported_not_silently_merged(auditor: Cli, workdir: Path) -> None:
+    write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "A"], ["XA-B", "B"]])
+    write_csv(
+        workdir / "devices.csv",
+        [["unit_code", "hostname", "ip"], ["XA-A", "pc-a", "127.0.0.1"], ["XA-B", "pc-b", "127.0.0.1"]],
+    )
+    auditor.ok("register", "import", "units.csv")
+    auditor.ok("register", "import", "devices.csv")
+    polled = auditor.ok("poll")
+    assert "): 1 address in " in polled.stdout
+    assert "127.0.0.1 is the address of device 1 and of device 2; only the first was polled" in polled.stderr
