@@ -285,6 +285,18 @@ def _summary(report: Any, what: str) -> None:
         click.echo(f"Note: {note}", err=True)
 
 
+def _observed_run(settings: Settings, title: str, run: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """A scan or poll with a progress bar, the database closed however it ends, then the summary."""
+    bar = _ProgressBar(f"{title}ning" if title == "Scan" else f"{title}ing")
+    database = _open(settings)
+    try:
+        report = run(database, settings, *args, progress=bar.step, on_total=bar.total, **kwargs)
+    finally:
+        bar.close()
+        database.close()
+    _summary(report, title)
+
+
 def snmp_options(func: F) -> F:
     for option in reversed(
         [
@@ -355,24 +367,9 @@ def scan_command(
         workers=workers,
         communities=tuple(Secret(c) for c in communities) or None,
     )
-    bar = _ProgressBar("Scanning")
-    database = _open(settings)
-    try:
-        report = scan(
-            database,
-            settings,
-            targets,
-            unit_code=unit_code,
-            options=options,
-            allow_large=yes,
-            scans_dir=scans_dir,
-            progress=bar.step,
-            on_total=bar.total,
-        )
-    finally:
-        bar.close()
-        database.close()
-    _summary(report, "Scan")
+    _observed_run(
+        settings, "Scan", scan, targets, unit_code=unit_code, options=options, allow_large=yes, scans_dir=scans_dir
+    )
 
 
 @cli.command("poll")
@@ -401,23 +398,7 @@ def poll_command(
     options = PollOptions.from_settings(
         settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
     )
-    bar = _ProgressBar("Polling")
-    database = _open(settings)
-    try:
-        report = poll(
-            database,
-            settings,
-            unit_code=unit_code,
-            group=group,
-            options=options,
-            scans_dir=scans_dir,
-            progress=bar.step,
-            on_total=bar.total,
-        )
-    finally:
-        bar.close()
-        database.close()
-    _summary(report, "Poll")
+    _observed_run(settings, "Poll", poll, unit_code=unit_code, group=group, options=options, scans_dir=scans_dir)
 
 
 # ---------------------------------------------------------------- listings
