@@ -285,9 +285,11 @@ def _summary(report: Any, what: str) -> None:
         click.echo(f"Note: {note}", err=True)
 
 
-def _observed_run(settings: Settings, title: str, run: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+def _observed_run(
+    settings: Settings, title: str, label: str, run: Callable[..., Any], *args: Any, **kwargs: Any
+) -> None:
     """A scan or poll with a progress bar, the database closed however it ends, then the summary."""
-    bar = _ProgressBar(f"{title}ning" if title == "Scan" else f"{title}ing")
+    bar = _ProgressBar(label)
     database = _open(settings)
     try:
         report = run(database, settings, *args, progress=bar.step, on_total=bar.total, **kwargs)
@@ -368,7 +370,15 @@ def scan_command(
         communities=tuple(Secret(c) for c in communities) or None,
     )
     _observed_run(
-        settings, "Scan", scan, targets, unit_code=unit_code, options=options, allow_large=yes, scans_dir=scans_dir
+        settings,
+        "Scan",
+        "Scanning",
+        scan,
+        targets,
+        unit_code=unit_code,
+        options=options,
+        allow_large=yes,
+        scans_dir=scans_dir,
     )
 
 
@@ -398,7 +408,9 @@ def poll_command(
     options = PollOptions.from_settings(
         settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
     )
-    _observed_run(settings, "Poll", poll, unit_code=unit_code, group=group, options=options, scans_dir=scans_dir)
+    _observed_run(
+        settings, "Poll", "Polling", poll, unit_code=unit_code, group=group, options=options, scans_dir=scans_dir
+    )
 
 
 # ---------------------------------------------------------------- listings
