@@ -6,9 +6,11 @@ user's `auditor.toml` overrides any key of either (the catalog under `[catalog]`
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -99,6 +101,10 @@ class LinkSettings:
     target_pct: float = 70
     min_coverage_pct: float = 80
     tiers_mbps: tuple[float, ...] = (20, 30, 50, 100, 200, 300, 500, 1000)
+    loss_warning_pct: float = 2
+    rtt_warning_ms: float = 100
+    business_hours: tuple[dt.time, dt.time] | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,28 @@ def _catalog(values: Mapping[str, Any], sources: Mapping[str, str]) -> Catalog:
     return Catalog(MappingProxyType(prices), MappingProxyType(norms))
 
 
+def _hours(text: str, where: str) -> tuple[dt.time, dt.time] | None:
+    if not text.strip():
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    try:
+        if match:
+            start, end = dt.time(int(match[1]), int(match[2])), dt.time(int(match[3]), int(match[4]))
+            if start < end:
+                return start, end
+    except ValueError:
+        pass
+    raise ConfigError(f'{where}: links.business_hours is {text!r}, expected e.g. "07:30-17:00" or ""')
+
+
+def _timezone(name: str, where: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: links.timezone {name!r} is not a time zone; e.g. Asia/Ho_Chi_Minh") from exc
+    return name
+
+
 def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -> Settings:
     version = SnmpVersion(str(values["snmp.version"])) if str(values["snmp.version"]) in {"1", "2c", "3"} else None
     if version is None:
@@ -342,6 +370,10 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             target_pct=_num(values, "links.target_pct", 1, 1000, sources),
             min_coverage_pct=_num(values, "links.min_coverage_pct", 0, 100, sources),
             tiers_mbps=tuple(sorted(float(t) for t in tiers)),
+            loss_warning_pct=_num(values, "links.loss_warning_pct", 0, 100, sources),
+            rtt_warning_ms=_num(values, "links.rtt_warning_ms", 0, 60_000, sources),
+            business_hours=_hours(str(values["links.business_hours"]), sources["links.business_hours"]),
+            timezone=_timezone(str(values["links.timezone"]), sources["links.timezone"]),
         ),
         catalog=_catalog(values, sources),
         config_file=path,
@@ -352,6 +384,14 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
 def mask_url(url: str) -> str:
     """A database URL fit to print: the password replaced by asterisks."""
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1********@", url)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple) and value and isinstance(value[0], dt.time):
+        return "-".join(t.strftime("%H:%M") for t in value)
+    if isinstance(value, tuple):
+        return list(value)
+    return "" if value is None else value
 
 
 def describe(settings: Settings) -> dict[str, Any]:
@@ -382,7 +422,7 @@ def describe(settings: Settings) -> dict[str, Any]:
                 for p in snmp.v3
             ],
         },
-        "links": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(settings.links).items()},
+        "links": {k: _plain(v) for k, v in vars(settings.links).items()},
         "catalog": {
             "prices": {str(k): {"vnd": p.vnd, "source": p.source} for k, p in settings.catalog.prices.items()},
             "norms": {

@@ -271,3 +271,31 @@ class InterfaceFacts:
     speed_mbps: float | None = None
     admin_up: bool | None = None
     oper_up: bool | None = None
+
+
+@dataclass(frozen=True)
+class CounterSample:
+    """One reading of a link's interface: the raw octet counters, on the poller's clock."""
+
+    at: dt.datetime
+    in_octets: int | None
+    out_octets: int | None
+    counter_bits: int | None = 64  # 64 (ifHC*Octets) or 32 (ifIn/OutOctets)
+    if_index: int | None = None
+    uptime_s: int | None = None
+    speed_mbps: float | None = None  # the port's speed, to catch impossible rates
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The traffic between two samples, in bits per second; or why it is unknown."""
+
+    start: dt.datetime
+    end: dt.datetime
+    in_bps: float | None = None
+    out_bps: float | None = None
+    unknown: str | None = None  # a reason key: see links.rates.REASONS
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
