@@ -299,6 +299,34 @@ def _observed_run(
     _summary(report, title)
 
 
+def _link_sample(settings: Settings, unit_code: str | None, group: str | None, options: Any) -> None:
+    from auditor.links.rates import REASONS
+    from auditor.polling import sample_links
+
+    database = _open(settings)
+    try:
+        report = sample_links(database, settings, unit_code=unit_code, group=group, options=options)
+    finally:
+        database.close()
+    unknown = sum(report.unknown.values())
+    why = ", ".join(f"{reason} {count}" for reason, count in sorted(report.unknown.items()))
+    click.echo(
+        "\n".join(
+            [
+                f"Link sample (run {report.run_id}): {report.links} links in {report.seconds:g} s",
+                f"  counters read  {report.read:6}",
+                f"  rates          {report.rates:6}",
+                f"  unknown        {unknown:6}" + (f"   ({why})" if why else ""),
+                f"  far ends       {report.far_ends_answering:6} of {report.far_ends} answering ping",
+            ]
+        )
+    )
+    for reason in sorted(report.unknown):
+        log.info("%s: %s", reason, REASONS.get(reason, reason))
+    for error in report.errors:
+        click.echo(f"Note: {error}", err=True)
+
+
 def snmp_options(func: F) -> F:
     for option in reversed(
         [
@@ -385,12 +413,19 @@ def scan_command(
 @cli.command("poll")
 @click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices.")
 @click.option("--group", metavar="G", help="Only the devices of units in this poller group.")
+@click.option(
+    "--links",
+    "links_only",
+    is_flag=True,
+    help="Sample the links instead (counters, rates, far-end ICMP): the 5-minute cron job.",
+)
 @snmp_options
 @common_options
 def poll_command(
     settings: Settings,
     unit_code: str | None,
     group: str | None,
+    links_only: bool,
     timeout_s: float | None,
     retries: int | None,
     concurrency: int | None,
@@ -408,6 +443,9 @@ def poll_command(
     options = PollOptions.from_settings(
         settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
     )
+    if links_only:
+        _link_sample(settings, unit_code, group, options)
+        return
     _observed_run(
         settings, "Poll", "Polling", poll, unit_code=unit_code, group=group, options=options, scans_dir=scans_dir
     )

@@ -299,3 +299,32 @@ class Interval:
     @property
     def seconds(self) -> float:
         return (self.end - self.start).total_seconds()
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """A link to sample, as the database knows it."""
+
+    link_id: int
+    name: str
+    unit_code: str
+    device: PollTarget | None  # the router carrying it; None: not tied to a device yet
+    interface: str | None  # as the register names it
+    if_index: int | None  # as last resolved
+    far_end_ip: str | None
+    capacity_down_mbps: float
+    capacity_up_mbps: float
+    previous: CounterSample | None = None  # the last sample stored
+
+
+@dataclass(frozen=True)
+class LinkObservation:
+    """One sample of one link: the counters read (or why not), and ICMP to the far end."""
+
+    link_id: int
+    counters: CounterSample | None
+    error: str | None = None
+    rtt_avg_ms: float | None = None
+    rtt_max_ms: float | None = None
+    loss_pct: float | None = None
+    resolved_if_index: int | None = None  # set when the interface had to be found again

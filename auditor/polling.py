@@ -31,10 +31,12 @@ from auditor.discovery.icmp import IcmpUnavailable, Pinger, PingResult, SweepPin
 from auditor.discovery.targets import DEFAULT_LIMIT, expand
 from auditor.domain import RunKind, RunOutcome, SnmpVersion
 from auditor.errors import AuditorError
-from auditor.facts import DeviceFacts, HostObservation, PollTarget
+from auditor.facts import DeviceFacts, HostObservation, Interval, LinkObservation, LinkTarget, PollTarget
+from auditor.links import rates
 from auditor.snmp import oids, values
 from auditor.snmp.client import SnmpClient, SnmpFailure, SnmpTarget
 from auditor.snmp.identify import identify
+from auditor.snmp.interfaces import counter_oids, counter_sample, find_interface, still_named
 from auditor.snmp.poller import read_identity, read_interfaces, read_system
 
 log = logging.getLogger(__name__)
@@ -484,3 +486,154 @@ def poll(
     )
     report = RunReport(run_id, "poll", icmp=icmp, notes=shared)
     return _finish(database, report, observations, scans_dir, RunKind.POLL, None, False, started)
+
+
+# ---------------------------------------------------------------- links
+
+
+@dataclass
+class LinkReport:
+    run_id: int
+    links: int = 0
+    read: int = 0
+    rates: int = 0
+    unknown: dict[str, int] = field(default_factory=dict)
+    far_ends: int = 0
+    far_ends_answering: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+async def _sample_link(
+    client: SnmpClient, link: LinkTarget, options: PollOptions, now: Callable[[], dt.datetime]
+) -> LinkObservation:
+    """Read one link's counters with the first credential that answers; find its interface if needed."""
+    if link.device is None:
+        return LinkObservation(
+            link.link_id,
+            None,
+            error=f"{link.unit_code} / {link.name}: no router with an "
+            "address is tied to this link; fill in its terminal device (Thiết bị đầu cuối)",
+        )
+    errors: list[str] = []
+    for _marker, target in candidates(link.device.address, options, link.device):
+        try:
+            if_index, resolved = link.if_index, None
+            if if_index is None:
+                chosen = find_interface(link.interface, await read_interfaces(client, target))
+                if chosen is None:
+                    return LinkObservation(
+                        link.link_id,
+                        None,
+                        error=f"{link.unit_code} / {link.name}: interface "
+                        f"{link.interface!r} not found on {link.device.address}",
+                    )
+                if_index = resolved = chosen.if_index
+            counters, facts = counter_sample(await client.get(target, counter_oids(if_index)), if_index, now())
+            if not still_named(link.interface, facts):  # re-indexed after a restart: find it again
+                chosen = find_interface(link.interface, await read_interfaces(client, target))
+                if chosen is not None and chosen.if_index != if_index:
+                    if_index = resolved = chosen.if_index
+                    counters, facts = counter_sample(await client.get(target, counter_oids(if_index)), if_index, now())
+            return LinkObservation(link.link_id, counters, resolved_if_index=resolved)
+        except SnmpFailure as exc:
+            errors.append(str(exc))
+    return LinkObservation(
+        link.link_id,
+        None,
+        error=f"{link.unit_code} / {link.name}: {errors[-1] if errors else 'no SNMP credential to try'}",
+    )
+
+
+async def observe_links(
+    links: Sequence[LinkTarget], options: PollOptions, pinger: Pinger | None = None, echoes: int = 3
+) -> list[LinkObservation]:
+    """Counters of every link and `echoes` ICMP echoes to every far end, at the same time."""
+    pinger = pinger or SweepPinger()
+    far_ends = sorted({link.far_end_ip for link in links if link.far_end_ip})
+
+    async def pings() -> dict[str, PingResult]:
+        if not far_ends:
+            return {}
+        try:
+            return await pinger.sweep(far_ends, timeout_s=1.0, count=echoes, until_reply=False)
+        except IcmpUnavailable as exc:
+            log.warning("%s", exc)
+            return {}
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    async with SnmpClient(max_in_flight=options.concurrency) as client:
+        pinging = asyncio.create_task(pings())  # the echoes go out while the counters are read
+        read = await asyncio.gather(*(_sample_link(client, link, options, now) for link in links))
+        echo = await pinging
+    found = []
+    for link, observation in zip(links, read, strict=True):
+        ping = echo.get(link.far_end_ip or "")
+        found.append(
+            replace(
+                observation,
+                rtt_avg_ms=ping.rtt_ms if ping else None,
+                rtt_max_ms=ping.rtt_max_ms if ping else None,
+                loss_pct=ping.loss_pct if ping else None,
+            )
+        )
+    return found
+
+
+def sample_links(
+    database: Database,
+    settings: Settings,
+    *,
+    unit_code: str | None = None,
+    group: str | None = None,
+    options: PollOptions | None = None,
+    pinger: Pinger | None = None,
+) -> LinkReport:
+    """One 5-minute sample of every link: counters, the rate since the last sample, ICMP to the far end."""
+    options = options or PollOptions.from_settings(settings)
+    with database.session(commit=False) as session:
+        if unit_code and not repo.unit_exists(session, unit_code):
+            raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+        links = repo.link_targets(session, unit_code, group)
+    started = time.perf_counter()
+    run_id = _start(database, RunKind.LINKS, None)
+    observations = asyncio.run(observe_links(links, options, pinger))
+    report = LinkReport(run_id, links=len(links))
+    stored: list[tuple[LinkObservation, Interval | None]] = []
+    for link, observation in zip(links, observations, strict=True):
+        interval: Interval | None = None
+        if observation.counters is not None:
+            report.read += 1
+            if link.previous is None:
+                interval = Interval(observation.counters.at, observation.counters.at, unknown="first_sample")
+            else:
+                interval = rates.interval(link.previous, observation.counters, settings.links.interval_s)
+        else:
+            report.errors.append(observation.error or "no counters")
+        reason = interval.unknown if interval else "no_counters"
+        if reason:
+            report.unknown[reason] = report.unknown.get(reason, 0) + 1
+        else:
+            report.rates += 1
+        if link.far_end_ip:
+            report.far_ends += 1
+            report.far_ends_answering += bool(observation.loss_pct is not None and observation.loss_pct < 100)
+        stored.append((observation, interval))
+    with database.session() as session:
+        repo.store_link_samples(session, stored, run_id)
+        report.seconds = round(time.perf_counter() - started, 2)
+        outcome = RunOutcome.OK if not report.errors else RunOutcome.PARTIAL
+        repo.finish_run(
+            session,
+            run_id,
+            outcome,
+            {
+                "links": report.links,
+                "read": report.read,
+                "rates": report.rates,
+                **{f"unknown_{k}": v for k, v in report.unknown.items()},
+            },
+        )
+    return report

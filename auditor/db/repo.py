@@ -10,16 +10,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.db.models import Device, DevicePoll, Interface, Link, Run, Unit, utcnow
+from auditor.db.models import Device, DevicePoll, Interface, Link, LinkSample, Run, Unit, utcnow
 from auditor.domain import DeviceStatus, RunKind, RunOutcome, fold
 from auditor.facts import (
+    CounterSample,
     DeviceFacts,
     DeviceRecord,
     DeviceView,
     HostObservation,
     ImportCounts,
     InterfaceFacts,
+    Interval,
+    LinkObservation,
     LinkRecord,
+    LinkTarget,
     LinkView,
     ObservationCounts,
     ParsedRow,
@@ -420,22 +424,7 @@ def poll_targets(session: Session, unit_code: str | None = None, group: str | No
         if group is not None:
             statement = statement.where(Unit.poller_group == group)
     carrying = set(session.scalars(select(Link.device_id).where(Link.device_id.is_not(None))))
-    return [
-        PollTarget(
-            device_id=d.id,
-            address=d.ip or "",
-            snmp_version=d.snmp_version,
-            snmp_port=d.snmp_port,
-            snmp_community=d.snmp_community,
-            snmp_profile=d.snmp_profile,
-            snmp_credential=d.snmp_credential,
-            identified=d.sys_object_id is not None,
-            uptime_s=d.uptime_s,
-            uptime_at=d.uptime_at,
-            carries_link=d.id in carrying,
-        )
-        for d in session.scalars(statement.order_by(Device.id))
-    ]
+    return [_poll_target(d, d.id in carrying) for d in session.scalars(statement.order_by(Device.id))]
 
 
 def _learn(device: Device, facts: DeviceFacts) -> None:
@@ -596,3 +585,118 @@ def _tie_links(session: Session) -> None:
         device = _find_device(session, link.unit_id, link.device_ref or "")
         if device is not None:
             link.device_id = device.id
+
+
+# ---------------------------------------------------------------- link samples
+
+
+def _poll_target(d: Device, carries_link: bool) -> PollTarget:
+    return PollTarget(
+        device_id=d.id,
+        address=d.ip or "",
+        snmp_version=d.snmp_version,
+        snmp_port=d.snmp_port,
+        snmp_community=d.snmp_community,
+        snmp_profile=d.snmp_profile,
+        snmp_credential=d.snmp_credential,
+        identified=d.sys_object_id is not None,
+        uptime_s=d.uptime_s,
+        uptime_at=d.uptime_at,
+        carries_link=carries_link,
+    )
+
+
+def link_targets(session: Session, unit_code: str | None = None, group: str | None = None) -> list[LinkTarget]:
+    """The links to sample, each with its router and the last sample that has counters."""
+    statement = (
+        select(Link).join(Unit, Link.unit_id == Unit.id).options(selectinload(Link.unit), selectinload(Link.device))
+    )
+    if unit_code is not None:
+        statement = statement.where(func.lower(Unit.code) == unit_code.lower())
+    if group is not None:
+        statement = statement.where(Unit.poller_group == group)
+    links = list(session.scalars(statement.order_by(Link.id)))
+    latest = (
+        select(func.max(LinkSample.id))
+        .where(LinkSample.in_octets.is_not(None))
+        .group_by(LinkSample.link_id)
+        .scalar_subquery()
+    )
+    previous = {s.link_id: s for s in session.scalars(select(LinkSample).where(LinkSample.id.in_(latest)))}
+    found = []
+    for link in links:
+        last = previous.get(link.id)
+        found.append(
+            LinkTarget(
+                link_id=link.id,
+                name=link.name,
+                unit_code=link.unit.code,
+                device=_poll_target(link.device, True) if link.device and link.device.ip else None,
+                interface=link.interface,
+                if_index=link.if_index,
+                far_end_ip=link.far_end_ip,
+                capacity_down_mbps=link.capacity_down_mbps,
+                capacity_up_mbps=link.capacity_up_mbps,
+                previous=CounterSample(
+                    at=last.sampled_at,
+                    in_octets=last.in_octets,
+                    out_octets=last.out_octets,
+                    counter_bits=last.counter_bits,
+                    if_index=last.if_index,
+                    uptime_s=last.uptime_s,
+                )
+                if last
+                else None,
+            )
+        )
+    return found
+
+
+def store_link_samples(
+    session: Session,
+    samples: Sequence[tuple[LinkObservation, Interval | None]],
+    run_id: int | None,
+    simulated: bool = False,
+) -> None:
+    """One LinkSample per observation: raw counters, the interval's rates (or why unknown), ICMP."""
+    for observation, interval in samples:
+        counters = observation.counters
+        session.add(
+            LinkSample(
+                link_id=observation.link_id,
+                run_id=run_id,
+                sampled_at=counters.at if counters else utcnow(),
+                if_index=counters.if_index if counters else None,
+                counter_bits=counters.counter_bits if counters else None,
+                in_octets=counters.in_octets if counters else None,
+                out_octets=counters.out_octets if counters else None,
+                uptime_s=counters.uptime_s if counters else None,
+                interval_s=interval.seconds if interval and interval.unknown != "first_sample" else None,
+                in_bps=interval.in_bps if interval else None,
+                out_bps=interval.out_bps if interval else None,
+                unknown_reason=(interval.unknown if interval else "no_counters"),
+                rtt_avg_ms=observation.rtt_avg_ms,
+                rtt_max_ms=observation.rtt_max_ms,
+                loss_pct=observation.loss_pct,
+                simulated=simulated,
+            )
+        )
+        if observation.resolved_if_index is not None:
+            link = session.get(Link, observation.link_id)
+            if link is not None:
+                link.if_index = observation.resolved_if_index
+    session.flush()
+
+
+def link_history(session: Session, link_ids: Sequence[int], since: dt.datetime) -> dict[int, list[LinkSample]]:
+    """The samples of these links since `since`, oldest first, by link."""
+    found: dict[int, list[LinkSample]] = {i: [] for i in link_ids}
+    for start in range(0, len(link_ids), IN_CHUNK):
+        chunk = link_ids[start : start + IN_CHUNK]
+        for sample in session.scalars(
+            select(LinkSample)
+            .where(LinkSample.link_id.in_(chunk), LinkSample.sampled_at > since)
+            .order_by(LinkSample.link_id, LinkSample.sampled_at)
+        ):
+            found[sample.link_id].append(sample)
+    return found

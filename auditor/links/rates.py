@@ -17,6 +17,8 @@ GAP_FACTOR = 2.5  # an interval longer than 2.5 cadences is not a 5-minute sampl
 SPEED_MARGIN = 1.05  # counters and clocks drift a little: 5% over the port speed is still possible
 
 REASONS = {
+    "first_sample": "the first reading of this link: a rate needs two",
+    "no_counters": "the counters could not be read this time",
     "counter_missing": "a counter did not answer",
     "counter_went_down": "a 64-bit counter went down",
     "counter_width_changed": "the counters switched between 32 and 64 bits",

@@ -59,3 +59,9 @@ IF_TABLE_COLUMNS = {
     "high_speed": "1.3.6.1.2.1.31.1.1.1.15",
     "alias": "1.3.6.1.2.1.31.1.1.1.18",
 }
+
+# Octet counters of one interface (append .ifIndex)
+IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
+IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
+IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
+IF_OUT_OCTETS = "1.3.6.1.2.1.2.2.1.16"
