@@ -559,6 +559,47 @@ def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
     click.echo(render(_listing(settings, lambda s: repo.list_links(s, unit_code), unit_code), fmt, LINK_COLUMNS))
 
 
+LINK_REPORT_COLUMNS = [
+    ("unit_code", "UNIT"),
+    ("name", "LINK"),
+    ("capacity_down_mbps", "DOWN"),
+    ("capacity_up_mbps", "UP"),
+    ("samples", "SAMPLES"),
+    ("coverage_pct", "COVER %"),
+    ("p95_in_mbps", "P95 IN"),
+    ("p95_in_pct", "IN %"),
+    ("p95_out_mbps", "P95 OUT"),
+    ("p95_out_pct", "OUT %"),
+    ("loss_pct", "LOSS %"),
+    ("rtt_p95_ms", "RTT ms"),
+    ("verdict", "VERDICT"),
+    ("recommended_mbps", "UPGRADE TO"),
+]
+
+
+@links.command("report")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's links.")
+@format_option
+@common_options
+def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
+    """Judge every link by the congestion test over the last window (default 7 days).
+
+    Per link: contracted capacity, samples and coverage, the 95th percentile in and out (Mbps and
+    % of capacity), loss, round trip, the verdict (ok, warning, congested, insufficient_data) and
+    the bandwidth tier to upgrade to.  JSON and CSV add the maxima and the justification lines.
+
+    Example: auditor links report --format json > danh-gia-duong-truyen.json
+    """
+    from auditor.audit import link_verdicts
+
+    database = _open(settings)
+    try:
+        verdicts = link_verdicts(database, settings, dt.datetime.now(dt.UTC), unit_code)
+    finally:
+        database.close()
+    click.echo(render([v.row() for v in verdicts], fmt, LINK_REPORT_COLUMNS))
+
+
 # ---------------------------------------------------------------- config
 
 

@@ -1,0 +1,54 @@
+"""`auditor links report` over a week of samples stored the way real ones are (lab.history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from auditor.db.engine import open_database
+from auditor.lab.history import Pattern, seed_link
+from tests.conftest import Cli
+from tests.register.test_import import write_csv
+
+
+def test_a_week_of_samples_judged(auditor: Cli, workdir: Path) -> None:
+    write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "A"], ["XA-B", "B"], ["XA-C", "C"]])
+    write_csv(
+        workdir / "links.csv",
+        [
+            ["unit_code", "name", "capacity_down_mbps", "capacity_up_mbps"],
+            ["XA-A", "TSLCD", "30", "30"],
+            ["XA-B", "TSLCD", "100", "100"],
+            ["XA-C", "TSLCD", "50", "50"],
+        ],
+    )
+    auditor.ok("register", "import", "units.csv")
+    auditor.ok("register", "import", "links.csv")
+    ids = {link["unit_code"]: link["id"] for link in json.loads(auditor.ok("links", "list", "--format", "json").stdout)}
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    database = open_database(auditor.db_url)
+    # Full in working hours (28.5 of 30 Mbps, a third of the week), quiet otherwise: congested.
+    seed_link(database, ids["XA-A"], Pattern(28.5, 3, 2, 1, jitter=0, rtt_ms=30), now, seed=1)
+    seed_link(database, ids["XA-B"], Pattern(10, 2, 1, 1, jitter=0), now, seed=2)  # 10% of 100: fine
+    seed_link(database, ids["XA-C"], Pattern(45, 5, 5, 1, jitter=0, coverage=0.5), now, seed=3)  # half the samples
+    database.close()
+
+    rows = {r["unit_code"]: r for r in json.loads(auditor.ok("links", "report", "--format", "json").stdout)}
+    a, b, c = rows["XA-A"], rows["XA-B"], rows["XA-C"]
+    # 2,016 intervals were stored; the report runs a moment later, so its window may start just
+    # after the first one.
+    assert a["samples"] in (2015, 2016) and a["expected"] == 2016
+    assert (a["verdict"], a["coverage_pct"], a["p95_in_mbps"], a["p95_in_pct"]) == ("congested", 100.0, 28.5, 95.0)
+    assert (a["recommended_mbps"], a["needs_justification"]) == (50.0, True)  # 28.5 / 0.70 = 40.7 → 50
+    assert "đề nghị nâng lên 50 Mbps" in a["justification_vi"] and a["justification_en"].endswith("50 Mbps.")
+    assert (b["verdict"], b["p95_in_pct"], b["recommended_mbps"]) == ("ok", 10.0, None)
+    # Half the readings missing: the intervals that remain are often 10 minutes long (one sample, not
+    # two) or longer than 2.5 cadences (a gap, unknown), so well under half the expected 5-minute samples.
+    assert c["verdict"] == "insufficient_data" and 20 < c["coverage_pct"] < 50 and c["unknown"] > 0
+
+    table = auditor.ok("links", "report").stdout.splitlines()
+    assert table[0].split()[:3] == ["UNIT", "LINK", "DOWN"] and "VERDICT" in table[0]
+    assert any("XA-A" in line and "congested" in line and line.rstrip().endswith("50") for line in table)
+    only_a = json.loads(auditor.ok("links", "report", "--unit", "XA-A", "--format", "json").stdout)
+    assert [r["unit_code"] for r in only_a] == ["XA-A"]
