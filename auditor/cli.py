@@ -559,6 +559,61 @@ def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
     click.echo(render(_listing(settings, lambda s: repo.list_links(s, unit_code), unit_code), fmt, LINK_COLUMNS))
 
 
+@cli.command("agent")
+@click.option(
+    "--interval",
+    "interval_s",
+    type=click.FloatRange(1, 86_400),
+    help="Seconds between link samples (default links.interval_s, 300).",
+)
+@click.option(
+    "--poll-every",
+    "poll_every_s",
+    type=click.FloatRange(1, 86_400),
+    default=900,
+    show_default=True,
+    help="Seconds between device polls.",
+)
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit.")
+@click.option("--group", metavar="G", help="Only the units of this poller group.")
+@snmp_options
+@common_options
+def agent_command(
+    settings: Settings,
+    interval_s: float | None,
+    poll_every_s: float,
+    unit_code: str | None,
+    group: str | None,
+    timeout_s: float | None,
+    retries: int | None,
+    concurrency: int | None,
+    workers: int | None,
+    scans_dir: Path,
+) -> None:
+    """Run until stopped: sample the links every 5 minutes, poll the devices every 15.
+
+    Stops cleanly on SIGTERM or Ctrl-C, after the cycle under way.  For systemd (see README).
+
+    Example: auditor agent --group nghe-an
+    """
+    from auditor.agent import run_agent
+    from auditor.polling import PollOptions
+
+    options = PollOptions.from_settings(
+        settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
+    )
+    run_agent(
+        settings,
+        interval_s=interval_s or settings.links.interval_s,
+        poll_every_s=poll_every_s,
+        group=group,
+        unit_code=unit_code,
+        options=options,
+        scans_dir=scans_dir,
+        say=lambda text: click.echo(text, err=True),
+    )
+
+
 LINK_REPORT_COLUMNS = [
     ("unit_code", "UNIT"),
     ("name", "LINK"),
