@@ -94,7 +94,7 @@ class AgeSettings:
 @dataclass(frozen=True)
 class LinkSettings:
     interval_s: int = 300
-    window_days: int = 7
+    window_days: float = 7  # fractions allowed: a test or a lab may judge an hour
     percentile: float = 95
     congested_pct: float = 90
     warning_pct: float = 80
@@ -363,7 +363,7 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
         ),
         links=LinkSettings(
             interval_s=int(_num(values, "links.interval_s", 10, 86400, sources)),
-            window_days=int(_num(values, "links.window_days", 1, 366, sources)),
+            window_days=_num(values, "links.window_days", 0.0001, 366, sources),
             percentile=_num(values, "links.percentile", 1, 100, sources),
             congested_pct=_num(values, "links.congested_pct", 1, 1000, sources),
             warning_pct=_num(values, "links.warning_pct", 1, 1000, sources),

@@ -98,3 +98,94 @@ class DeadNetwork:
     ) -> None:
         for namespace in (self.name, self.sink):  # deleting a namespace deletes its end of the veth
             subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+
+
+class ShapedLink:
+    """A WAN link in the lab: a "router" namespace and a "site" namespace joined by a veth pair,
+    the site's side shaped to `rate` (tc tbf), so traffic from the site arrives at the router's
+    `router_if` at most at that rate.  198.19.1.1 is the router's end, 198.19.1.2 the site's."""
+
+    ROUTER_ADDRESS, SITE_ADDRESS = "198.19.1.1", "198.19.1.2"
+
+    def __init__(self, rate: str = "2mbit", router_if: str = "wan0") -> None:
+        number = next(_names)
+        self.router = f"auditor-{os.getpid()}-{number}-router"
+        self.site = f"auditor-{os.getpid()}-{number}-site"
+        self.rate = rate
+        self.router_if = router_if
+
+    def in_router(self, argv: Sequence[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.router, *argv]
+
+    def in_site(self, argv: Sequence[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.site, *argv]
+
+    def rx_bytes(self) -> int:
+        """The router interface's received bytes, as the kernel counts them (/proc/net/dev)."""
+        text = subprocess.run(
+            self.in_router(["cat", "/proc/net/dev"]), capture_output=True, text=True, check=True
+        ).stdout
+        for line in text.splitlines():
+            name, _, fields = line.partition(":")
+            if name.strip() == self.router_if:
+                return int(fields.split()[0])
+        raise RuntimeError(f"{self.router_if} is not in {self.router}'s /proc/net/dev")
+
+    def __enter__(self) -> ShapedLink:
+        _ip("netns", "add", self.router)
+        try:
+            _ip("netns", "add", self.site)
+            _ip(
+                "link",
+                "add",
+                self.router_if,
+                "netns",
+                self.router,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "site0",
+                "netns",
+                self.site,
+            )
+            for namespace, device, address in (
+                (self.router, self.router_if, self.ROUTER_ADDRESS),
+                (self.site, "site0", self.SITE_ADDRESS),
+            ):
+                _ip("-n", namespace, "link", "set", "lo", "up")
+                _ip("-n", namespace, "link", "set", device, "up")
+                _ip("-n", namespace, "addr", "add", f"{address}/30", "dev", device)
+            shaped = subprocess.run(
+                self.in_site(
+                    [
+                        "tc",
+                        "qdisc",
+                        "add",
+                        "dev",
+                        "site0",
+                        "root",
+                        "tbf",
+                        "rate",
+                        self.rate,
+                        "burst",
+                        "16kb",
+                        "latency",
+                        "100ms",
+                    ]
+                ),
+                capture_output=True,
+                text=True,
+            )
+            if shaped.returncode != 0:
+                raise RuntimeError(f"tc tbf: {shaped.stderr.strip()}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        for namespace in (self.router, self.site):
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
