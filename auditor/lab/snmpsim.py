@@ -85,6 +85,7 @@ class SnmpSimulator:
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> SnmpSimulator:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
         environment = dict(os.environ)
         if os.geteuid() == 0:
             environment["SNMPSIM_ALLOW_ROOT"] = "true"

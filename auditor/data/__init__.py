@@ -1,0 +1,1 @@
+"""Catalogs and defaults shipped with auditor (TOML files)."""
