@@ -48,6 +48,8 @@ class LinkVerdict:
             "days": j.days,
             "p95_in_mbps": mbps(j.p_in_bps),
             "p95_out_mbps": mbps(j.p_out_bps),
+            "p95_in_bps": j.p_in_bps,
+            "p95_out_bps": j.p_out_bps,
             "p95_in_pct": j.util_in_pct,
             "p95_out_pct": j.util_out_pct,
             "max_in_mbps": mbps(j.max_in_bps),
