@@ -40,11 +40,24 @@ def _ip(*args: str) -> None:
         raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.strip()}")
 
 
-class DeadNetwork:
+class _Namespaces:
+    """Namespaces made by one lab object, all deleted when it ends, however it ends."""
+
+    namespaces: tuple[str, ...] = ()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        for namespace in self.namespaces:  # deleting a namespace deletes its end of any veth
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+
+
+class DeadNetwork(_Namespaces):
     def __init__(self, live: Sequence[str] = (), dead_range: str = DEAD_RANGE) -> None:
         number = next(_names)
         self.name = f"auditor-{os.getpid()}-{number}"
         self.sink = f"{self.name}-sink"
+        self.namespaces = (self.name, self.sink)
         self.live = tuple(live)
         self.dead_range = dead_range
 
@@ -93,14 +106,8 @@ class DeadNetwork:
             raise
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        for namespace in (self.name, self.sink):  # deleting a namespace deletes its end of the veth
-            subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
 
-
-class ShapedLink:
+class ShapedLink(_Namespaces):
     """A WAN link in the lab: a "router" namespace and a "site" namespace joined by a veth pair,
     the site's side shaped to `rate` (tc tbf), so traffic from the site arrives at the router's
     `router_if` at most at that rate.  198.19.1.1 is the router's end, 198.19.1.2 the site's."""
@@ -111,6 +118,7 @@ class ShapedLink:
         number = next(_names)
         self.router = f"auditor-{os.getpid()}-{number}-router"
         self.site = f"auditor-{os.getpid()}-{number}-site"
+        self.namespaces = (self.router, self.site)
         self.rate = rate
         self.router_if = router_if
 
@@ -183,9 +191,3 @@ class ShapedLink:
             self.__exit__(None, None, None)
             raise
         return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        for namespace in (self.router, self.site):
-            subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
