@@ -108,7 +108,9 @@ class Age:
 
     years: float
     source: str  # register, entity_mib, model_catalog, os_lower_bound
-    lower_bound: bool = False
+    lower_bound: bool = False  # "at least this old"
+    estimate: bool = False  # from the model's release year: the unit may be younger
+    basis: str = ""  # what a person reads: "in service 2015", "model OptiPlex 380 released 2009"
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,8 @@ class DeviceView:
     in_service_on: str | None
     in_service_precision: str | None
     age_years: float | None
-    age_source: str | None
+    age_source: str | None  # register, entity_mib, model_catalog (an estimate), os_lower_bound (≥)
+    age_basis: str | None  # the evidence in words: "in service 2015", "model OptiPlex 380 released 2009"
     condition: str | None
     location: str | None
     registered: bool

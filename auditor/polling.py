@@ -31,7 +31,16 @@ from auditor.discovery.icmp import IcmpUnavailable, Pinger, PingResult, SweepPin
 from auditor.discovery.targets import DEFAULT_LIMIT, expand
 from auditor.domain import RunKind, RunOutcome, SnmpVersion
 from auditor.errors import AuditorError
-from auditor.facts import DeviceFacts, HostObservation, Interval, LinkObservation, LinkTarget, PollTarget
+from auditor.facts import (
+    CounterSample,
+    DeviceFacts,
+    HostObservation,
+    InterfaceFacts,
+    Interval,
+    LinkObservation,
+    LinkTarget,
+    PollTarget,
+)
 from auditor.links import rates
 from auditor.snmp import oids, values
 from auditor.snmp.client import SnmpClient, SnmpFailure, SnmpTarget
@@ -504,6 +513,16 @@ class LinkReport:
     seconds: float = 0.0
 
 
+async def _read_counters(
+    client: SnmpClient, target: SnmpTarget, if_index: int, now: Callable[[], dt.datetime]
+) -> tuple[CounterSample, InterfaceFacts]:
+    """One reading, stamped half-way between request and reply: the agent read its counters in between."""
+    sent = now()
+    answered = await client.get(target, counter_oids(if_index))
+    received = now()
+    return counter_sample(answered, if_index, sent + (received - sent) / 2)
+
+
 async def _sample_link(
     client: SnmpClient, link: LinkTarget, options: PollOptions, now: Callable[[], dt.datetime]
 ) -> LinkObservation:
@@ -529,12 +548,12 @@ async def _sample_link(
                         f"{link.interface!r} not found on {link.device.address}",
                     )
                 if_index = resolved = chosen.if_index
-            counters, facts = counter_sample(await client.get(target, counter_oids(if_index)), if_index, now())
+            counters, facts = await _read_counters(client, target, if_index, now)
             if not still_named(link.interface, facts):  # re-indexed after a restart: find it again
                 chosen = find_interface(link.interface, await read_interfaces(client, target))
                 if chosen is not None and chosen.if_index != if_index:
                     if_index = resolved = chosen.if_index
-                    counters, facts = counter_sample(await client.get(target, counter_oids(if_index)), if_index, now())
+                    counters, facts = await _read_counters(client, target, if_index, now)
             return LinkObservation(link.link_id, counters, resolved_if_index=resolved)
         except SnmpFailure as exc:
             errors.append(str(exc))

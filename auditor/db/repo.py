@@ -326,7 +326,9 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 
 
 def device_view(device: Device, today: dt.date) -> DeviceView:
-    age = device_age(today, device.in_service_on, device.in_service_precision, device.manufactured_on)
+    age = device_age(
+        today, device.in_service_on, device.in_service_precision, device.manufactured_on, device.model, device.sys_descr
+    )
     return DeviceView(
         id=device.id,
         unit_code=device.unit.code if device.unit else None,
@@ -345,6 +347,7 @@ def device_view(device: Device, today: dt.date) -> DeviceView:
         in_service_precision=device.in_service_precision,
         age_years=age.years if age else None,
         age_source=age.source if age else None,
+        age_basis=age.basis if age else None,
         condition=device.condition.value if device.condition else None,
         location=device.location,
         registered=device.registered,

@@ -1,14 +1,66 @@
-"""How old a device is, from the best evidence available.  Pure: `today` is an argument."""
+"""How old a device is, from the best evidence available, and whether that makes it over age.
+
+Pure: `today` and the catalogs are arguments.  Evidence, best first:
+1. the register's in-service date (exact; a year alone counts whole years);
+2. the manufacture date the device reported (ENTITY-MIB or its vendor's MIB; exact);
+3. the release year of its model, from the catalog: an estimate, since a unit may have been
+   bought years after its model came out, but never older than the model;
+4. the last year its Windows version was sold on new computers: a lower bound ("≥ N years").
+A device with none of these has no age: it is listed for verification, never taken as young.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
 
+from auditor.domain import fold
 from auditor.facts import Age
+
+
+@dataclass(frozen=True)
+class AgeCatalog:
+    models: Mapping[str, int]  # folded model name (or its start) → release year
+    windows_last_sold: Mapping[int, int]  # Windows build → last year sold on new computers
+
+
+def parse_age_catalog(text: str) -> AgeCatalog:
+    data = tomllib.loads(text)
+    return AgeCatalog(
+        models={fold(name): int(year) for name, year in data.get("models", {}).items()},
+        windows_last_sold={int(build): int(year) for build, year in data.get("windows_last_sold", {}).items()},
+    )
+
+
+@functools.cache
+def default_age_catalog() -> AgeCatalog:
+    return parse_age_catalog(resources.files("auditor.data").joinpath("models.toml").read_text(encoding="utf-8"))
 
 
 def years_between(start: dt.date, today: dt.date) -> float:
     return round((today - start).days / 365.25, 1)
+
+
+def model_release(model: str | None, catalog: AgeCatalog) -> tuple[str, int] | None:
+    """(catalog key, release year) for a model: an exact match, else the longest key it starts with."""
+    if not model:
+        return None
+    folded = fold(model)
+    if folded in catalog.models:
+        return folded, catalog.models[folded]
+    starts = [key for key in catalog.models if folded.startswith(key + " ") or folded.startswith(key)]
+    if not starts:
+        return None
+    key = max(starts, key=len)
+    return key, catalog.models[key]
+
+
+_WINDOWS_BUILD = re.compile(r"Windows.*?\(Build (\d+)", re.IGNORECASE)
 
 
 def device_age(
@@ -16,16 +68,41 @@ def device_age(
     in_service_on: dt.date | None = None,
     in_service_precision: str | None = None,
     manufactured_on: dt.date | None = None,
+    model: str | None = None,
+    sys_descr: str | None = None,
+    catalog: AgeCatalog | None = None,
 ) -> Age | None:
-    """The register's in-service date first, then the manufacture date; None when neither is known.
-
-    A year-only date counts whole years (2015 seen in 2026 is 11), not from 1 January, so a
-    device bought in December is not made older than the sheet says.
-    """
+    """The device's age from the best evidence it has; None when it has none."""
     if in_service_on is not None:
         if in_service_precision == "year":
-            return Age(float(today.year - in_service_on.year), "register")
-        return Age(years_between(in_service_on, today), "register")
+            return Age(float(today.year - in_service_on.year), "register", basis=f"in service {in_service_on.year}")
+        return Age(years_between(in_service_on, today), "register", basis=f"in service {in_service_on.isoformat()}")
     if manufactured_on is not None:
-        return Age(years_between(manufactured_on, today), "entity_mib")
+        return Age(
+            years_between(manufactured_on, today), "entity_mib", basis=f"manufactured {manufactured_on.isoformat()}"
+        )
+    catalog = catalog or default_age_catalog()
+    release = model_release(model, catalog)
+    if release is not None:
+        return Age(
+            float(today.year - release[1]), "model_catalog", estimate=True, basis=f"model {model} released {release[1]}"
+        )
+    match = _WINDOWS_BUILD.search(sys_descr or "")
+    if match and int(match[1]) in catalog.windows_last_sold:
+        year = catalog.windows_last_sold[int(match[1])]
+        return Age(
+            float(today.year - year),
+            "os_lower_bound",
+            lower_bound=True,
+            basis=f"Windows build {match[1]}, last sold on new computers in {year}",
+        )
     return None
+
+
+def over_age(age: Age | None, threshold_years: float) -> bool | None:
+    """True: over the threshold; False: not; None: cannot tell (no age, or a bound below the threshold)."""
+    if age is None:
+        return None
+    if age.years > threshold_years:
+        return True
+    return None if age.lower_bound else False

@@ -33,6 +33,7 @@ DEVICE_KEYS = [
     "in_service_precision",
     "age_years",
     "age_source",
+    "age_basis",
     "condition",
     "location",
     "registered",

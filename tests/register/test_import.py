@@ -153,12 +153,14 @@ def test_vietnamese_workbook_with_title_rows(auditor: Cli, workdir: Path) -> Non
     assert (gw["in_service_on"], gw["in_service_precision"], gw["condition"]) == ("2014-01-01", "year", "good")
     assert gw["age_years"] == dt.date.today().year - 2014 and gw["age_source"] == "register"
     assert (pc["in_service_on"], pc["in_service_precision"], pc["condition"]) == ("2012-03-15", "day", "degraded")
+    # No in-service year: the age is estimated from the model's release (LBP 2900, 2006), and says so.
     assert (printer["unit_code"], printer["category"], printer["age_years"], printer["age_source"]) == (
         "VP-TU",
         "printer",
-        None,
-        None,
+        float(dt.date.today().year - 2006),
+        "model_catalog",
     )
+    assert printer["age_basis"] == "model LBP 2900 released 2006"
     assert all(d["registered"] is True and d["last_seen"] is None for d in rows.values())
     units = json.loads(auditor.ok("units", "list", "--format", "json").stdout)
     assert [(u["code"], u["kind"], u["staff_count"], u["devices"], u["links"]) for u in units] == [
