@@ -108,6 +108,13 @@ class LinkSettings:
 
 
 @dataclass(frozen=True)
+class RuleSettings:
+    unreachable_polls: int = 3
+    reboots_per_week: int = 3
+    missing_days: int = 30
+
+
+@dataclass(frozen=True)
 class Price:
     vnd: int
     source: str
@@ -134,6 +141,7 @@ class Settings:
     snmp: SnmpSettings
     links: LinkSettings
     catalog: Catalog
+    rules: RuleSettings = field(default_factory=RuleSettings)
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # key → where set
 
@@ -376,6 +384,11 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             timezone=_timezone(str(values["links.timezone"]), sources["links.timezone"]),
         ),
         catalog=_catalog(values, sources),
+        rules=RuleSettings(
+            unreachable_polls=int(_num(values, "rules.unreachable_polls", 1, 10_000, sources)),
+            reboots_per_week=int(_num(values, "rules.reboots_per_week", 1, 10_000, sources)),
+            missing_days=int(_num(values, "rules.missing_days", 1, 3650, sources)),
+        ),
         config_file=path,
         sources=MappingProxyType(sources),
     )
@@ -423,6 +436,7 @@ def describe(settings: Settings) -> dict[str, Any]:
             ],
         },
         "links": {k: _plain(v) for k, v in vars(settings.links).items()},
+        "rules": dict(vars(settings.rules)),
         "catalog": {
             "prices": {str(k): {"vnd": p.vnd, "source": p.source} for k, p in settings.catalog.prices.items()},
             "norms": {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from auditor.domain import Category, Condition, SnmpVersion, UnitKind
+from auditor.domain import Category, Condition, FindingKind, Severity, SnmpVersion, UnitKind
 
 
 @dataclass(frozen=True)
@@ -331,3 +332,39 @@ class LinkObservation:
     rtt_max_ms: float | None = None
     loss_pct: float | None = None
     resolved_if_index: int | None = None  # set when the interface had to be found again
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """What the rules see of one device: its identity, age evidence, and its recent history."""
+
+    device_id: int
+    unit_id: int | None
+    label: str  # hostname, else address, else asset tag: what a person recognises
+    category: Category | None
+    registered: bool
+    has_address: bool
+    age: Age | None
+    threshold_years: float
+    created_at: dt.datetime
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    recent_reachable: tuple[bool, ...] = ()  # the latest polls, oldest first
+    reboots_7d: int = 0
+
+
+@dataclass(frozen=True)
+class FindingFact:
+    """A finding as a rule states it; the database gives it a life (first seen, resolved)."""
+
+    kind: FindingKind
+    severity: Severity
+    subject: str
+    evidence: dict[str, Any]
+    device_id: int | None = None
+    link_id: int | None = None
+    unit_id: int | None = None
+
+    @property
+    def key(self) -> tuple[str, int | None, int | None]:
+        return (self.kind.value, self.device_id, self.link_id)

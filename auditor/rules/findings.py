@@ -1,0 +1,134 @@
+"""The audit's rules: from what is known of each device and link to findings, with their evidence.
+
+Pure: states, verdicts, settings and `now` come in; FindingFacts go out.  The database gives
+them a life (first detected, last detected, resolved when the condition clears).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from auditor.config import RuleSettings
+from auditor.domain import FindingKind, Severity
+from auditor.facts import DeviceState, FindingFact
+from auditor.links.congestion import Judgement, Verdict
+from auditor.rules.age import over_age
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def device_findings(state: DeviceState, now: dt.datetime, rules: RuleSettings) -> Iterator[FindingFact]:
+    """Every finding one device earns today."""
+
+    def finding(kind: FindingKind, severity: Severity, evidence: dict[str, Any]) -> FindingFact:
+        return FindingFact(kind, severity, state.label, evidence, device_id=state.device_id, unit_id=state.unit_id)
+
+    verdict = over_age(state.age, state.threshold_years)
+    age = state.age
+    if verdict is True and age is not None:
+        yield finding(
+            FindingKind.OVER_AGE,
+            Severity.WARNING,
+            {
+                "age_years": age.years,
+                "threshold_years": state.threshold_years,
+                "source": age.source,
+                "basis": age.basis,
+                "estimate": age.estimate,
+                "lower_bound": age.lower_bound,
+            },
+        )
+    elif verdict is None:
+        yield finding(
+            FindingKind.UNKNOWN_AGE,
+            Severity.INFO,
+            {
+                "threshold_years": state.threshold_years,
+                "why": "no in-service date, manufacture date, known model or old operating system"
+                if age is None
+                else f"at least {age.years:g} years ({age.basis}): maybe over {state.threshold_years:g}",
+                "category": state.category.value if state.category else None,
+            },
+        )
+
+    polls = state.recent_reachable[-rules.unreachable_polls :]
+    if len(polls) == rules.unreachable_polls and not any(polls):
+        yield finding(
+            FindingKind.UNREACHABLE,
+            Severity.WARNING,
+            {"polls_without_answer": len(polls), "last_seen": _iso(state.last_seen)},
+        )
+
+    if state.reboots_7d >= rules.reboots_per_week:
+        yield finding(
+            FindingKind.FREQUENT_REBOOTS,
+            Severity.WARNING,
+            {
+                "reboots": state.reboots_7d,
+                "days": 7,
+                "threshold": rules.reboots_per_week,
+                "suggestion": "often power: check the supply, and whether the unit has a UPS",
+            },
+        )
+
+    if not state.registered:
+        yield finding(FindingKind.UNREGISTERED, Severity.INFO, {"first_seen": _iso(state.first_seen)})
+
+    if state.registered and state.has_address:
+        since = state.last_seen or state.created_at
+        if now - since > dt.timedelta(days=rules.missing_days):
+            yield finding(
+                FindingKind.MISSING,
+                Severity.WARNING,
+                {
+                    "last_seen": _iso(state.last_seen),
+                    "days": rules.missing_days,
+                    "registered_since": _iso(state.created_at),
+                },
+            )
+
+
+_LINK_KINDS = {
+    Verdict.CONGESTED: (FindingKind.LINK_CONGESTED, Severity.CRITICAL),
+    Verdict.WARNING: (FindingKind.LINK_WARNING, Severity.WARNING),
+    Verdict.INSUFFICIENT_DATA: (FindingKind.LINK_INSUFFICIENT_DATA, Severity.INFO),
+}
+
+
+def link_findings(
+    link_id: int, unit_id: int | None, subject: str, judgement: Judgement, justification: str
+) -> Iterator[FindingFact]:
+    """The finding a link's verdict earns (none when it is fine)."""
+    if judgement.verdict not in _LINK_KINDS:
+        return
+    kind, severity = _LINK_KINDS[judgement.verdict]
+    j = judgement
+    yield FindingFact(
+        kind,
+        severity,
+        subject,
+        {
+            "p95_in_pct": j.util_in_pct,
+            "p95_out_pct": j.util_out_pct,
+            "p95_in_bps": j.p_in_bps,
+            "p95_out_bps": j.p_out_bps,
+            "capacity_down_mbps": j.capacity_down_mbps,
+            "capacity_up_mbps": j.capacity_up_mbps,
+            "samples": j.samples,
+            "expected": j.expected,
+            "coverage_pct": j.coverage_pct,
+            "days": j.days,
+            "loss_pct": j.loss_pct,
+            "loss_high": j.loss_high,
+            "rtt_p95_ms": j.rtt_p_ms,
+            "rtt_high": j.rtt_high,
+            "recommended_mbps": j.recommended_mbps,
+            "justification": justification,
+        },
+        link_id=link_id,
+        unit_id=unit_id,
+    )
