@@ -1,18 +1,20 @@
-"""Judgements over what the database holds: the orchestration of reading history and applying the
-pure rules (links.congestion so far; the nightly audit's other rules come with issue 5)."""
+"""The audit: reading what the database holds, applying the pure rules (device findings, the
+links' congestion verdicts), and giving findings their life.  The orchestration only."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.config import Settings
 from auditor.db import repo
 from auditor.db.engine import Database
+from auditor.domain import RunKind, RunOutcome
 from auditor.errors import AuditorError
 from auditor.facts import Interval
 from auditor.links.congestion import Judgement, PingSample, judge, justify
+from auditor.rules.findings import device_findings, link_findings
 
 NOT_INTERVALS = {"first_sample", "no_counters"}  # samples that do not close an interval
 
@@ -108,3 +110,48 @@ def link_verdicts(
             )
         )
     return verdicts
+
+
+@dataclass
+class AuditReport:
+    run_id: int
+    devices: int = 0
+    links: int = 0
+    open_by_kind: dict[str, int] = field(default_factory=dict)
+    new: int = 0
+    still_open: int = 0
+    resolved: int = 0
+
+
+def evaluate(database: Database, settings: Settings, now: dt.datetime) -> AuditReport:
+    """Apply every rule to every device and link; open, refresh and resolve findings in one transaction."""
+    with database.session() as session:  # committed at once: a crashed audit still leaves its run
+        run_id = repo.start_run(session, RunKind.AUDIT)
+    with database.session(commit=False) as session:
+        states = repo.device_states(session, now, settings.age, settings.rules.unreachable_polls)
+        unit_ids = {unit.code: unit.id for unit in repo.list_units(session)}
+    verdicts = link_verdicts(database, settings, now)
+    found = [fact for state in states for fact in device_findings(state, now, settings.rules)]
+    for verdict in verdicts:
+        found.extend(
+            link_findings(
+                verdict.link_id,
+                unit_ids.get(verdict.unit_code),
+                f"{verdict.unit_code} / {verdict.name}",
+                verdict.judgement,
+                verdict.justification_vi,
+            )
+        )
+    report = AuditReport(run_id, devices=len(states), links=len(verdicts))
+    for fact in found:
+        report.open_by_kind[fact.kind.value] = report.open_by_kind.get(fact.kind.value, 0) + 1
+    with database.session() as session:
+        counts = repo.apply_findings(session, found, now)
+        report.new, report.still_open, report.resolved = counts["new"], counts["still_open"], counts["resolved"]
+        repo.finish_run(
+            session,
+            run_id,
+            RunOutcome.OK,
+            {"devices": report.devices, "links": report.links, **counts, **report.open_by_kind},
+        )
+    return report

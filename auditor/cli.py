@@ -20,6 +20,7 @@ import click
 
 from auditor import __version__
 from auditor.config import Settings, describe, load_settings
+from auditor.domain import FindingKind
 from auditor.errors import AuditorError, RowsRejected
 from auditor.output import FORMATS, render, toml_text
 
@@ -612,6 +613,131 @@ def agent_command(
         scans_dir=scans_dir,
         say=lambda text: click.echo(text, err=True),
     )
+
+
+FINDING_COLUMNS = [
+    ("kind", "KIND"),
+    ("severity", "SEVERITY"),
+    ("unit_code", "UNIT"),
+    ("subject", "SUBJECT"),
+    ("first_detected", "FIRST SEEN"),
+    ("last_detected", "LAST SEEN"),
+    ("resolved_at", "RESOLVED"),
+]
+FINDING_KINDS = click.Choice([k.value for k in FindingKind])
+
+
+@cli.command("findings")
+@click.option("--kind", type=FINDING_KINDS, help="Only this kind.")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's findings.")
+@click.option("--all", "include_resolved", is_flag=True, help="Resolved findings too.")
+@format_option
+@common_options
+def findings_command(
+    settings: Settings, kind: str | None, unit_code: str | None, include_resolved: bool, fmt: str
+) -> None:
+    """List what the last audit found, with its evidence (JSON and CSV carry the evidence).
+
+    Kinds: over_age, unknown_age, unreachable, frequent_reboots, unregistered, missing,
+    link_congested, link_warning, link_insufficient_data.
+
+    Example: auditor findings --kind over_age --format csv > thiet-bi-qua-han.csv
+    """
+    from auditor.db import repo
+
+    rows = _listing(settings, lambda s: repo.list_findings(s, kind, unit_code, include_resolved), unit_code)
+    if fmt == "csv":
+        rows = [r | {"evidence": json.dumps(r["evidence"], ensure_ascii=False)} for r in rows]
+    click.echo(render(rows, fmt, FINDING_COLUMNS))
+
+
+@cli.command("audit")
+@click.option("--no-poll", is_flag=True, help="Judge what the database holds; do not poll the devices first.")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=FINDING_KINDS,
+    multiple=True,
+    help="Exit 3 when findings of this kind are open (repeatable).",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing on success (cron mails only on trouble).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Also log to this file.")
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(0, 3600),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for an audit already running.",
+)
+@snmp_options
+@common_options
+def audit_command(
+    settings: Settings,
+    no_poll: bool,
+    fail_on: tuple[str, ...],
+    quiet: bool,
+    log_file: Path | None,
+    lock_wait: float,
+    timeout_s: float | None,
+    retries: int | None,
+    concurrency: int | None,
+    workers: int | None,
+    scans_dir: Path,
+) -> None:
+    """The nightly job: poll the devices, apply every rule, update the findings.
+
+    Findings are opened, refreshed, or resolved when their condition clears.  One audit at a
+    time: an overlapping run waits up to --lock-wait seconds, then exits with a message.
+
+    Example: auditor audit --quiet --fail-on link_congested --log-file /var/log/auditor/audit.log
+    """
+    from auditor.audit import evaluate
+    from auditor.db.engine import sqlite_path
+    from auditor.files import exclusive
+    from auditor.polling import PollOptions, poll
+
+    if log_file is not None:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("auditor").addHandler(handler)
+        logging.getLogger("auditor").setLevel(min(logging.getLogger("auditor").level or logging.INFO, logging.INFO))
+    database_file = sqlite_path(settings.db_url)
+    lock = (
+        database_file.with_name(database_file.name + ".audit.lock")
+        if database_file
+        else Path.cwd() / "auditor-audit.lock"
+    )
+    with exclusive(lock, lock_wait, "`auditor audit`"):
+        database = _open(settings)
+        try:
+            if not no_poll:
+                options = PollOptions.from_settings(
+                    settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
+                )
+                polled = poll(database, settings, options=options, scans_dir=scans_dir)
+                log.info("audit: polled %d devices (run %d)", polled.targets, polled.run_id)
+            report = evaluate(database, settings, dt.datetime.now(dt.UTC))
+        finally:
+            database.close()
+    log.info(
+        "audit %d: %d devices, %d links, %d new findings, %d resolved",
+        report.run_id,
+        report.devices,
+        report.links,
+        report.new,
+        report.resolved,
+    )
+    if not quiet:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.open_by_kind.items())) or "none"
+        click.echo(
+            f"Audit (run {report.run_id}): {report.devices} devices, {report.links} links\n"
+            f"  open findings: {kinds}\n"
+            f"  new {report.new}, still open {report.still_open}, resolved {report.resolved}"
+        )
+    failing = {k: report.open_by_kind[k] for k in fail_on if report.open_by_kind.get(k)}
+    if failing:
+        click.echo("Failing on: " + ", ".join(f"{k} {n}" for k, n in sorted(failing.items())), err=True)
+        click.get_current_context().exit(3)
 
 
 LINK_REPORT_COLUMNS = [

@@ -368,3 +368,18 @@ class FindingFact:
     @property
     def key(self) -> tuple[str, int | None, int | None]:
         return (self.kind.value, self.device_id, self.link_id)
+
+
+@dataclass(frozen=True)
+class FindingView:
+    id: int
+    kind: str
+    severity: str
+    unit_code: str | None
+    subject: str
+    device_id: int | None
+    link_id: int | None
+    first_detected: str
+    last_detected: str
+    resolved_at: str | None
+    evidence: dict[str, Any]

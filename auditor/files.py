@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,3 +52,32 @@ def atomic_output(path: Path, mode: int = 0o644) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, wait_s: float, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on `path` for the block; wait up to `wait_s` for another holder to finish.
+
+    The lock is the kernel's (flock): it goes with the process, so a killed run never leaves it stuck.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(handle, 200, 0).decode(errors="replace").strip() or "another process"
+                    raise AuditorError(
+                        f"{what} is already running ({holder}); this one waited {wait_s:g} s and "
+                        "gave up. Nothing was changed."
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock

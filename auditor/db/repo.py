@@ -10,13 +10,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.db.models import Device, DevicePoll, Interface, Link, LinkSample, Run, Unit, utcnow
-from auditor.domain import DeviceStatus, RunKind, RunOutcome, fold
+from auditor.config import AgeSettings
+from auditor.db.models import Device, DevicePoll, Finding, Interface, Link, LinkSample, Run, Unit, utcnow
+from auditor.domain import DeviceStatus, FindingKind, RunKind, RunOutcome, fold
 from auditor.facts import (
     CounterSample,
     DeviceFacts,
     DeviceRecord,
+    DeviceState,
     DeviceView,
+    FindingFact,
+    FindingView,
     HostObservation,
     ImportCounts,
     InterfaceFacts,
@@ -703,3 +707,116 @@ def link_history(session: Session, link_ids: Sequence[int], since: dt.datetime) 
         ):
             found[sample.link_id].append(sample)
     return found
+
+
+# ---------------------------------------------------------------- findings
+
+
+def device_states(session: Session, now: dt.datetime, ages: AgeSettings, recent_polls: int) -> list[DeviceState]:
+    """What the rules need of every active device: age evidence, its last polls, its reboots in 7 days."""
+    ranked = select(
+        DevicePoll.device_id,
+        DevicePoll.reachable,
+        func.row_number().over(partition_by=DevicePoll.device_id, order_by=DevicePoll.polled_at.desc()).label("rank"),
+    ).subquery()
+    recent: dict[int, list[tuple[int, bool]]] = {}
+    for device_id, reachable, rank in session.execute(select(ranked).where(ranked.c.rank <= recent_polls)):
+        recent.setdefault(device_id, []).append((rank, bool(reachable)))
+    reboots = {
+        device_id: count
+        for device_id, count in session.execute(
+            select(DevicePoll.device_id, func.count())
+            .where(DevicePoll.rebooted.is_(True), DevicePoll.polled_at > now - dt.timedelta(days=7))
+            .group_by(DevicePoll.device_id)
+        )
+    }
+    today = now.date()
+    states = []
+    for d in session.scalars(select(Device).where(Device.status == DeviceStatus.ACTIVE).order_by(Device.id)):
+        polls = [reachable for _, reachable in sorted(recent.get(d.id, []), reverse=True)]  # oldest first
+        states.append(
+            DeviceState(
+                device_id=d.id,
+                unit_id=d.unit_id,
+                label=d.hostname or d.ip or d.asset_tag or d.serial or f"#{d.id}",
+                category=d.category,
+                registered=d.registered,
+                has_address=d.ip is not None,
+                age=device_age(today, d.in_service_on, d.in_service_precision, d.manufactured_on, d.model, d.sys_descr),
+                threshold_years=ages.threshold(d.category),
+                created_at=d.created_at,
+                first_seen=d.first_seen,
+                last_seen=d.last_seen,
+                recent_reachable=tuple(polls),
+                reboots_7d=reboots.get(d.id, 0),
+            )
+        )
+    return states
+
+
+def apply_findings(session: Session, found: Sequence[FindingFact], now: dt.datetime) -> dict[str, int]:
+    """Give the rules' findings a life: open the new ones, refresh the ones still true, resolve the rest."""
+    open_findings = {
+        (f.kind.value, f.device_id, f.link_id): f
+        for f in session.scalars(select(Finding).where(Finding.resolved_at.is_(None)))
+    }
+    counts = {"new": 0, "still_open": 0, "resolved": 0}
+    for fact in found:
+        row = open_findings.pop(fact.key, None)
+        if row is None:
+            session.add(
+                Finding(
+                    kind=fact.kind,
+                    severity=fact.severity,
+                    unit_id=fact.unit_id,
+                    device_id=fact.device_id,
+                    link_id=fact.link_id,
+                    subject=fact.subject[:255],
+                    evidence=fact.evidence,
+                    first_detected=now,
+                    last_detected=now,
+                )
+            )
+            counts["new"] += 1
+        else:
+            row.severity, row.subject, row.evidence, row.last_detected = (
+                fact.severity,
+                fact.subject[:255],
+                fact.evidence,
+                now,
+            )
+            row.unit_id = fact.unit_id
+            counts["still_open"] += 1
+    for row in open_findings.values():  # the condition cleared
+        row.resolved_at = now
+        counts["resolved"] += 1
+    session.flush()
+    return counts
+
+
+def list_findings(
+    session: Session, kind: str | None = None, unit_code: str | None = None, include_resolved: bool = False
+) -> list[FindingView]:
+    statement = select(Finding, Unit.code).outerjoin(Unit, Finding.unit_id == Unit.id)
+    if kind:
+        statement = statement.where(Finding.kind == FindingKind(kind))
+    if unit_code:
+        statement = statement.where(func.lower(Unit.code) == unit_code.lower())
+    if not include_resolved:
+        statement = statement.where(Finding.resolved_at.is_(None))
+    return [
+        FindingView(
+            id=f.id,
+            kind=f.kind.value,
+            severity=f.severity.value,
+            unit_code=code,
+            subject=f.subject,
+            device_id=f.device_id,
+            link_id=f.link_id,
+            first_detected=f.first_detected.isoformat(),
+            last_detected=f.last_detected.isoformat(),
+            resolved_at=_iso(f.resolved_at),
+            evidence=f.evidence,
+        )
+        for f, code in session.execute(statement.order_by(Finding.kind, Unit.code, Finding.subject))
+    ]
