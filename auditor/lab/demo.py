@@ -102,6 +102,8 @@ def main(out: Path = Path("demo-output")) -> None:
         time.sleep(3)
         run("poll", "--links")
     run("links", "report")
+    run("audit", "--no-poll")
+    run("findings", "--kind", "link_congested")
     run("register", "export", str(out / "so-dang-ky.xlsx"))
     print(
         f"\nDemo done. In {out}/: inventory.db (the database), phieu-khao-sat.xlsx (the blank survey),\n"
