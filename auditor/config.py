@@ -128,9 +128,18 @@ class Norm:
 
 
 @dataclass(frozen=True)
+class KitItem:
+    category: Category
+    when: str  # "always" or "link_terminal"
+    unit_kinds: tuple[str, ...]  # empty: every kind
+    source: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     prices: Mapping[Category, Price]
     norms: Mapping[str, Norm]
+    minimum_kit: Mapping[str, KitItem] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,7 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _catalog_flat(tree: Mapping[str, Any]) -> dict[str, Any]:
     return {
         f"catalog.{section}.{key}": value
-        for section in ("prices", "norms")
+        for section in ("prices", "norms", "minimum_kit")
         for key, value in tree.get(section, {}).items()
     }
 
@@ -312,7 +321,22 @@ def _catalog(values: Mapping[str, Any], sources: Mapping[str, str]) -> Catalog:
                 raise ConfigError(f"{where}: catalog.norms.{name} needs staff_per_item = a whole number ≥ 1")
             categories = tuple(_category(c, where) for c in value.get("categories", [name]))
             norms[name] = Norm(value["staff_per_item"], categories, str(value.get("source", where)))
-    return Catalog(MappingProxyType(prices), MappingProxyType(norms))
+    kit: dict[str, KitItem] = {}
+    for key, value in values.items():
+        if key.startswith("catalog.minimum_kit."):
+            name, where = key.removeprefix("catalog.minimum_kit."), sources[key]
+            if not isinstance(value, dict) or value.get("when", "always") not in ("always", "link_terminal"):
+                raise ConfigError(
+                    f'{where}: catalog.minimum_kit.{name} needs category, when = "always" or '
+                    '"link_terminal", unit_kinds and source'
+                )
+            kit[name] = KitItem(
+                _category(str(value.get("category", name)), where),
+                value.get("when", "always"),
+                tuple(value.get("unit_kinds", ())),
+                str(value.get("source", where)),
+            )
+    return Catalog(MappingProxyType(prices), MappingProxyType(norms), MappingProxyType(kit))
 
 
 def _hours(text: str, where: str) -> tuple[dt.time, dt.time] | None:
@@ -439,6 +463,10 @@ def describe(settings: Settings) -> dict[str, Any]:
         "rules": dict(vars(settings.rules)),
         "catalog": {
             "prices": {str(k): {"vnd": p.vnd, "source": p.source} for k, p in settings.catalog.prices.items()},
+            "minimum_kit": {
+                k: {"category": str(i.category), "when": i.when, "unit_kinds": list(i.unit_kinds), "source": i.source}
+                for k, i in settings.catalog.minimum_kit.items()
+            },
             "norms": {
                 k: {
                     "staff_per_item": n.staff_per_item,
