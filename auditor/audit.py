@@ -10,10 +10,12 @@ from typing import Any
 from auditor.config import Settings
 from auditor.db import repo
 from auditor.db.engine import Database
-from auditor.domain import RunKind, RunOutcome
+from auditor.domain import Category, RunKind, RunOutcome
 from auditor.errors import AuditorError
-from auditor.facts import Interval
-from auditor.links.congestion import Judgement, PingSample, judge, justify
+from auditor.facts import Age, Interval
+from auditor.links.congestion import Judgement, PingSample, Verdict, judge, justify
+from auditor.procurement.plan import Plan, PlanDevice, PlanLink, PlanUnit, plan
+from auditor.rules.age import over_age
 from auditor.rules.findings import device_findings, link_findings
 
 NOT_INTERVALS = {"first_sample", "no_counters"}  # samples that do not close an interval
@@ -155,3 +157,141 @@ def evaluate(database: Database, settings: Settings, now: dt.datetime) -> AuditR
             {"devices": report.devices, "links": report.links, **counts, **report.open_by_kind},
         )
     return report
+
+
+@dataclass(frozen=True)
+class ProcurementData:
+    """Everything the procurement workbook shows: the plan and the details that back every line."""
+
+    plan: Plan
+    units: tuple[PlanUnit, ...]
+    verdicts: tuple[LinkVerdict, ...]
+    ages: tuple[DeviceAgeRow, ...]  # every device judged, with its age evidence
+    generated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DeviceAgeRow:
+    unit_code: str | None
+    unit_name: str | None
+    label: str
+    category: str | None
+    model: str | None
+    serial: str | None
+    year: int | None
+    age_years: float | None
+    source: str | None
+    basis: str | None
+    over_age: bool | None  # None: unknown
+
+
+def procurement_data(
+    database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None, replace_broken: bool = False
+) -> ProcurementData:
+    """The plan for every unit (or one), from the register, the ages and the link verdicts."""
+    today = now.date()
+    with database.session(commit=False) as session:
+        if unit_code and not repo.unit_exists(session, unit_code):
+            raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+        unit_rows = [u for u in repo.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
+        devices = repo.list_devices(session, today, unit_code)
+        links = repo.list_links(session, unit_code)
+    verdicts = tuple(v for v in link_verdicts(database, settings, now, unit_code))
+    terminals = {link.unit_code for link in links if link.device}
+    by_unit: dict[str, list[PlanDevice]] = {}
+    ages: list[DeviceAgeRow] = []
+    names = {u.code: u.name for u in unit_rows}
+    for d in devices:
+        category = Category(d.category) if d.category else None
+        age = (
+            Age(
+                d.age_years,
+                d.age_source or "",
+                basis=d.age_basis or "",
+                lower_bound=d.age_source == "os_lower_bound",
+                estimate=d.age_source == "model_catalog",
+            )
+            if d.age_years is not None
+            else None
+        )
+        verdict = over_age(age, settings.age.threshold(category))
+        label = d.asset_tag or d.hostname or d.ip or d.serial or f"#{d.id}"
+        ages.append(
+            DeviceAgeRow(
+                d.unit_code,
+                names.get(d.unit_code or ""),
+                label,
+                d.category,
+                d.model,
+                d.serial,
+                int(d.in_service_on[:4]) if d.in_service_on else None,
+                d.age_years,
+                d.age_source,
+                d.age_basis,
+                verdict,
+            )
+        )
+        if d.unit_code is None or d.status != "active":
+            continue
+        by_unit.setdefault(d.unit_code, []).append(
+            PlanDevice(
+                d.id,
+                category,
+                label,
+                working=d.condition != "broken",
+                over_age=verdict is True,
+                age_years=d.age_years,
+                age_basis=d.age_basis or "",
+            )
+        )
+    units = tuple(
+        PlanUnit(
+            u.id,
+            u.code,
+            u.name,
+            u.kind,
+            u.staff_count,
+            tuple(by_unit.get(u.code, [])),
+            link_terminal=u.code in terminals,
+        )
+        for u in unit_rows
+    )
+    plan_links = [
+        PlanLink(
+            v.unit_code,
+            v.name,
+            v.judgement.verdict.value,
+            max(v.judgement.capacity_down_mbps, v.judgement.capacity_up_mbps),
+            v.judgement.recommended_mbps,
+            v.justification_vi,
+        )
+        for v in verdicts
+        if v.judgement.verdict in (Verdict.CONGESTED, Verdict.WARNING)
+    ]
+    return ProcurementData(plan(units, plan_links, settings.catalog, replace_broken), units, verdicts, tuple(ages), now)
+
+
+def settings_rows(settings: Settings, data: ProcurementData) -> list[tuple[str, str]]:
+    """What the audit used, for the workbook's settings sheet: the document must be traceable."""
+    rows = [
+        ("Lập lúc / generated at", data.generated_at.isoformat(timespec="seconds")),
+        ("Tỉnh / province", settings.province),
+        ("Ngưỡng tuổi / age threshold (years)", f"{settings.age.threshold_years:g}"),
+        *((f"Ngưỡng tuổi: {c.value}", f"{v:g}") for c, v in settings.age.per_category.items()),
+        ("Đường truyền: cửa sổ / window (days)", f"{settings.links.window_days:g}"),
+        ("Đường truyền: phân vị / percentile", f"{settings.links.percentile:g}"),
+        ("Đường truyền: quá tải / congested above (%)", f"{settings.links.congested_pct:g}"),
+        ("Đường truyền: cảnh báo / warning from (%)", f"{settings.links.warning_pct:g}"),
+        ("Đường truyền: mục tiêu sau nâng cấp / target (%)", f"{settings.links.target_pct:g}"),
+        ("Đường truyền: các mức băng thông / tiers (Mbps)", ", ".join(f"{t:g}" for t in settings.links.tiers_mbps)),
+    ]
+    rows += [(f"Đơn giá / price: {c.value}", f"{p.vnd:,} VND — {p.source}") for c, p in settings.catalog.prices.items()]
+    rows += [
+        (f"Định mức / norm: {name}", f"1 / {n.staff_per_item} — {n.source}")
+        for name, n in settings.catalog.norms.items()
+    ]
+    rows += [
+        (f"Trang bị tối thiểu / minimum kit: {name}", k.source) for name, k in settings.catalog.minimum_kit.items()
+    ]
+    rows += [("Ghi chú / note", note) for note in data.plan.notes]
+    return rows

@@ -740,6 +740,90 @@ def audit_command(
         click.get_current_context().exit(3)
 
 
+@cli.group("export", cls=AuditorGroup)
+def export_group() -> None:
+    """Documents for the Office and for other systems."""
+
+
+PLAN_KEYS = [
+    "priority",
+    "unit_code",
+    "unit_name",
+    "kind",
+    "category",
+    "item",
+    "spec",
+    "unit_of_measure",
+    "quantity",
+    "unit_price_vnd",
+    "amount_vnd",
+    "reason",
+    "note",
+    "device_ids",
+]
+
+
+@export_group.command("procurement")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), help="Default: from FILE's ending.")
+@click.option("--replace-broken", is_flag=True, help="Also replace devices whose condition is broken.")
+@common_options
+def export_procurement(
+    settings: Settings, file: Path, lang: str, unit_code: str | None, fmt: str | None, replace_broken: bool
+) -> None:
+    """Write the equipment investment list (danh mục đầu tư trang thiết bị) that follows the norms.
+
+    XLSX: the list to print and sign (amounts as formulas), with sheets that back every line.
+    CSV and JSON: the same lines, for other systems.
+
+    Example: auditor export procurement danh-muc-de-xuat.xlsx
+    """
+    from auditor.audit import procurement_data, settings_rows
+    from auditor.files import atomic_output
+    from auditor.output import render_csv
+    from auditor.procurement.workbook import write_workbook
+
+    fmt = fmt or file.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv", "json"):
+        raise click.BadParameter("name the file *.xlsx, *.csv or *.json, or pass --format", param_hint="FILE")
+    database = _open(settings)
+    try:
+        data = procurement_data(database, settings, dt.datetime.now(dt.UTC), unit_code, replace_broken)
+    finally:
+        database.close()
+    lines = [
+        {key: getattr(line, key) for key in PLAN_KEYS} | {"kind": line.kind.value, "device_ids": list(line.device_ids)}
+        for line in data.plan.lines
+    ]
+    if fmt == "xlsx":
+        write_workbook(file, data, settings_rows(settings, data), settings.province, lang)
+    else:
+        with atomic_output(file) as temporary:
+            if fmt == "csv":
+                rows = [row | {"device_ids": " ".join(map(str, row["device_ids"]))} for row in lines]
+                temporary.write_text(render_csv(rows, PLAN_KEYS) + "\n", encoding="utf-8-sig")
+            else:
+                temporary.write_text(
+                    json.dumps(
+                        {
+                            "generated_at": data.generated_at.isoformat(),
+                            "province": settings.province,
+                            "total_vnd": data.plan.total_vnd(),
+                            "lines": lines,
+                            "notes": list(data.plan.notes),
+                        },
+                        ensure_ascii=False,
+                        indent=2,
+                    ),
+                    encoding="utf-8",
+                )
+    click.echo(f"Wrote {len(lines)} lines, total {data.plan.total_vnd():,} VND, to {file}.")
+    for note in data.plan.notes:
+        click.echo(f"Note: {note}", err=True)
+
+
 LINK_REPORT_COLUMNS = [
     ("unit_code", "UNIT"),
     ("name", "LINK"),

@@ -1,0 +1,317 @@
+"""The procurement workbook the Provincial Office prints, signs and sends up (openpyxl).
+
+Sheet one is the list (danh mục đề xuất): a title block, a section per unit with its subtotal,
+the total, the signatures.  Amounts are formulas (Thành tiền = Số lượng × Đơn giá, subtotals and
+the total as SUMs) so a quantity edited by hand updates every total.  The detail sheets back every
+line: the over-age and unknown-age devices, the link measurements, the settings the audit used.
+Text that came from a device or a spreadsheet is always written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from auditor.domain import CATEGORY_LABELS, Category, Label, category_unit
+from auditor.files import atomic_output
+from auditor.procurement.plan import Line, LineKind, Plan
+from auditor.register.writers import put
+
+if TYPE_CHECKING:  # audit imports the planner: no import at run time
+    from auditor.audit import DeviceAgeRow, ProcurementData
+
+VND = "#,##0"
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
+FIRST_LINE_ROW = 7  # rows 1-4 the title block, 6 the header
+
+TEXT: dict[str, Label] = {
+    "sheet": Label("Danh mục đề xuất", "Proposal"),
+    "title": Label("DANH MỤC ĐỀ XUẤT ĐẦU TƯ TRANG THIẾT BỊ", "PROPOSED EQUIPMENT INVESTMENT LIST"),
+    "date": Label("Ngày lập: {date}", "Prepared on {date}"),
+    "period": Label("Số liệu: kiểm kê và đo đạc đến {date}", "Data: inventory and measurements up to {date}"),
+    "total": Label("TỔNG CỘNG", "TOTAL"),
+    "preparer": Label("NGƯỜI LẬP BIỂU", "PREPARED BY"),
+    "head": Label("THỦ TRƯỞNG ĐƠN VỊ", "HEAD OF THE OFFICE"),
+    "sign": Label("(Ký, ghi rõ họ tên)", "(Signature and full name)"),
+    "sign_head": Label("(Ký tên, đóng dấu)", "(Signature and seal)"),
+    "over_age": Label("Thiết bị quá hạn", "Over-age devices"),
+    "unknown_age": Label("Chưa rõ năm sử dụng", "Unknown age"),
+    "links": Label("Đường truyền", "Links"),
+    "settings": Label("Thông số kiểm tra", "Audit settings"),
+    "quote": Label("Theo báo giá", "To be quoted"),
+}
+COLUMNS: tuple[tuple[Label, int], ...] = (
+    (Label("STT", "No."), 6),
+    (Label("Đơn vị", "Unit"), 24),
+    (Label("Tên thiết bị", "Item"), 30),
+    (Label("Thông số / cấu hình", "Specification"), 26),
+    (Label("ĐVT", "Unit of measure"), 8),
+    (Label("Số lượng", "Quantity"), 10),
+    (Label("Đơn giá", "Unit price (VND)"), 15),
+    (Label("Thành tiền", "Amount (VND)"), 17),
+    (Label("Lý do / căn cứ", "Reason / basis"), 60),
+    (Label("Ghi chú", "Notes"), 22),
+)
+KIND_NOTE: dict[LineKind, Label] = {
+    LineKind.LINK_UPGRADE: Label("Nâng cấp đường truyền", "Link upgrade"),
+    LineKind.REPLACEMENT: Label("Thay thế", "Replacement"),
+    LineKind.SHORTFALL: Label("Bổ sung theo định mức", "Shortfall against the norm"),
+    LineKind.MINIMUM_KIT: Label("Trang bị tối thiểu", "Minimum kit"),
+}
+
+
+def _roman(number: int) -> str:
+    values = (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    )
+    out = ""
+    for value, letters in values:
+        while number >= value:
+            out, number = out + letters, number - value
+    return out
+
+
+def _item(line: Line, lang: str) -> str:
+    if line.category in {c.value for c in Category} and lang == "en":
+        return CATEGORY_LABELS[Category(line.category)].en
+    return line.item
+
+
+def _unit_of_measure(line: Line, lang: str) -> str:
+    if line.category in {c.value for c in Category}:
+        return category_unit(Category(line.category)).text(lang)
+    return "kênh" if lang == "vi" else "channel"
+
+
+def _proposal(sheet: Worksheet, plan: Plan, lang: str, province: str, generated: dt.datetime) -> None:
+    width = len(COLUMNS)
+    last_col = get_column_letter(width)
+    put(sheet, 1, 1, TEXT["title"].text(lang))
+    sheet.merge_cells(f"A1:{last_col}1")
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    put(sheet, 2, 1, province)
+    sheet.merge_cells(f"A2:{last_col}2")
+    sheet["A2"].alignment = Alignment(horizontal="center")
+    put(sheet, 3, 1, TEXT["date"].text(lang).format(date=generated.strftime("%d/%m/%Y")))
+    put(sheet, 4, 1, TEXT["period"].text(lang).format(date=generated.strftime("%d/%m/%Y %H:%M")))
+    for col, (label, width_chars) in enumerate(COLUMNS, start=1):
+        put(sheet, 6, col, label.text(lang))
+        cell = sheet.cell(row=6, column=col)
+        cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(col)].width = width_chars
+
+    row = FIRST_LINE_ROW
+    subtotals: list[str] = []
+    units = list(dict.fromkeys(line.unit_code for line in plan.lines))
+    for number, unit in enumerate(units, start=1):
+        lines = [line for line in plan.lines if line.unit_code == unit]
+        section = row
+        put(sheet, section, 1, _roman(number))
+        put(sheet, section, 2, f"{lines[0].unit_name} ({unit})")
+        sheet.merge_cells(start_row=section, start_column=2, end_row=section, end_column=7)
+        row += 1
+        first = row
+        for index, line in enumerate(lines, start=1):
+            values: list[Any] = [
+                index,
+                line.unit_name,
+                _item(line, lang),
+                line.spec,
+                _unit_of_measure(line, lang),
+                line.quantity,
+                line.unit_price_vnd,
+                f"=F{row}*G{row}",
+                line.reason,
+                "; ".join(filter(None, [KIND_NOTE[line.kind].text(lang), line.note])),
+            ]
+            for col, value in enumerate(values, start=1):
+                if col == 8:
+                    sheet.cell(row=row, column=col, value=value)  # our own formula
+                elif col == 7 and value is None:
+                    put(sheet, row, col, None)
+                else:
+                    put(sheet, row, col, value)
+                cell = sheet.cell(row=row, column=col)
+                cell.border = BOX
+                cell.alignment = Alignment(vertical="top", wrap_text=col in (3, 4, 9, 10))
+            sheet.cell(row=row, column=7).number_format = VND
+            sheet.cell(row=row, column=8).number_format = VND
+            row += 1
+        sheet.cell(row=section, column=8, value=f"=SUM(H{first}:H{row - 1})").number_format = VND
+        for col in range(1, width + 1):
+            cell = sheet.cell(row=section, column=col)
+            cell.font, cell.fill, cell.border = Font(bold=True), SECTION_FILL, BOX
+        subtotals.append(f"H{section}")
+    total = row
+    put(sheet, total, 2, TEXT["total"].text(lang))
+    sheet.cell(row=total, column=8, value=f"=SUM({','.join(subtotals)})" if subtotals else 0).number_format = VND
+    for col in range(1, width + 1):
+        cell = sheet.cell(row=total, column=col)
+        cell.font, cell.border = Font(bold=True), BOX
+    sign = total + 2
+    for col, title, note in ((2, "preparer", "sign"), (9, "head", "sign_head")):
+        put(sheet, sign, col, TEXT[title].text(lang))
+        sheet.cell(row=sign, column=col).font = Font(bold=True)
+        put(sheet, sign + 1, col, TEXT[note].text(lang))
+        sheet.cell(row=sign + 1, column=col).font = Font(italic=True)
+
+    sheet.freeze_panes = f"A{FIRST_LINE_ROW}"
+    sheet.auto_filter.ref = f"A6:{last_col}{max(total - 1, 6)}"
+    sheet.print_title_rows = "6:6"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+
+def _table(
+    book: Workbook,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    formats: Mapping[int, str] | None = None,
+) -> Worksheet:
+    sheet: Worksheet = book.create_sheet(title[:31])
+    for col, header in enumerate(headers, start=1):
+        put(sheet, 1, col, header)
+        cell = sheet.cell(row=1, column=col)
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        sheet.column_dimensions[get_column_letter(col)].width = max(12, min(50, len(header) + 4))
+    for r, values in enumerate(rows, start=2):
+        for col, value in enumerate(values, start=1):
+            put(sheet, r, col, value)
+            if formats and col in formats:
+                sheet.cell(row=r, column=col).number_format = formats[col]
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    return sheet
+
+
+def write_workbook(
+    path: Path, data: ProcurementData, settings_rows: Sequence[tuple[str, str]], province: str, lang: str = "vi"
+) -> None:
+    """Write the workbook for `data` to `path`, whole or not at all."""
+    book = Workbook()
+    proposal = book.active
+    assert proposal is not None
+    proposal.title = TEXT["sheet"].text(lang)
+    _proposal(proposal, data.plan, lang, province, data.generated_at)
+    vi = lang == "vi"
+    age_headers = (
+        ["Đơn vị", "Thiết bị", "Loại", "Model", "Số serial", "Năm sử dụng", "Tuổi (năm)", "Nguồn", "Căn cứ"]
+        if vi
+        else ["Unit", "Device", "Category", "Model", "Serial", "Year", "Age (years)", "Source", "Basis"]
+    )
+
+    def age_row(a: DeviceAgeRow) -> list[Any]:
+        return [
+            a.unit_name or a.unit_code,
+            a.label,
+            a.category,
+            a.model,
+            a.serial,
+            a.year,
+            a.age_years,
+            a.source,
+            a.basis,
+        ]
+
+    _table(book, TEXT["over_age"].text(lang), age_headers, [age_row(a) for a in data.ages if a.over_age is True])
+    _table(book, TEXT["unknown_age"].text(lang), age_headers, [age_row(a) for a in data.ages if a.over_age is None])
+    link_headers = (
+        [
+            "Đơn vị",
+            "Đường truyền",
+            "Băng thông (Mbps)",
+            "Số mẫu",
+            "Đủ dữ liệu (%)",
+            "P95 xuống (Mbps)",
+            "P95 xuống (%)",
+            "P95 lên (Mbps)",
+            "P95 lên (%)",
+            "Mất gói (%)",
+            "Độ trễ P95 (ms)",
+            "Số ngày",
+            "Kết luận",
+            "Đề nghị (Mbps)",
+            "Giải trình",
+        ]
+        if vi
+        else [
+            "Unit",
+            "Link",
+            "Capacity (Mbps)",
+            "Samples",
+            "Coverage (%)",
+            "P95 down (Mbps)",
+            "P95 down (%)",
+            "P95 up (Mbps)",
+            "P95 up (%)",
+            "Loss (%)",
+            "RTT P95 (ms)",
+            "Days",
+            "Verdict",
+            "Upgrade to (Mbps)",
+            "Justification",
+        ]
+    )
+    _table(
+        book,
+        TEXT["links"].text(lang),
+        link_headers,
+        [
+            [
+                r["unit_code"],
+                r["name"],
+                r["capacity_down_mbps"],
+                r["samples"],
+                r["coverage_pct"],
+                r["p95_in_mbps"],
+                r["p95_in_pct"],
+                r["p95_out_mbps"],
+                r["p95_out_pct"],
+                r["loss_pct"],
+                r["rtt_p95_ms"],
+                r["days"],
+                r["verdict"],
+                r["recommended_mbps"],
+                r["justification_vi" if vi else "justification_en"],
+            ]
+            for r in (v.row() for v in data.verdicts)
+        ],
+    )
+    _table(
+        book,
+        TEXT["settings"].text(lang),
+        ["Thông số" if vi else "Setting", "Giá trị" if vi else "Value"],
+        list(settings_rows),
+    )
+    with atomic_output(path) as temporary:
+        book.save(temporary)
