@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import sys
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -669,6 +670,12 @@ def findings_command(
     show_default=True,
     help="Seconds to wait for an audit already running.",
 )
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the procurement workbook to DIR/<date>/danh-muc-de-xuat.xlsx.",
+)
 @snmp_options
 @common_options
 def audit_command(
@@ -678,6 +685,7 @@ def audit_command(
     quiet: bool,
     log_file: Path | None,
     lock_wait: float,
+    export_dir: Path | None,
     timeout_s: float | None,
     retries: int | None,
     concurrency: int | None,
@@ -716,7 +724,24 @@ def audit_command(
                 )
                 polled = poll(database, settings, options=options, scans_dir=scans_dir)
                 log.info("audit: polled %d devices (run %d)", polled.targets, polled.run_id)
-            report = evaluate(database, settings, dt.datetime.now(dt.UTC))
+            now = dt.datetime.now(dt.UTC)
+            report = evaluate(database, settings, now)
+            workbook = None
+            if export_dir is not None:
+                from auditor.audit import procurement_data, settings_rows
+                from auditor.procurement.workbook import write_workbook
+
+                data = procurement_data(database, settings, now)
+                local_day = now.astimezone(zoneinfo.ZoneInfo(settings.links.timezone)).date().isoformat()
+                workbook = export_dir / local_day / "danh-muc-de-xuat.xlsx"
+                write_workbook(workbook, data, settings_rows(settings, data), settings.province)
+                log.info(
+                    "audit %d: wrote %s (%d lines, %s VND)",
+                    report.run_id,
+                    workbook,
+                    len(data.plan.lines),
+                    f"{data.plan.total_vnd():,}",
+                )
         finally:
             database.close()
     log.info(
@@ -733,6 +758,7 @@ def audit_command(
             f"Audit (run {report.run_id}): {report.devices} devices, {report.links} links\n"
             f"  open findings: {kinds}\n"
             f"  new {report.new}, still open {report.still_open}, resolved {report.resolved}"
+            + (f"\n  workbook: {workbook}" if workbook else "")
         )
     failing = {k: report.open_by_kind[k] for k in fail_on if report.open_by_kind.get(k)}
     if failing:

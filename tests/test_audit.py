@@ -121,3 +121,12 @@ def test_a_second_audit_waits_then_gives_up(workdir: Path, sqlite_url: str) -> N
     assert second.stderr.startswith("Error: `auditor audit` is already running (pid ")
     assert "waited 0.5 s and gave up. Nothing was changed." in second.stderr
     assert Cli(sqlite_url)("audit", "--no-poll").exit_code == 0  # the lock went with its holder
+
+
+def test_the_nightly_audit_writes_the_workbook_under_the_date(auditor: Cli, workdir: Path) -> None:
+    _register(auditor, workdir)
+    out = auditor.ok("audit", "--no-poll", "--export", "reports").stdout
+    (written,) = (workdir / "reports").glob("*/danh-muc-de-xuat.xlsx")
+    assert f"workbook: {Path('reports') / written.parent.name / 'danh-muc-de-xuat.xlsx'}" in out
+    assert dt.date.fromisoformat(written.parent.name)  # the folder is the day (in the province's time zone)
+    assert not list((workdir / "reports").rglob("*.part"))  # written whole, under a temporary name first
