@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -49,6 +50,7 @@ TEXT: dict[str, Label] = {
     "unknown_age": Label("Chưa rõ năm sử dụng", "Unknown age"),
     "links": Label("Đường truyền", "Links"),
     "settings": Label("Thông số kiểm tra", "Audit settings"),
+    "summary": Label("Tổng hợp", "Summary"),
     "quote": Label("Theo báo giá", "To be quoted"),
 }
 COLUMNS: tuple[tuple[Label, int], ...] = (
@@ -214,6 +216,78 @@ def _table(
     return sheet
 
 
+AGE_BUCKETS: tuple[tuple[str, float, float], ...] = (("0–3", 0, 3), ("4–6", 3, 6), ("7–10", 6, 10), ("> 10", 10, 1000))
+
+
+def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
+    """Counts by unit and category, the age distribution and the links' utilisation, with native charts."""
+    vi = lang == "vi"
+    sheet: Worksheet = book.create_sheet(TEXT["summary"].text(lang), 1)
+    categories = sorted({a.category for a in data.ages if a.category})
+    put(sheet, 1, 1, "Đơn vị" if vi else "Unit")
+    for col, category in enumerate(categories, start=2):
+        put(sheet, 1, col, CATEGORY_LABELS[Category(category)].text(lang))
+    over_col = len(categories) + 2
+    put(sheet, 1, over_col, "Quá hạn" if vi else "Over age")
+    put(sheet, 1, over_col + 1, "Đề xuất (VND)" if vi else "Proposed (VND)")
+    units = sorted({a.unit_code for a in data.ages if a.unit_code} | {line.unit_code for line in data.plan.lines})
+    for row, unit in enumerate(units, start=2):
+        put(sheet, row, 1, unit)
+        mine = [a for a in data.ages if a.unit_code == unit]
+        for col, category in enumerate(categories, start=2):
+            put(sheet, row, col, sum(1 for a in mine if a.category == category))
+        put(sheet, row, over_col, sum(1 for a in mine if a.over_age is True))
+        put(sheet, row, over_col + 1, data.plan.total_vnd(unit))
+        sheet.cell(row=row, column=over_col + 1).number_format = VND
+    for col in range(1, over_col + 2):
+        sheet.cell(row=1, column=col).font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(col)].width = 14
+
+    top = len(units) + 4
+    put(sheet, top, 1, "Tuổi thiết bị (năm)" if vi else "Device age (years)")
+    put(sheet, top, 2, "Số thiết bị" if vi else "Devices")
+    for offset, (name, low, high) in enumerate(AGE_BUCKETS, start=1):
+        put(sheet, top + offset, 1, name)
+        put(
+            sheet,
+            top + offset,
+            2,
+            sum(
+                1
+                for a in data.ages
+                if (a.age_years is not None and low < a.age_years <= high) or (low == 0 and a.age_years == 0)
+            ),
+        )
+    put(sheet, top + len(AGE_BUCKETS) + 1, 1, "Chưa rõ" if vi else "Unknown")
+    put(sheet, top + len(AGE_BUCKETS) + 1, 2, sum(1 for a in data.ages if a.age_years is None))
+    ages = BarChart()
+    ages.title = "Phân bố tuổi thiết bị" if vi else "Equipment age distribution"
+    ages.y_axis.title = "Số thiết bị" if vi else "Devices"
+    ages.add_data(Reference(sheet, min_col=2, min_row=top, max_row=top + len(AGE_BUCKETS) + 1), titles_from_data=True)
+    ages.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=top + len(AGE_BUCKETS) + 1))
+    sheet.add_chart(ages, f"{get_column_letter(over_col + 3)}2")
+
+    links = [v.row() for v in data.verdicts]
+    start = top + len(AGE_BUCKETS) + 4
+    put(sheet, start, 1, "Đường truyền" if vi else "Link")
+    put(sheet, start, 2, "P95 xuống (% băng thông)" if vi else "P95 down (% of capacity)")
+    put(sheet, start, 3, "P95 lên (% băng thông)" if vi else "P95 up (% of capacity)")
+    for offset, link in enumerate(links, start=1):
+        put(sheet, start + offset, 1, link["unit_code"])
+        put(sheet, start + offset, 2, link["p95_in_pct"])
+        put(sheet, start + offset, 3, link["p95_out_pct"])
+    if links:
+        use = BarChart()
+        use.title = "Sử dụng đường truyền (phân vị 95)" if vi else "Link utilisation (95th percentile)"
+        use.y_axis.title = "% băng thông hợp đồng" if vi else "% of contracted bandwidth"
+        use.add_data(
+            Reference(sheet, min_col=2, max_col=3, min_row=start, max_row=start + len(links)), titles_from_data=True
+        )
+        use.set_categories(Reference(sheet, min_col=1, min_row=start + 1, max_row=start + len(links)))
+        use.width = max(15, round(len(links) * 1.2))
+        sheet.add_chart(use, f"{get_column_letter(over_col + 3)}20")
+
+
 def write_workbook(
     path: Path, data: ProcurementData, settings_rows: Sequence[tuple[str, str]], province: str, lang: str = "vi"
 ) -> None:
@@ -223,6 +297,7 @@ def write_workbook(
     assert proposal is not None
     proposal.title = TEXT["sheet"].text(lang)
     _proposal(proposal, data.plan, lang, province, data.generated_at)
+    _summary(book, data, lang)
     vi = lang == "vi"
     age_headers = (
         ["Đơn vị", "Thiết bị", "Loại", "Model", "Số serial", "Năm sử dụng", "Tuổi (năm)", "Nguồn", "Căn cứ"]

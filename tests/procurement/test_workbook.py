@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -45,11 +46,22 @@ def test_the_workbook_read_back(auditor: Cli, workdir: Path) -> None:
     book = openpyxl.load_workbook(workdir / "danh-muc.xlsx")
     assert book.sheetnames == [
         "Danh mục đề xuất",
+        "Tổng hợp",
         "Thiết bị quá hạn",
         "Chưa rõ năm sử dụng",
         "Đường truyền",
         "Thông số kiểm tra",
     ]
+    summary = [[c.value for c in row] for row in book["Tổng hợp"].iter_rows()]
+    assert summary[0][:5] == ["Đơn vị", "Máy vi tính để bàn", "Máy in", "Quá hạn", "Đề xuất (VND)"]
+    # VP-TU: printer 13 M + scanner 22 M + shredder 10 M + copier 110 M.  XA-A: desktops 20 + 40 M,
+    # printers 26 M, scanner, shredder, copier 142 M, video-conference set 60 M.
+    assert summary[1][:5] == ["VP-TU", 3, 1, 1, 155_000_000] and summary[2][:5] == ["XA-A", 2, 0, 1, 288_000_000]
+    ages = {row[0]: row[1] for row in summary if row and row[0] in ("0–3", "4–6", "7–10", "> 10", "Chưa rõ")}
+    assert ages == {"0–3": 4, "4–6": 0, "7–10": 0, "> 10": 2, "Chưa rõ": 0}
+    with zipfile.ZipFile(workdir / "danh-muc.xlsx") as archive:  # openpyxl does not read charts back: the file does
+        charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
+    assert len(charts) == 1  # the age distribution (no link has samples here, so no utilisation chart)
     sheet = book["Danh mục đề xuất"]
     assert sheet["A1"].value == "DANH MỤC ĐỀ XUẤT ĐẦU TƯ TRANG THIẾT BỊ"
     assert [c.value for c in sheet[6]] == [
