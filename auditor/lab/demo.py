@@ -69,6 +69,19 @@ def main(out: Path = Path("demo-output")) -> None:
         cache_dir=out / "agents-cache",
         extra_args=endpoints,
     ):
+        # Two addresses on Hưng Phúc's LAN are not in the register: the scan finds them.
+        run(
+            "scan",
+            "127.38.5.0/29",
+            "--unit",
+            "XA-HUNGPHUC",
+            "--scans-dir",
+            str(out / "scans"),
+            "--timeout",
+            "0.5",
+            "--retries",
+            "0",
+        )
         run("poll", "--scans-dir", str(out / "scans"), "--timeout", "1", "--retries", "0")
         run("devices", "list", "--unit", "XA-HUNGPHUC")
 
@@ -102,12 +115,15 @@ def main(out: Path = Path("demo-output")) -> None:
         time.sleep(3)
         run("poll", "--links")
     run("links", "report")
-    run("audit", "--no-poll")
+    run("audit", "--no-poll", "--export", str(out / "reports"))
     run("findings", "--kind", "link_congested")
+    run("findings", "--kind", "unregistered")
+    run("export", "procurement", str(out / "danh-muc-de-xuat.xlsx"))
     run("register", "export", str(out / "so-dang-ky.xlsx"))
     print(
-        f"\nDemo done. In {out}/: inventory.db (the database), phieu-khao-sat.xlsx (the blank survey),\n"
-        "so-dang-ky.xlsx (the register), scans/ (each run's results), agents/ (the simulated routers)."
+        f"\nDemo done.  The procurement workbook to print and sign: {out / 'danh-muc-de-xuat.xlsx'}\n"
+        f"(and the nightly audit's copy under {out / 'reports'}/<date>/).  Also in {out}/: inventory.db,\n"
+        "phieu-khao-sat.xlsx (the blank survey), so-dang-ky.xlsx (the register), scans/, agents/."
     )
 
 
