@@ -15,7 +15,7 @@ from auditor.errors import AuditorError
 from auditor.facts import Age, Interval
 from auditor.links.congestion import Judgement, PingSample, Verdict, judge, justify
 from auditor.procurement.plan import Plan, PlanDevice, PlanLink, PlanUnit, plan
-from auditor.rules.age import over_age
+from auditor.rules.age import basis_vi, over_age
 from auditor.rules.findings import device_findings, link_findings
 
 NOT_INTERVALS = {"first_sample", "no_counters"}  # samples that do not close an interval
@@ -241,7 +241,7 @@ def procurement_data(
                 working=d.condition != "broken",
                 over_age=verdict is True,
                 age_years=d.age_years,
-                age_basis=d.age_basis or "",
+                age_basis=basis_vi(d.age_basis or ""),
             )
         )
     units = tuple(

@@ -168,7 +168,7 @@ def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) ->
     if unit.staff_count is None:
         notes.append(f"{unit.code}: no staff count in the register, so no shortfall against the norms was computed")
     else:
-        for name, rule in sorted(catalog.norms.items()):
+        for _, rule in sorted(catalog.norms.items()):
             allowed = math.ceil(unit.staff_count / rule.staff_per_item)
             have = sum(1 for d in unit.devices if d.category in rule.categories and d.working and not d.over_age)
             have += sum(replaced.get(c, 0) for c in rule.categories)
@@ -189,7 +189,6 @@ def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) ->
                     _price(catalog, category),
                     f"Thiếu so với định mức: {unit.staff_count} biên chế được {allowed}, hiện có {have} "
                     f"đang sử dụng được ({rule.source})",
-                    note=name,
                 )
             )
 

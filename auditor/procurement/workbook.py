@@ -10,6 +10,7 @@ Text that came from a device or a spreadsheet is always written as text, never a
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,20 @@ def _item(line: Line, lang: str) -> str:
     return line.item
 
 
+WRAPPED = (3, 4, 9, 10)  # the columns whose text wraps: item, spec, reason, notes
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+
+
+def _height(values: Sequence[Any]) -> float:
+    """A row tall enough for its longest wrapped text: spreadsheets do not grow rows they did not write."""
+    lines = 1
+    for col in WRAPPED:
+        text = str(values[col - 1] or "")
+        width = COLUMNS[col - 1][1]
+        lines = max(lines, math.ceil(len(text) * 1.15 / width))
+    return LINE_HEIGHT * lines
+
+
 def _unit_of_measure(line: Line, lang: str) -> str:
     if line.category in {c.value for c in Category}:
         return category_unit(Category(line.category)).text(lang)
@@ -163,6 +178,7 @@ def _proposal(sheet: Worksheet, plan: Plan, lang: str, province: str, generated:
                 cell.alignment = Alignment(vertical="top", wrap_text=col in (3, 4, 9, 10))
             sheet.cell(row=row, column=7).number_format = VND
             sheet.cell(row=row, column=8).number_format = VND
+            sheet.row_dimensions[row].height = _height(values)
             row += 1
         sheet.cell(row=section, column=8, value=f"=SUM(H{first}:H{row - 1})").number_format = VND
         for col in range(1, width + 1):

@@ -106,3 +106,23 @@ def over_age(age: Age | None, threshold_years: float) -> bool | None:
     if age.years > threshold_years:
         return True
     return None if age.lower_bound else False
+
+
+_BASIS_VI = (
+    (re.compile(r"^in service (.+)$"), "đưa vào sử dụng {0}"),
+    (re.compile(r"^manufactured (.+)$"), "sản xuất {0}"),
+    (re.compile(r"^model (.+) released (\d{4})$"), "model {0} ra mắt năm {1}"),
+    (
+        re.compile(r"^Windows build (\d+), last sold on new computers in (\d{4})$"),
+        "Windows build {0}, ngừng bán kèm máy mới từ năm {1}",
+    ),
+)
+
+
+def basis_vi(basis: str) -> str:
+    """The evidence of an age in Vietnamese, for the documents the Office signs."""
+    for pattern, words in _BASIS_VI:
+        match = pattern.match(basis)
+        if match:
+            return words.format(*match.groups())
+    return basis

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from auditor.facts import Age
-from auditor.rules.age import device_age, model_release, over_age, parse_age_catalog
+from auditor.rules.age import basis_vi, device_age, model_release, over_age, parse_age_catalog
 
 TODAY = dt.date(2026, 11, 21)
 CATALOG = parse_age_catalog("""
@@ -84,3 +84,21 @@ def test_model_match_prefers_the_longest_key() -> None:
     catalog = parse_age_catalog('[models]\n"OptiPlex" = 2000\n"OptiPlex 3020" = 2014\n')
     assert model_release("OptiPlex 3020 SFF", catalog) == ("optiplex 3020", 2014)
     assert model_release(None, catalog) is None
+
+
+@pytest.mark.parametrize(
+    ("basis", "vietnamese"),
+    [
+        ("in service 2015", "đưa vào sử dụng 2015"),
+        ("in service 2015-03-15", "đưa vào sử dụng 2015-03-15"),
+        ("manufactured 2011-10-13", "sản xuất 2011-10-13"),
+        ("model OptiPlex 380 released 2009", "model OptiPlex 380 ra mắt năm 2009"),
+        (
+            "Windows build 7601, last sold on new computers in 2016",
+            "Windows build 7601, ngừng bán kèm máy mới từ năm 2016",
+        ),
+        ("something else", "something else"),
+    ],
+)
+def test_the_basis_in_vietnamese(basis: str, vietnamese: str) -> None:
+    assert basis_vi(basis) == vietnamese
