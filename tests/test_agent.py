@@ -17,7 +17,7 @@ from auditor.db.engine import open_database
 from auditor.db.models import DevicePoll, LinkSample
 from auditor.lab.snmpsim import SnmpSimulator
 from tests.conftest import Cli
-from tests.register.test_import import write_csv
+from tests.links.test_sampling import register_link_router
 
 
 @pytest.mark.parametrize(
@@ -30,20 +30,7 @@ def test_ticks_fall_on_the_interval_grid(now: float, interval: float, tick: floa
 def test_agent_samples_polls_and_stops_cleanly(workdir: Path, sqlite_url: str, lab: SnmpSimulator) -> None:
     auditor = Cli(sqlite_url)
     auditor.ok("init")
-    write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "A"]])
-    write_csv(
-        workdir / "devices.csv",
-        [
-            ["unit_code", "hostname", "ip", "snmp_port", "snmp_community"],
-            ["XA-A", "xa-a-gw", "127.0.0.1", str(lab.port), "link-router"],
-        ],
-    )
-    write_csv(
-        workdir / "links.csv",
-        [["unit_code", "name", "capacity_mbps", "device", "interface"], ["XA-A", "TSLCD", "30", "xa-a-gw", "ether1"]],
-    )
-    for name in ("units", "devices", "links"):
-        auditor.ok("register", "import", f"{name}.csv")
+    register_link_router(auditor, workdir, lab.port, [["XA-A", "TSLCD", "30", "xa-a-gw", "ether1", ""]])
     agent = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("auditor")),

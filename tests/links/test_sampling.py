@@ -29,25 +29,31 @@ def _samples(db_url: str) -> list[tuple[str, str | None, float | None, float | N
     return found
 
 
-def test_two_samples_give_the_rates_the_agent_counts_at(auditor: Cli, workdir: Path, lab: SnmpSimulator) -> None:
+def register_link_router(auditor: Cli, workdir: Path, port: int, links: list[list[str]]) -> None:
+    """Unit XA-A, its router xa-a-gw answering as tests/snmp/recordings/link-router, and its links
+    (unit, name, capacity, device, interface, far end)."""
     write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "Đảng ủy xã A"]])
     write_csv(
         workdir / "devices.csv",
         [
             ["unit_code", "hostname", "ip", "snmp_port", "snmp_community"],
-            ["XA-A", "xa-a-gw", "127.0.0.1", str(lab.port), "link-router"],
+            ["XA-A", "xa-a-gw", "127.0.0.1", str(port), "link-router"],
         ],
     )
     write_csv(
-        workdir / "links.csv",
-        [
-            ["unit_code", "name", "capacity_mbps", "device", "interface", "far_end_ip"],
-            ["XA-A", "TSLCD", "30", "xa-a-gw", "WAN TSLCD VNPT", "127.0.0.1"],
-            ["XA-A", "ADSL", "8", "xa-a-gw", "2", ""],
-        ],
+        workdir / "links.csv", [["unit_code", "name", "capacity_mbps", "device", "interface", "far_end_ip"], *links]
     )
     for name in ("units", "devices", "links"):
         auditor.ok("register", "import", f"{name}.csv")
+
+
+def test_two_samples_give_the_rates_the_agent_counts_at(auditor: Cli, workdir: Path, lab: SnmpSimulator) -> None:
+    register_link_router(
+        auditor,
+        workdir,
+        lab.port,
+        [["XA-A", "TSLCD", "30", "xa-a-gw", "WAN TSLCD VNPT", "127.0.0.1"], ["XA-A", "ADSL", "8", "xa-a-gw", "2", ""]],
+    )
 
     first = auditor.ok("poll", "--links").stdout
     assert "2 links" in first and "counters read       2" in first and "(first_sample 2)" in first
