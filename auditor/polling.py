@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from auditor.catalogs import vendor_catalog
 from auditor.config import Secret, Settings, SnmpV3Profile
 from auditor.db import repo
 from auditor.db.engine import Database
@@ -157,7 +158,7 @@ async def _snmp(
         except SnmpFailure as exc:
             problem = f"answered, but then: {exc}"
             if facts is None and (identity or known is None or not known.identified):
-                facts = identify(system, {}, None)  # what the system group alone says
+                facts = identify(system, {}, None, vendor_catalog())  # what the system group alone says
         uptime = values.uptime_seconds(
             system.get(oids.SYS_UPTIME), system.get(oids.HR_SYSTEM_UPTIME), system.get(oids.SNMP_ENGINE_TIME)
         )

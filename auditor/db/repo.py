@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from auditor.catalogs import age_catalog
 from auditor.config import AgeSettings
 from auditor.db.models import Device, DevicePoll, Finding, Interface, Link, LinkSample, Run, Unit, utcnow
 from auditor.domain import DeviceStatus, FindingKind, RunKind, RunOutcome, fold
@@ -331,7 +332,13 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 
 def device_view(device: Device, today: dt.date) -> DeviceView:
     age = device_age(
-        today, device.in_service_on, device.in_service_precision, device.manufactured_on, device.model, device.sys_descr
+        today,
+        device.in_service_on,
+        device.in_service_precision,
+        device.manufactured_on,
+        device.model,
+        device.sys_descr,
+        age_catalog(),
     )
     return DeviceView(
         id=device.id,
@@ -731,6 +738,7 @@ def device_states(session: Session, now: dt.datetime, ages: AgeSettings, recent_
         )
     }
     today = now.date()
+    ages_known = age_catalog()
     states = []
     for d in session.scalars(select(Device).where(Device.status == DeviceStatus.ACTIVE).order_by(Device.id)):
         polls = [reachable for _, reachable in sorted(recent.get(d.id, []), reverse=True)]  # oldest first
@@ -742,7 +750,9 @@ def device_states(session: Session, now: dt.datetime, ages: AgeSettings, recent_
                 category=d.category,
                 registered=d.registered,
                 has_address=d.ip is not None,
-                age=device_age(today, d.in_service_on, d.in_service_precision, d.manufactured_on, d.model, d.sys_descr),
+                age=device_age(
+                    today, d.in_service_on, d.in_service_precision, d.manufactured_on, d.model, d.sys_descr, ages_known
+                ),
                 threshold_years=ages.threshold(d.category),
                 created_at=d.created_at,
                 first_seen=d.first_seen,

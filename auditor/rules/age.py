@@ -1,6 +1,6 @@
 """How old a device is, from the best evidence available, and whether that makes it over age.
 
-Pure: `today` and the catalogs are arguments.  Evidence, best first:
+Pure: `today` and the catalog (auditor.catalogs loads the shipped one) are arguments.  Evidence, best first:
 1. the register's in-service date (exact; a year alone counts whole years);
 2. the manufacture date the device reported (ENTITY-MIB or its vendor's MIB; exact);
 3. the release year of its model, from the catalog: an estimate, since a unit may have been
@@ -12,12 +12,10 @@ A device with none of these has no age: it is listed for verification, never tak
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 
 from auditor.domain import fold
 from auditor.facts import Age
@@ -35,11 +33,6 @@ def parse_age_catalog(text: str) -> AgeCatalog:
         models={fold(name): int(year) for name, year in data.get("models", {}).items()},
         windows_last_sold={int(build): int(year) for build, year in data.get("windows_last_sold", {}).items()},
     )
-
-
-@functools.cache
-def default_age_catalog() -> AgeCatalog:
-    return parse_age_catalog(resources.files("auditor.data").joinpath("models.toml").read_text(encoding="utf-8"))
 
 
 def years_between(start: dt.date, today: dt.date) -> float:
@@ -81,7 +74,8 @@ def device_age(
         return Age(
             years_between(manufactured_on, today), "entity_mib", basis=f"manufactured {manufactured_on.isoformat()}"
         )
-    catalog = catalog or default_age_catalog()
+    if catalog is None:  # no catalog given: only dated evidence counts
+        return None
     release = model_release(model, catalog)
     if release is not None:
         return Age(

@@ -6,12 +6,10 @@ DeviceFacts go out.  The catalog is data (`auditor/data/vendors.toml`).
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from auditor.domain import Category
@@ -119,11 +117,6 @@ def parse_catalog(text: str) -> Catalog:
     return Catalog(enterprises, tuple(profiles))
 
 
-@functools.cache
-def default_catalog() -> Catalog:
-    return parse_catalog(resources.files("auditor.data").joinpath("vendors.toml").read_text(encoding="utf-8"))
-
-
 # Windows builds: the name sysDescr's "Build N" stands for, and the year it was released (the
 # year is a lower bound on a machine's age: a Windows 7 PC was bought in 2009 or later).
 WINDOWS_BUILDS: dict[int, tuple[str, str, int]] = {  # build: (desktop name, server name, year)
@@ -213,10 +206,9 @@ def _printer_model(answered: Mapping[str, Any], vendor: str | None) -> str | Non
 
 
 def identify(
-    system: Mapping[str, Any], answered: Mapping[str, Any], entity: EntityRow | None, catalog: Catalog | None = None
+    system: Mapping[str, Any], answered: Mapping[str, Any], entity: EntityRow | None, catalog: Catalog
 ) -> DeviceFacts:
     """Facts from the system group, the extra OIDs read for the candidate profiles, and the entity row."""
-    catalog = catalog or default_catalog()
     descr = values.text(system.get(oids.SYS_DESCR)) or ""
     object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
     profile = next((p for p in catalog.profiles if p.matches(object_id, descr, answered)), None)

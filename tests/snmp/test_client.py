@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import pytest
 
+from auditor.catalogs import vendor_catalog
 from auditor.config import Secret, SnmpV3Profile
 from auditor.domain import SnmpVersion
 from auditor.facts import DeviceFacts
@@ -64,7 +65,7 @@ def test_manufacture_date_as_firmware_writes_it(lab: SnmpSimulator, recording: s
 def test_a_lying_agent_yields_safe_facts(lab: SnmpSimulator) -> None:
     async def read() -> DeviceFacts:
         async with SnmpClient() as client:
-            return identify(await read_system(client, target(lab, "liar")), {}, None)
+            return identify(await read_system(client, target(lab, "liar")), {}, None, vendor_catalog())
 
     facts = run(read())
     assert facts.sys_descr is not None and len(facts.sys_descr) == 1024 and facts.sys_descr.endswith("…")
