@@ -4,7 +4,11 @@ links' congestion verdicts), and giving findings their life.  The orchestration 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import zoneinfo
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from auditor.config import Settings
@@ -13,11 +17,16 @@ from auditor.db.engine import Database
 from auditor.domain import Category, RunKind, RunOutcome
 from auditor.errors import AuditorError
 from auditor.facts import Age, Interval
+from auditor.files import atomic_output
 from auditor.links.congestion import Judgement, PingSample, Verdict, judge, justify
+from auditor.output import render_csv
+from auditor.polling import PollOptions, poll
 from auditor.procurement.plan import Plan, PlanDevice, PlanLink, PlanUnit, plan
+from auditor.procurement.workbook import write_workbook
 from auditor.rules.age import basis_vi, over_age
 from auditor.rules.findings import device_findings, link_findings
 
+log = logging.getLogger(__name__)
 NOT_INTERVALS = {"first_sample", "no_counters"}  # samples that do not close an interval
 
 
@@ -295,3 +304,101 @@ def settings_rows(settings: Settings, data: ProcurementData) -> list[tuple[str, 
     ]
     rows += [("Ghi chú / note", note) for note in data.plan.notes]
     return rows
+
+
+PLAN_KEYS = [
+    "priority",
+    "unit_code",
+    "unit_name",
+    "kind",
+    "category",
+    "item",
+    "spec",
+    "unit_of_measure",
+    "quantity",
+    "unit_price_vnd",
+    "amount_vnd",
+    "reason",
+    "note",
+    "device_ids",
+]
+
+
+def export_procurement(
+    database: Database,
+    settings: Settings,
+    path: Path,
+    now: dt.datetime,
+    *,
+    fmt: str = "xlsx",
+    lang: str = "vi",
+    unit_code: str | None = None,
+    replace_broken: bool = False,
+) -> ProcurementData:
+    """Write the investment list to `path`: the workbook to sign (xlsx), or its lines (csv, json)."""
+    data = procurement_data(database, settings, now, unit_code, replace_broken)
+    if fmt == "xlsx":
+        write_workbook(path, data, settings_rows(settings, data), settings.province, lang)
+        return data
+    lines = [
+        {key: getattr(line, key) for key in PLAN_KEYS} | {"kind": line.kind.value, "device_ids": list(line.device_ids)}
+        for line in data.plan.lines
+    ]
+    with atomic_output(path) as temporary:
+        if fmt == "csv":
+            rows = [row | {"device_ids": " ".join(map(str, row["device_ids"]))} for row in lines]
+            temporary.write_text(render_csv(rows, PLAN_KEYS) + "\n", encoding="utf-8-sig")
+        else:
+            temporary.write_text(
+                json.dumps(
+                    {
+                        "generated_at": data.generated_at.isoformat(),
+                        "province": settings.province,
+                        "total_vnd": data.plan.total_vnd(),
+                        "lines": lines,
+                        "notes": list(data.plan.notes),
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                ),
+                encoding="utf-8",
+            )
+    return data
+
+
+def nightly(
+    database: Database,
+    settings: Settings,
+    *,
+    poll_first: bool,
+    options: PollOptions,
+    scans_dir: Path,
+    export_dir: Path | None,
+) -> tuple[AuditReport, Path | None]:
+    """The nightly job: poll the devices, apply every rule, and optionally write the day's workbook."""
+    if poll_first:
+        polled = poll(database, settings, options=options, scans_dir=scans_dir)
+        log.info("audit: polled %d devices (run %d)", polled.targets, polled.run_id)
+    now = dt.datetime.now(dt.UTC)
+    report = evaluate(database, settings, now)
+    log.info(
+        "audit %d: %d devices, %d links, %d new findings, %d resolved",
+        report.run_id,
+        report.devices,
+        report.links,
+        report.new,
+        report.resolved,
+    )
+    if export_dir is None:
+        return report, None
+    day = now.astimezone(zoneinfo.ZoneInfo(settings.links.timezone)).date().isoformat()
+    workbook = export_dir / day / "danh-muc-de-xuat.xlsx"
+    data = export_procurement(database, settings, workbook, now)
+    log.info(
+        "audit %d: wrote %s (%d lines, %s VND)",
+        report.run_id,
+        workbook,
+        len(data.plan.lines),
+        f"{data.plan.total_vnd():,}",
+    )
+    return report, workbook

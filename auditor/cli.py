@@ -11,7 +11,6 @@ import functools
 import json
 import logging
 import sys
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -699,10 +698,10 @@ def audit_command(
 
     Example: auditor audit --quiet --fail-on link_congested --log-file /var/log/auditor/audit.log
     """
-    from auditor.audit import evaluate
+    from auditor.audit import nightly
     from auditor.db.engine import sqlite_path
     from auditor.files import exclusive
-    from auditor.polling import PollOptions, poll
+    from auditor.polling import PollOptions
 
     if log_file is not None:
         handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -710,48 +709,18 @@ def audit_command(
         logging.getLogger("auditor").addHandler(handler)
         logging.getLogger("auditor").setLevel(min(logging.getLogger("auditor").level or logging.INFO, logging.INFO))
     database_file = sqlite_path(settings.db_url)
-    lock = (
-        database_file.with_name(database_file.name + ".audit.lock")
-        if database_file
-        else Path.cwd() / "auditor-audit.lock"
+    lock = database_file.with_name(database_file.name + ".audit.lock") if database_file else Path("auditor-audit.lock")
+    options = PollOptions.from_settings(
+        settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
     )
     with exclusive(lock, lock_wait, "`auditor audit`"):
         database = _open(settings)
         try:
-            if not no_poll:
-                options = PollOptions.from_settings(
-                    settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
-                )
-                polled = poll(database, settings, options=options, scans_dir=scans_dir)
-                log.info("audit: polled %d devices (run %d)", polled.targets, polled.run_id)
-            now = dt.datetime.now(dt.UTC)
-            report = evaluate(database, settings, now)
-            workbook = None
-            if export_dir is not None:
-                from auditor.audit import procurement_data, settings_rows
-                from auditor.procurement.workbook import write_workbook
-
-                data = procurement_data(database, settings, now)
-                local_day = now.astimezone(zoneinfo.ZoneInfo(settings.links.timezone)).date().isoformat()
-                workbook = export_dir / local_day / "danh-muc-de-xuat.xlsx"
-                write_workbook(workbook, data, settings_rows(settings, data), settings.province)
-                log.info(
-                    "audit %d: wrote %s (%d lines, %s VND)",
-                    report.run_id,
-                    workbook,
-                    len(data.plan.lines),
-                    f"{data.plan.total_vnd():,}",
-                )
+            report, workbook = nightly(
+                database, settings, poll_first=not no_poll, options=options, scans_dir=scans_dir, export_dir=export_dir
+            )
         finally:
             database.close()
-    log.info(
-        "audit %d: %d devices, %d links, %d new findings, %d resolved",
-        report.run_id,
-        report.devices,
-        report.links,
-        report.new,
-        report.resolved,
-    )
     if not quiet:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.open_by_kind.items())) or "none"
         click.echo(
@@ -771,24 +740,6 @@ def export_group() -> None:
     """Documents for the Office and for other systems."""
 
 
-PLAN_KEYS = [
-    "priority",
-    "unit_code",
-    "unit_name",
-    "kind",
-    "category",
-    "item",
-    "spec",
-    "unit_of_measure",
-    "quantity",
-    "unit_price_vnd",
-    "amount_vnd",
-    "reason",
-    "note",
-    "device_ids",
-]
-
-
 @export_group.command("procurement")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
@@ -806,46 +757,26 @@ def export_procurement(
 
     Example: auditor export procurement danh-muc-de-xuat.xlsx
     """
-    from auditor.audit import procurement_data, settings_rows
-    from auditor.files import atomic_output
-    from auditor.output import render_csv
-    from auditor.procurement.workbook import write_workbook
+    from auditor.audit import export_procurement as write
 
     fmt = fmt or file.suffix.lower().lstrip(".")
     if fmt not in ("xlsx", "csv", "json"):
         raise click.BadParameter("name the file *.xlsx, *.csv or *.json, or pass --format", param_hint="FILE")
     database = _open(settings)
     try:
-        data = procurement_data(database, settings, dt.datetime.now(dt.UTC), unit_code, replace_broken)
+        data = write(
+            database,
+            settings,
+            file,
+            dt.datetime.now(dt.UTC),
+            fmt=fmt,
+            lang=lang,
+            unit_code=unit_code,
+            replace_broken=replace_broken,
+        )
     finally:
         database.close()
-    lines = [
-        {key: getattr(line, key) for key in PLAN_KEYS} | {"kind": line.kind.value, "device_ids": list(line.device_ids)}
-        for line in data.plan.lines
-    ]
-    if fmt == "xlsx":
-        write_workbook(file, data, settings_rows(settings, data), settings.province, lang)
-    else:
-        with atomic_output(file) as temporary:
-            if fmt == "csv":
-                rows = [row | {"device_ids": " ".join(map(str, row["device_ids"]))} for row in lines]
-                temporary.write_text(render_csv(rows, PLAN_KEYS) + "\n", encoding="utf-8-sig")
-            else:
-                temporary.write_text(
-                    json.dumps(
-                        {
-                            "generated_at": data.generated_at.isoformat(),
-                            "province": settings.province,
-                            "total_vnd": data.plan.total_vnd(),
-                            "lines": lines,
-                            "notes": list(data.plan.notes),
-                        },
-                        ensure_ascii=False,
-                        indent=2,
-                    ),
-                    encoding="utf-8",
-                )
-    click.echo(f"Wrote {len(lines)} lines, total {data.plan.total_vnd():,} VND, to {file}.")
+    click.echo(f"Wrote {len(data.plan.lines)} lines, total {data.plan.total_vnd():,} VND, to {file}.")
     for note in data.plan.notes:
         click.echo(f"Note: {note}", err=True)
 
