@@ -15,7 +15,6 @@ from auditor.config import Settings
 from auditor.db import repo
 from auditor.db.engine import Database
 from auditor.domain import Category, RunKind, RunOutcome
-from auditor.errors import AuditorError
 from auditor.facts import Age, Interval
 from auditor.files import atomic_output
 from auditor.links.congestion import Judgement, PingSample, Verdict, judge, justify
@@ -84,8 +83,7 @@ def link_verdicts(
     """Every link's verdict over the window ending at `now`, from its stored samples."""
     since = now - dt.timedelta(days=settings.links.window_days)
     with database.session(commit=False) as session:
-        if unit_code and not repo.unit_exists(session, unit_code):
-            raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+        repo.require_unit(session, unit_code)
         links = repo.list_links(session, unit_code)
         history = repo.link_history(session, [link.id for link in links], since)
         prepared = {
@@ -200,8 +198,7 @@ def procurement_data(
     """The plan for every unit (or one), from the register, the ages and the link verdicts."""
     today = now.date()
     with database.session(commit=False) as session:
-        if unit_code and not repo.unit_exists(session, unit_code):
-            raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+        repo.require_unit(session, unit_code)
         unit_rows = [u for u in repo.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
         devices = repo.list_devices(session, today, unit_code)
         links = repo.list_links(session, unit_code)

@@ -224,8 +224,7 @@ def export(settings: Settings, file: Path, lang: str, kind: str, unit_code: str 
     database = _open(settings)
     try:
         with database.session(commit=False) as session:
-            if unit_code and not repo.unit_exists(session, unit_code):
-                raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+            repo.require_unit(session, unit_code)
             units = [u for u in repo.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
             devices = repo.list_devices(session, _today(), unit_code)
             links = repo.list_links(session, unit_code)
@@ -496,8 +495,7 @@ def _listing(settings: Settings, fetch: Callable[[Any], list[Any]], unit_code: s
     database = _open(settings)
     try:
         with database.session(commit=False) as session:
-            if unit_code and not repo.unit_exists(session, unit_code):
-                raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+            repo.require_unit(session, unit_code)
             return [asdict(view) for view in fetch(session)]
     finally:
         database.close()

@@ -31,7 +31,6 @@ from auditor.db.engine import Database
 from auditor.discovery.icmp import IcmpUnavailable, Pinger, PingResult, SweepPinger
 from auditor.discovery.targets import DEFAULT_LIMIT, expand
 from auditor.domain import RunKind, RunOutcome, SnmpVersion
-from auditor.errors import AuditorError
 from auditor.facts import (
     CounterSample,
     DeviceFacts,
@@ -441,10 +440,8 @@ def scan(
 ) -> RunReport:
     """Sweep the targets, identify whoever answers SNMP, store new devices as discovered."""
     addresses = [str(a) for a in expand(specs, None if allow_large else DEFAULT_LIMIT)]
-    if unit_code:
-        with database.session(commit=False) as session:
-            if not repo.unit_exists(session, unit_code):
-                raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+    with database.session(commit=False) as session:
+        repo.require_unit(session, unit_code)
     options = options or PollOptions.from_settings(settings)
     if on_total:
         on_total(len(addresses))
@@ -472,8 +469,7 @@ def poll(
     """ICMP and, for devices that speak it, SNMP uptime (and identity, the first time) of every device."""
     options = options or PollOptions.from_settings(settings)
     with database.session(commit=False) as session:
-        if unit_code and not repo.unit_exists(session, unit_code):
-            raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+        repo.require_unit(session, unit_code)
         targets = repo.poll_targets(session, unit_code, group)
     if on_total:
         on_total(len(targets))
@@ -614,8 +610,7 @@ def sample_links(
     """One 5-minute sample of every link: counters, the rate since the last sample, ICMP to the far end."""
     options = options or PollOptions.from_settings(settings)
     with database.session(commit=False) as session:
-        if unit_code and not repo.unit_exists(session, unit_code):
-            raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+        repo.require_unit(session, unit_code)
         links = repo.link_targets(session, unit_code, group)
     started = time.perf_counter()
     run_id = _start(database, RunKind.LINKS, None)

@@ -14,6 +14,7 @@ from auditor.catalogs import age_catalog
 from auditor.config import AgeSettings
 from auditor.db.models import Device, DevicePoll, Finding, Interface, Link, LinkSample, Run, Unit, utcnow
 from auditor.domain import DeviceStatus, FindingKind, RunKind, RunOutcome, fold
+from auditor.errors import AuditorError
 from auditor.facts import (
     CounterSample,
     DeviceFacts,
@@ -403,6 +404,12 @@ def list_links(session: Session, unit_code: str | None = None) -> list[LinkView]
         )
         for link in session.scalars(statement.order_by(Link.unit_id, Link.name))
     ]
+
+
+def require_unit(session: Session, unit_code: str | None) -> None:
+    """Refuse a --unit that names no unit, with the way to find the right code."""
+    if unit_code and not unit_exists(session, unit_code):
+        raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
 
 
 def unit_exists(session: Session, unit_code: str) -> bool:
