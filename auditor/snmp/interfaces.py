@@ -13,12 +13,7 @@ from auditor.snmp import oids, values
 
 def interfaces(columns: Mapping[str, Sequence[tuple[str, Any]]]) -> list[InterfaceFacts]:
     """Interfaces from walked IF-MIB columns (name → [(oid, value)], names as in oids.IF_TABLE_COLUMNS)."""
-    rows: dict[int, dict[str, Any]] = {}
-    for name, walked in columns.items():
-        for oid, value in walked:
-            last_arc = oid.rsplit(".", 1)[1]
-            if last_arc.isdigit():
-                rows.setdefault(int(last_arc), {})[name] = value
+    rows = values.table_rows(columns)
     return [_row_facts(index, rows[index]) for index in sorted(rows)]
 
 

@@ -25,11 +25,11 @@ async def read_system(client: SnmpClient, target: SnmpTarget) -> dict[str, Any]:
 
 async def read_entity(client: SnmpClient, target: SnmpTarget) -> EntityRow | None:
     """The ENTITY-MIB row that stands for the device: walk class, model and serial, then read that row."""
-    rows: dict[int, dict[str, Any]] = {}
-    for name in ("class", "model", "serial"):
-        column = f"{oids.ENT_PHYSICAL}.{oids.ENT_COLUMNS[name]}"
-        for oid, value in await client.walk(target, column, max_rows=ENTITY_ROWS_MAX):
-            rows.setdefault(int(oid.rsplit(".", 1)[1]), {})[name] = value
+    columns = {
+        name: await client.walk(target, f"{oids.ENT_PHYSICAL}.{oids.ENT_COLUMNS[name]}", max_rows=ENTITY_ROWS_MAX)
+        for name in ("class", "model", "serial")
+    }
+    rows = values.table_rows(columns)
     chosen = entity_row(rows)
     if chosen is None:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 MAX_TEXT = 1024  # a 64 kB sysDescr is a lie or a bug; keep the start, say it was cut
@@ -82,6 +83,17 @@ _TEXT_DATES = (
     (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), (3, 1, 2)),  # APC and most US firmware: mm/dd/yyyy
     (re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"), (1, 2, 3)),
 )
+
+
+def table_rows(columns: Mapping[str, Iterable[tuple[str, Any]]]) -> dict[int, dict[str, Any]]:
+    """Walked table columns (name → [(oid, value)]) as rows keyed by their index (the last arc)."""
+    rows: dict[int, dict[str, Any]] = {}
+    for name, walked in columns.items():
+        for oid_text, value in walked:
+            last_arc = oid_text.rsplit(".", 1)[-1]
+            if last_arc.isdigit():
+                rows.setdefault(int(last_arc), {})[name] = value
+    return rows
 
 
 def manufacture_date(value: Any, earliest: int = 1980, latest: int = 2100) -> dt.date | None:
