@@ -1,13 +1,17 @@
 """`auditor agent`: the long-running loop that samples links every 5 minutes and polls devices on
-their own, slower cadence.  One cycle's failure is logged and the next cycle runs; SIGTERM or
-SIGINT ends the loop after the cycle under way, so a sample is never left half stored."""
+their own, slower cadence.  Several agents may serve one poller group on PostgreSQL: each claims
+due work in batches with short leases (db/work.py) and keeps them alive with a heartbeat.  One
+cycle's failure is logged and the next cycle runs; SIGTERM or SIGINT ends the loop after the
+cycle under way, so a sample is never left half stored."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import math
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -16,9 +20,11 @@ from pathlib import Path
 from types import FrameType
 
 from auditor.config import Settings
-from auditor.db.engine import open_database
+from auditor.db import work
+from auditor.db.engine import Database, open_database
 from auditor.errors import AuditorError
-from auditor.polling import PollOptions, poll, sample_links
+from auditor.facts import AgentIdentity
+from auditor.polling import Claim, PollOptions, poll, sample_links
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +42,106 @@ class AgentReport:
     failed_cycles: int = 0
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _moment(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+class _Heartbeat(threading.Thread):
+    """Tells the database this agent is alive, and renews its leases, every third of a lease."""
+
+    def __init__(self, database: Database, me: AgentIdentity) -> None:
+        super().__init__(name="heartbeat", daemon=True)
+        self.database, self.me, self.done = database, me, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.me.lease_s / 3):
+            try:
+                with self.database.session() as session:
+                    work.heartbeat(session, self.me.name, _now(), self.me.lease_s)
+            except (AuditorError, OSError) as exc:
+                log.warning("heartbeat failed: %s; trying again in %.0f s", exc, self.me.lease_s / 3)
+
+
+def _drain(
+    database: Database,
+    me: AgentIdentity,
+    kind: work.Kind,
+    *,
+    unit_code: str | None,
+    due_by: dt.datetime,
+    due_at: dt.datetime,
+    batch: int,
+    run: Callable[[Claim], int],
+    stop: threading.Event,
+) -> int:
+    """Claim due items a batch at a time and hand each batch to `run`, until none is left; how many
+    items `run` stored.  A batch that fails is given back at once for another agent (or the next cycle)."""
+    done = 0
+    while not stop.is_set():
+        with database.session() as session:
+            ids = work.claim(
+                session,
+                kind,
+                me.name,
+                group=me.group,
+                unit_code=unit_code,
+                due_by=due_by,
+                now=_now(),
+                lease_s=me.lease_s,
+                limit=batch,
+            )
+        if not ids:
+            break
+        try:
+            done += run(Claim(me.name, tuple(ids), due_at))
+        except BaseException:
+            with database.session() as session:
+                work.release(session, me.name, kind, ids)
+            raise
+    return done
+
+
+def agent_identity(settings: Settings, name: str | None, group: str | None, lease_s: float | None) -> AgentIdentity:
+    host = socket.gethostname()
+    return AgentIdentity(
+        name=name or settings.agent.name or host,
+        group=group,
+        host=host,
+        pid=os.getpid(),
+        lease_s=lease_s or settings.agent.lease_s,
+    )
+
+
 def run_agent(
     settings: Settings,
     *,
     interval_s: float,
     poll_every_s: float,
-    group: str | None = None,
+    me: AgentIdentity,
+    batch: int,
     unit_code: str | None = None,
     options: PollOptions | None = None,
     max_cycles: int | None = None,
     scans_dir: Path = Path("scans"),
     say: Callable[[str], None] = print,
 ) -> AgentReport:
-    """Run until SIGTERM/SIGINT (or `max_cycles`); returns what was done."""
+    """Run until SIGTERM/SIGINT (or `max_cycles`); returns what was done.
+
+    Each cycle, on the `interval_s` grid: claim and sample the due links, then claim and poll the
+    due devices (due every `poll_every_s`), a batch at a time; other agents of the group take the
+    rest.  Raises AgentConflict if the name is taken, or if SQLite already has a live agent.
+    """
+    database = open_database(settings.db_url)
+    try:
+        with database.session() as session:
+            work.register_agent(session, me, _now())
+    except BaseException:
+        database.close()
+        raise
     stop = threading.Event()
 
     def on_signal(number: int, _frame: FrameType | None) -> None:
@@ -56,41 +149,66 @@ def run_agent(
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    beat = _Heartbeat(database, me)
+    beat.start()
     report = AgentReport()
-    last_poll = -math.inf
     say(
-        f"Agent started: links every {interval_s:g} s, devices every {poll_every_s:g} s"
-        + (f", group {group}" if group else "")
-        + "."
+        f"Agent {me.name} started: links every {interval_s:g} s, devices every {poll_every_s:g} s, "
+        f"{'group ' + me.group if me.group else 'every group'}."
     )
+
+    def poll_batch(claim: Claim) -> int:
+        return poll(database, settings, options=options, scans_dir=scans_dir, claim=claim).targets
+
+    def link_batch(claim: Claim) -> int:
+        found = sample_links(database, settings, options=options, claim=claim)
+        return found.links - found.lost
+
+    def drain(kind: work.Kind, due_by: dt.datetime, due_at: float, run: Callable[[Claim], int]) -> int:
+        return _drain(
+            database,
+            me,
+            kind,
+            unit_code=unit_code,
+            due_by=due_by,
+            due_at=_moment(due_at),
+            batch=batch,
+            run=run,
+            stop=stop,
+        )
+
     try:
         while not stop.is_set() and (max_cycles is None or report.cycles < max_cycles):
             stop.wait(max(0.0, next_tick(time.time(), interval_s) - time.time()))
             if stop.is_set():
                 break
             report.cycles += 1
-            database = None
+            started = time.time()
+            tick = math.floor(started / interval_s) * interval_s
+            device_tick = math.floor(started / poll_every_s) * poll_every_s
+            due_by = _moment(started)
             try:
-                database = open_database(settings.db_url)
-                links = sample_links(database, settings, unit_code=unit_code, group=group, options=options)
-                report.link_samples += links.links
-                log.info("cycle %d: %d links sampled (run %d)", report.cycles, links.links, links.run_id)
-                if time.monotonic() - last_poll >= poll_every_s:
-                    polled = poll(
-                        database, settings, unit_code=unit_code, group=group, options=options, scans_dir=scans_dir
-                    )
-                    last_poll = time.monotonic()
-                    report.device_polls += 1
-                    log.info("cycle %d: %d devices polled (run %d)", report.cycles, polled.targets, polled.run_id)
+                links = drain("link", due_by, tick + interval_s, link_batch)
+                devices = drain("device", due_by, device_tick + poll_every_s, poll_batch)
+                report.link_samples += links
+                report.device_polls += devices
+                with database.session() as session:
+                    work.record_cycle(session, me.name, _moment(tick), _now(), devices, links)
+                log.info("cycle %d: %d links sampled, %d devices polled", report.cycles, links, devices)
             except (AuditorError, OSError) as exc:  # the database or the network had a bad moment
                 report.failed_cycles += 1
                 log.error("cycle %d failed: %s; the next cycle will try again", report.cycles, exc)
-            finally:
-                if database is not None:
-                    database.close()
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        beat.done.set()
+        beat.join()
+        try:
+            with database.session() as session:
+                work.stop_agent(session, me.name, _now())
+        except (AuditorError, OSError) as exc:
+            log.warning("could not record the stop (the leases will expire on their own): %s", exc)
+        database.close()
     say(
         f"Agent stopped at {dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z} after {report.cycles} cycles "
         f"({report.failed_cycles} failed)."

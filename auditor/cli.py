@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 import click
 
 from auditor import __version__
-from auditor.config import Settings, describe, load_settings
+from auditor.config import Settings, check_agent_name, describe, load_settings
 from auditor.domain import FindingKind
-from auditor.errors import AuditorError, RowsRejected
+from auditor.errors import AuditorError, ConfigError, RowsRejected
 from auditor.output import FORMATS, render, toml_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -568,21 +568,36 @@ def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
 @click.option(
     "--poll-every",
     "poll_every_s",
-    type=click.FloatRange(1, 86_400),
-    default=900,
-    show_default=True,
-    help="Seconds between device polls.",
+    type=click.FloatRange(1, 86_400 * 7),
+    help="Seconds between device polls (default agent.poll_every_s, 900).",
 )
 @click.option("--unit", "unit_code", metavar="CODE", help="Only this unit.")
-@click.option("--group", metavar="G", help="Only the units of this poller group.")
+@click.option("--group", metavar="G", help="Only the units of this poller group (default: every group).")
+@click.option(
+    "--name", metavar="NAME", help="This agent's name in `auditor agents` (default agent.name, or the host's)."
+)
+@click.option(
+    "--lease",
+    "lease_s",
+    type=click.FloatRange(1, 3600),
+    help="Seconds a claim lasts without a heartbeat (default agent.lease_s, 60).",
+)
+@click.option(
+    "--batch", type=click.IntRange(1, 1_000_000), help="Devices or links claimed at a time (default agent.batch)."
+)
+@click.option("--cycles", "max_cycles", type=click.IntRange(1), help="Stop after this many cycles (default: run on).")
 @snmp_options
 @common_options
 def agent_command(
     settings: Settings,
     interval_s: float | None,
-    poll_every_s: float,
+    poll_every_s: float | None,
     unit_code: str | None,
     group: str | None,
+    name: str | None,
+    lease_s: float | None,
+    batch: int | None,
+    max_cycles: int | None,
     timeout_s: float | None,
     retries: int | None,
     concurrency: int | None,
@@ -591,26 +606,73 @@ def agent_command(
 ) -> None:
     """Run until stopped: sample the links every 5 minutes, poll the devices every 15.
 
-    Stops cleanly on SIGTERM or Ctrl-C, after the cycle under way.  For systemd (see README).
+    Several agents may serve one poller group when the database is PostgreSQL: each claims due
+    devices and links in batches, with leases it renews by heartbeat; a dead agent's work is taken
+    over when its leases expire.  On SQLite one agent runs at a time.  Stops cleanly on SIGTERM or
+    Ctrl-C, after the cycle under way.  For systemd (see README).
 
-    Example: auditor agent --group nghe-an
+    Example: auditor agent --group nghe-an --name nghe-an-1
     """
-    from auditor.agent import run_agent
+    from auditor.agent import agent_identity, run_agent
     from auditor.polling import PollOptions
 
+    if name is not None:
+        try:
+            check_agent_name(name, "--name")
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc).removeprefix("--name: "), param_hint="--name") from exc
     options = PollOptions.from_settings(
         settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
     )
     run_agent(
         settings,
         interval_s=interval_s or settings.links.interval_s,
-        poll_every_s=poll_every_s,
-        group=group,
+        poll_every_s=poll_every_s or settings.agent.poll_every_s,
+        me=agent_identity(settings, name, group, lease_s),
+        batch=batch or settings.agent.batch,
         unit_code=unit_code,
         options=options,
+        max_cycles=max_cycles,
         scans_dir=scans_dir,
         say=lambda text: click.echo(text, err=True),
     )
+
+
+AGENT_COLUMNS = [
+    ("name", "NAME"),
+    ("poller_group", "GROUP"),
+    ("host", "HOST"),
+    ("pid", "PID"),
+    ("state", "STATE"),
+    ("heartbeat_age_s", "HEARTBEAT s AGO"),
+    ("cycle_tick", "LAST CYCLE"),
+    ("lag_s", "LAG s"),
+    ("devices_done", "DEVICES"),
+    ("links_done", "LINKS"),
+]
+
+
+@cli.command("agents")
+@format_option
+@common_options
+def agents_command(settings: Settings, fmt: str) -> None:
+    """List the polling agents: group, state, last heartbeat, last cycle and its lag.
+
+    STATE is running, stale (no heartbeat for a whole lease: the agent died or hangs, and its work
+    is being taken over) or stopped.  LAG is how long after the cycle's moment on the grid the
+    agent finished its share of it.
+
+    Example: auditor agents --format json
+    """
+    from auditor.db import work
+
+    database = _open(settings)
+    try:
+        with database.session(commit=False) as session:
+            rows = [asdict(view) for view in work.list_agents(session, dt.datetime.now(dt.UTC))]
+    finally:
+        database.close()
+    click.echo(render(rows, fmt, AGENT_COLUMNS))
 
 
 FINDING_COLUMNS = [

@@ -108,6 +108,14 @@ class LinkSettings:
 
 
 @dataclass(frozen=True)
+class AgentSettings:
+    name: str = ""  # "" means the host's name
+    poll_every_s: float = 900
+    lease_s: float = 60  # a dead agent's work is taken over this long after its last heartbeat
+    batch: int = 2000  # devices or links claimed at a time
+
+
+@dataclass(frozen=True)
 class RuleSettings:
     unreachable_polls: int = 3
     reboots_per_week: int = 3
@@ -151,6 +159,7 @@ class Settings:
     links: LinkSettings
     catalog: Catalog
     rules: RuleSettings = field(default_factory=RuleSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # key → where set
 
@@ -413,9 +422,21 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             reboots_per_week=int(_num(values, "rules.reboots_per_week", 1, 10_000, sources)),
             missing_days=int(_num(values, "rules.missing_days", 1, 3650, sources)),
         ),
+        agent=AgentSettings(
+            name=check_agent_name(str(values["agent.name"]), sources["agent.name"]),
+            poll_every_s=_num(values, "agent.poll_every_s", 10, 86400 * 7, sources),
+            lease_s=_num(values, "agent.lease_s", 1, 3600, sources),
+            batch=int(_num(values, "agent.batch", 1, 1_000_000, sources)),
+        ),
         config_file=path,
         sources=MappingProxyType(sources),
     )
+
+
+def check_agent_name(name: str, source: str) -> str:
+    if len(name) > 64 or not re.fullmatch(r"[\w.:@/-]*", name):
+        raise ConfigError(f"{source}: agent.name is {name!r}; use up to 64 letters, digits and . : @ / - _")
+    return name
 
 
 def mask_url(url: str) -> str:
@@ -461,6 +482,7 @@ def describe(settings: Settings) -> dict[str, Any]:
         },
         "links": {k: _plain(v) for k, v in vars(settings.links).items()},
         "rules": dict(vars(settings.rules)),
+        "agent": dict(vars(settings.agent)),
         "catalog": {
             "prices": {str(k): {"vnd": p.vnd, "source": p.source} for k, p in settings.catalog.prices.items()},
             "minimum_kit": {

@@ -31,3 +31,7 @@ class InputFileError(AuditorError):
 
 class RowsRejected(AuditorError):
     """An import finished, but some rows were rejected; the good ones were imported."""
+
+
+class AgentConflict(AuditorError):
+    """Another live agent stands where this one would: the same name, or any agent on SQLite."""

@@ -383,3 +383,28 @@ class FindingView:
     last_detected: str
     resolved_at: str | None
     evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    name: str
+    group: str | None  # None: every group
+    host: str
+    pid: int
+    lease_s: float
+
+
+@dataclass(frozen=True)
+class AgentView:
+    name: str
+    poller_group: str
+    host: str
+    pid: int
+    state: str  # running, stale (no heartbeat for a lease: it died or hangs), stopped
+    started_at: str
+    heartbeat_at: str
+    heartbeat_age_s: float
+    cycle_tick: str | None
+    lag_s: float | None  # from the cycle's grid moment to the end of this agent's share of it
+    devices_done: int
+    links_done: int

@@ -26,7 +26,7 @@ from typing import Any
 
 from auditor.catalogs import vendor_catalog
 from auditor.config import Secret, Settings, SnmpV3Profile
-from auditor.db import repo
+from auditor.db import repo, work
 from auditor.db.engine import Database
 from auditor.discovery.icmp import IcmpUnavailable, Pinger, PingResult, SweepPinger
 from auditor.discovery.targets import DEFAULT_LIMIT, expand
@@ -76,6 +76,16 @@ class PollOptions:
         return replace(options, **{k: v for k, v in overrides.items() if v is not None})
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An agent's claim on the items of a run: only those it still holds are stored, then they are
+    due again at `due_at` (see db/work.py)."""
+
+    agent: str
+    ids: tuple[int, ...]
+    due_at: dt.datetime
+
+
 @dataclass
 class RunReport:
     run_id: int
@@ -89,6 +99,7 @@ class RunReport:
     updated: int = 0
     reboots: int = 0
     unassigned: int = 0
+    lost: int = 0  # results dropped because the agent's lease on them had expired
     icmp: str = "ok"
     notes: list[str] = field(default_factory=list)
     results_file: Path | None = None
@@ -385,20 +396,33 @@ def _finish(
     unit_code: str | None,
     discovering: bool,
     started: float,
+    claim: Claim | None = None,
 ) -> RunReport:
+    """Store what was seen and close the run, in one transaction; with a claim, only the devices
+    the agent still holds, and they are done for the cycle in that same transaction."""
     observed = time.perf_counter()
-    report.targets = len(observations)
-    report.alive = sum(1 for o in observations if o.alive)
-    report.snmp_ok = sum(1 for o in observations if o.snmp_ok)
-    report.identified = sum(1 for o in observations if o.facts is not None and (o.facts.model or o.facts.vendor))
-    report.unreachable = sum(1 for o in observations if not o.reachable)
     with database.session() as session:
+        if claim is not None:
+            held = work.still_held(session, "device", claim.agent, claim.ids)
+            kept = [o for o in observations if o.device_id in held]
+            report.lost = len(observations) - len(kept)
+            observations = kept
+            work.complete(session, "device", claim.agent, sorted(held), claim.due_at)
+        report.targets = len(observations)
+        report.alive = sum(1 for o in observations if o.alive)
+        report.snmp_ok = sum(1 for o in observations if o.snmp_ok)
+        report.identified = sum(1 for o in observations if o.facts is not None and (o.facts.model or o.facts.vendor))
+        report.unreachable = sum(1 for o in observations if not o.reachable)
         counts = repo.apply_observations(
             session, observations, report.run_id, unit_code=unit_code, discovering=discovering
         )
         report.new, report.updated, report.reboots = counts.new, counts.updated, counts.reboots
         report.unassigned = counts.unassigned
         report.notes.extend(counts.notes)
+        if report.lost:
+            report.notes.append(
+                f"{report.lost} results dropped: this agent's lease on them expired and another agent took them"
+            )
         report.results_file = _write_results(scans_dir, report.run_id, kind.value, observations)
         report.seconds = round(time.perf_counter() - started, 2)
         log.info(
@@ -465,16 +489,18 @@ def poll(
     pinger: Pinger | None = None,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
+    claim: Claim | None = None,
 ) -> RunReport:
-    """ICMP and, for devices that speak it, SNMP uptime (and identity, the first time) of every device."""
+    """ICMP and, for devices that speak it, SNMP uptime (and identity, the first time) of every device
+    (of a unit, of a group, or the devices an agent claimed)."""
     options = options or PollOptions.from_settings(settings)
     with database.session(commit=False) as session:
         repo.require_unit(session, unit_code)
-        targets = repo.poll_targets(session, unit_code, group)
+        targets = repo.poll_targets(session, unit_code, group, claim.ids if claim else None)
     if on_total:
         on_total(len(targets))
     started = time.perf_counter()
-    run_id = _start(database, RunKind.POLL, None)
+    run_id = _start(database, RunKind.POLL, claim.agent if claim else None)
     known: dict[str, PollTarget] = {}
     shared: list[str] = []
     for target in targets:
@@ -491,7 +517,7 @@ def poll(
         list(known), options, known=known, identity=False, pinger=pinger, progress=progress, snmp_addresses=speaks_snmp
     )
     report = RunReport(run_id, "poll", icmp=icmp, notes=shared)
-    return _finish(database, report, observations, scans_dir, RunKind.POLL, None, False, started)
+    return _finish(database, report, observations, scans_dir, RunKind.POLL, None, False, started, claim)
 
 
 # ---------------------------------------------------------------- links
@@ -507,6 +533,7 @@ class LinkReport:
     far_ends: int = 0
     far_ends_answering: int = 0
     errors: list[str] = field(default_factory=list)
+    lost: int = 0  # samples dropped because the agent's lease on them had expired
     seconds: float = 0.0
 
 
@@ -606,14 +633,16 @@ def sample_links(
     group: str | None = None,
     options: PollOptions | None = None,
     pinger: Pinger | None = None,
+    claim: Claim | None = None,
 ) -> LinkReport:
-    """One 5-minute sample of every link: counters, the rate since the last sample, ICMP to the far end."""
+    """One 5-minute sample of every link (of a unit, a group, or those an agent claimed): counters,
+    the rate since the last sample, ICMP to the far end."""
     options = options or PollOptions.from_settings(settings)
     with database.session(commit=False) as session:
         repo.require_unit(session, unit_code)
-        links = repo.link_targets(session, unit_code, group)
+        links = repo.link_targets(session, unit_code, group, claim.ids if claim else None)
     started = time.perf_counter()
-    run_id = _start(database, RunKind.LINKS, None)
+    run_id = _start(database, RunKind.LINKS, claim.agent if claim else None)
     observations = asyncio.run(observe_links(links, options, pinger))
     report = LinkReport(run_id, links=len(links))
     stored: list[tuple[LinkObservation, Interval | None]] = []
@@ -637,6 +666,11 @@ def sample_links(
             report.far_ends_answering += bool(observation.loss_pct is not None and observation.loss_pct < 100)
         stored.append((observation, interval))
     with database.session() as session:
+        if claim is not None:
+            held = work.still_held(session, "link", claim.agent, claim.ids)
+            report.lost = sum(1 for observation, _ in stored if observation.link_id not in held)
+            stored = [(observation, interval) for observation, interval in stored if observation.link_id in held]
+            work.complete(session, "link", claim.agent, sorted(held), claim.due_at)
         repo.store_link_samples(session, stored, run_id)
         report.seconds = round(time.perf_counter() - started, 2)
         outcome = RunOutcome.OK if not report.errors else RunOutcome.PARTIAL
@@ -648,6 +682,7 @@ def sample_links(
                 "links": report.links,
                 "read": report.read,
                 "rates": report.rates,
+                "lost": report.lost,
                 **{f"unknown_{k}": v for k, v in report.unknown.items()},
             },
         )

@@ -151,6 +151,9 @@ class Database:
                 session.commit()
             else:
                 session.rollback()
+        except OperationalError as exc:  # the server went away, the disk is full, the file is locked too long
+            session.rollback()
+            raise DatabaseError(f"the database {self.url} failed: {exc.orig}; nothing of this step was stored") from exc
         except BaseException:
             session.rollback()
             raise

@@ -170,6 +170,10 @@ class Device(Base):
     # Which credential answered last, so the next poll tries it first: "community#<8 hex of its
     # SHA-256>" or "v3:<profile>".  A fingerprint, never the secret.
     snmp_credential: Mapped[str | None] = mapped_column(String(64))
+    # Agent work claims (see db/work.py): when the device is next due, and who holds it until when.
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -180,6 +184,8 @@ class Device(Base):
         Index(None, "ip"),  # scans match discovered addresses to devices
         Index(None, "serial"),  # import matching by serial
         Index(None, "asset_tag"),  # import matching by asset tag
+        Index(None, "due_at"),  # agents claim the devices that are due
+        Index(None, "lease_owner"),  # an agent renews or releases its leases
     )
 
 
@@ -220,13 +226,21 @@ class Link(Base):
     interface: Mapped[str | None] = mapped_column(String(255))  # name, alias, descr or ifIndex
     if_index: Mapped[int | None] = mapped_column(Integer)  # last resolved ifIndex
     far_end_ip: Mapped[str | None] = mapped_column(String(45))
+    # Agent work claims (see db/work.py): when the link is next due, and who holds it until when.
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     unit: Mapped[Unit] = relationship(back_populates="links")
     device: Mapped[Device | None] = relationship()
 
-    __table_args__ = (UniqueConstraint("unit_id", "name"),)  # import matching; one name per unit
+    __table_args__ = (
+        UniqueConstraint("unit_id", "name"),  # import matching; one name per unit
+        Index(None, "due_at"),  # agents claim the links that are due
+        Index(None, "lease_owner"),  # an agent renews or releases its leases
+    )
 
 
 class Run(Base):
@@ -244,6 +258,26 @@ class Run(Base):
     message: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index(None, "kind", "started_at"),)  # "last run of each kind", run history
+
+
+class Agent(Base):
+    """A polling agent that serves (or served) a poller group: its heartbeat and its last cycle."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    poller_group: Mapped[str | None] = mapped_column(String(64))  # None: every group
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    lease_s: Mapped[float] = mapped_column(Float)  # its heartbeat is stale, and its leases expire, after this
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # None while it runs (or if it died)
+    cycle_tick: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # the grid moment of its last cycle
+    cycle_done_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # when its share of it was done
+    devices_done: Mapped[int] = mapped_column(Integer, default=0)  # in the last cycle
+    links_done: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DevicePoll(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from auditor.catalogs import age_catalog
 from auditor.config import AgeSettings
 from auditor.db.models import Device, DevicePoll, Finding, Interface, Link, LinkSample, Run, Unit, utcnow
+from auditor.db.work import DEFAULT_GROUP
 from auditor.domain import DeviceStatus, FindingKind, RunKind, RunOutcome, fold
 from auditor.errors import AuditorError
 from auditor.facts import (
@@ -435,16 +436,23 @@ def finish_run(
     run.outcome, run.counts, run.message, run.finished_at = outcome, counts, message, utcnow()
 
 
-def poll_targets(session: Session, unit_code: str | None = None, group: str | None = None) -> list[PollTarget]:
-    """The active devices with an address, of one unit, one poller group, or all."""
+def poll_targets(
+    session: Session, unit_code: str | None = None, group: str | None = None, device_ids: Sequence[int] | None = None
+) -> list[PollTarget]:
+    """The active devices with an address, of one unit, one poller group (devices with no unit are
+    in the default group), the given ids, or all."""
     statement = select(Device).where(Device.ip.is_not(None), Device.status == DeviceStatus.ACTIVE)
     if unit_code is not None or group is not None:
-        statement = statement.join(Unit, Device.unit_id == Unit.id)
+        statement = statement.outerjoin(Unit, Device.unit_id == Unit.id)
         if unit_code is not None:
             statement = statement.where(func.lower(Unit.code) == unit_code.lower())
         if group is not None:
-            statement = statement.where(Unit.poller_group == group)
+            statement = statement.where(func.coalesce(Unit.poller_group, DEFAULT_GROUP) == group)
     carrying = set(session.scalars(select(Link.device_id).where(Link.device_id.is_not(None))))
+    if device_ids is not None:
+        found = _in_chunks(session, Device, Device.id, device_ids)
+        chosen = sorted((d for d in found if d.ip and d.status == DeviceStatus.ACTIVE), key=lambda d: d.id)
+        return [_poll_target(d, d.id in carrying) for d in chosen]
     return [_poll_target(d, d.id in carrying) for d in session.scalars(statement.order_by(Device.id))]
 
 
@@ -627,8 +635,11 @@ def _poll_target(d: Device, carries_link: bool) -> PollTarget:
     )
 
 
-def link_targets(session: Session, unit_code: str | None = None, group: str | None = None) -> list[LinkTarget]:
-    """The links to sample, each with its router and the last sample that has counters."""
+def link_targets(
+    session: Session, unit_code: str | None = None, group: str | None = None, link_ids: Sequence[int] | None = None
+) -> list[LinkTarget]:
+    """The links to sample (of a unit, a group, the given ids, or all), each with its router and
+    the last sample that has counters."""
     statement = (
         select(Link).join(Unit, Link.unit_id == Unit.id).options(selectinload(Link.unit), selectinload(Link.device))
     )
@@ -636,14 +647,19 @@ def link_targets(session: Session, unit_code: str | None = None, group: str | No
         statement = statement.where(func.lower(Unit.code) == unit_code.lower())
     if group is not None:
         statement = statement.where(Unit.poller_group == group)
-    links = list(session.scalars(statement.order_by(Link.id)))
-    latest = (
-        select(func.max(LinkSample.id))
-        .where(LinkSample.in_octets.is_not(None))
-        .group_by(LinkSample.link_id)
-        .scalar_subquery()
-    )
-    previous = {s.link_id: s for s in session.scalars(select(LinkSample).where(LinkSample.id.in_(latest)))}
+    latest = select(func.max(LinkSample.id)).where(LinkSample.in_octets.is_not(None)).group_by(LinkSample.link_id)
+    previous: dict[int, LinkSample] = {}
+    if link_ids is None:
+        links = list(session.scalars(statement.order_by(Link.id)))
+        chosen = [latest]
+    else:
+        chunks = [link_ids[start : start + IN_CHUNK] for start in range(0, len(link_ids), IN_CHUNK)]
+        links = [link for chunk in chunks for link in session.scalars(statement.where(Link.id.in_(chunk)))]
+        links.sort(key=lambda link: link.id)
+        chosen = [latest.where(LinkSample.link_id.in_(chunk)) for chunk in chunks]
+    for query in chosen:
+        for sample in session.scalars(select(LinkSample).where(LinkSample.id.in_(query.scalar_subquery()))):
+            previous[sample.link_id] = sample
     found = []
     for link in links:
         last = previous.get(link.id)

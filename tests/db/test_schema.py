@@ -22,8 +22,8 @@ from tests.conftest import Cli
 
 def test_init_twice_is_a_no_op(db_url: str) -> None:
     cli = Cli(db_url)
-    assert cli.ok("init").stdout.startswith("Created the inventory schema (revision 0002)")
-    assert "is up to date (revision 0002); nothing to do." in cli.ok("init").stdout
+    assert cli.ok("init").stdout.startswith("Created the inventory schema (revision 0003)")
+    assert "is up to date (revision 0003); nothing to do." in cli.ok("init").stdout
 
 
 def test_sqlite_file_is_private(workdir: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
         result = cli(*args)
         assert result.exit_code == 1
         assert (
-            "is at schema revision 0099_future, which this auditor (0002) does not know: it was migrated "
+            "is at schema revision 0099_future, which this auditor (0003) does not know: it was migrated "
             "by a newer auditor. Upgrade auditor; do not downgrade the database." in result.stderr
         )
     with engine.connect() as connection:
@@ -92,9 +92,12 @@ def test_downgrade_to_nothing_and_back(db_url: str) -> None:
     open_database(db_url).close()
 
 
-def test_init_upgrades_an_older_schema_and_keeps_its_data(db_url: str) -> None:
+@pytest.mark.parametrize("older", ["0001", "0002"])
+def test_init_upgrades_an_older_schema_and_keeps_its_data(db_url: str, older: str) -> None:
+    """From the first revision and from the previous one; devices keep their unit, and every device
+    and link is due at once for the agents (no lease, no due time yet)."""
     engine = make_engine(db_url, create=True)
-    command.upgrade(alembic_config(engine), "0001")
+    command.upgrade(alembic_config(engine), older)
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -110,11 +113,17 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(db_url: str) -> None:
         )
     engine.dispose()
     cli = Cli(db_url)
-    with pytest.raises(SchemaMissing, match=r"older schema \(0001\); run `auditor init`"):
+    with pytest.raises(SchemaMissing, match=rf"older schema \({older}\); run `auditor init`"):
         open_database(db_url)
-    assert cli.ok("init").stdout.strip().endswith("from revision 0001 to 0002.")
+    assert cli.ok("init").stdout.strip().endswith(f"from revision {older} to 0003.")
     (device,) = json.loads(cli.ok("devices", "list", "--format", "json").stdout)
     assert (device["unit_code"], device["hostname"]) == ("XA-A", "gw")
+    database = open_database(db_url)
+    with database.session(commit=False) as session:
+        stored = session.query(Device).one()
+        assert (stored.due_at, stored.lease_owner, stored.lease_expires) == (None, None, None)
+    database.close()
+    assert cli.ok("agents").stdout.strip() == "(none)"
 
 
 def test_stored_values_come_back_exactly(db_url: str) -> None:
