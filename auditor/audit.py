@@ -17,7 +17,7 @@ from auditor.db.engine import Database
 from auditor.domain import Category, RunKind, RunOutcome
 from auditor.facts import Age, Interval
 from auditor.files import atomic_output
-from auditor.links.congestion import Judgement, PingSample, Verdict, judge, justify
+from auditor.links.congestion import Judgement, PingSample, Verdict, judge_window, justify, window_stats
 from auditor.output import render_csv
 from auditor.polling import PollOptions, poll
 from auditor.procurement.plan import Plan, PlanDevice, PlanLink, PlanUnit, plan
@@ -26,7 +26,6 @@ from auditor.rules.age import basis_vi, over_age
 from auditor.rules.findings import device_findings, link_findings
 
 log = logging.getLogger(__name__)
-NOT_INTERVALS = {"first_sample", "no_counters"}  # samples that do not close an interval
 
 
 @dataclass(frozen=True)
@@ -80,33 +79,37 @@ class LinkVerdict:
 def link_verdicts(
     database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None
 ) -> list[LinkVerdict]:
-    """Every link's verdict over the window ending at `now`, from its stored samples."""
+    """Every link's verdict over the window ending at `now`, from its stored samples.
+
+    Over all hours the database computes each window's statistics (no sample is loaded); when only
+    business hours are judged, which needs each sample's local time, the samples are loaded and
+    the same statistics computed here.
+    """
     since = now - dt.timedelta(days=settings.links.window_days)
     with database.session(commit=False) as session:
         repo.require_unit(session, unit_code)
         links = repo.list_links(session, unit_code)
-        history = repo.link_history(session, [link.id for link in links], since)
-        prepared = {
-            link.id: (
-                [
-                    Interval(
-                        s.sampled_at - dt.timedelta(seconds=s.interval_s or 0),
-                        s.sampled_at,
-                        s.in_bps,
-                        s.out_bps,
-                        s.unknown_reason,
-                    )
-                    for s in history[link.id]
-                    if s.unknown_reason not in NOT_INTERVALS
-                ],
-                [PingSample(s.sampled_at, s.rtt_avg_ms, s.rtt_max_ms, s.loss_pct) for s in history[link.id]],
-            )
-            for link in links
-        }
+        ids = [link.id for link in links]
+        if settings.links.business_hours is None:
+            stats = repo.link_window_stats(session, ids, since, now, settings.links.percentile)
+        else:
+            history = repo.link_history(session, ids, since)
+            stats = {
+                link_id: window_stats(
+                    [
+                        Interval(s.started_at or s.sampled_at, s.sampled_at, s.in_bps, s.out_bps, s.unknown_reason)
+                        for s in samples
+                        if s.unknown_reason not in repo.NOT_INTERVALS
+                    ],
+                    [PingSample(s.sampled_at, s.rtt_avg_ms, s.rtt_max_ms, s.loss_pct) for s in samples],
+                    now,
+                    settings.links,
+                )
+                for link_id, samples in history.items()
+            }
     verdicts = []
     for link in links:
-        intervals, pings = prepared[link.id]
-        judgement = judge(link.capacity_down_mbps, link.capacity_up_mbps, intervals, pings, now, settings.links)
+        judgement = judge_window(link.capacity_down_mbps, link.capacity_up_mbps, stats[link.id], now, settings.links)
         label = f"{link.unit_code} / {link.name}"
         verdicts.append(
             LinkVerdict(

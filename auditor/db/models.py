@@ -314,6 +314,9 @@ class LinkSample(Base):
     out_octets: Mapped[int | None] = mapped_column(Counter64)
     uptime_s: Mapped[int | None] = mapped_column(BigInteger)
     interval_s: Mapped[float | None] = mapped_column(Float)
+    # sampled_at minus interval_s: where the interval began, so "wholly inside the window" is a
+    # plain comparison the database can do (links/congestion.py, repo.link_window_stats).
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     in_bps: Mapped[float | None] = mapped_column(Float)
     out_bps: Mapped[float | None] = mapped_column(Float)
     unknown_reason: Mapped[str | None] = mapped_column(String(64))  # why the interval has no rate

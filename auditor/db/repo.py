@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from auditor.catalogs import age_catalog
@@ -39,6 +39,7 @@ from auditor.facts import (
     UnitRecord,
     UnitView,
 )
+from auditor.links.congestion import WindowStats, summarise
 from auditor.rules.age import device_age
 from auditor.rules.uptime import rebooted
 from auditor.snmp.interfaces import find_interface
@@ -709,6 +710,7 @@ def store_link_samples(
                 out_octets=counters.out_octets if counters else None,
                 uptime_s=counters.uptime_s if counters else None,
                 interval_s=interval.seconds if interval and interval.unknown != "first_sample" else None,
+                started_at=interval.start if interval and interval.unknown != "first_sample" else None,
                 in_bps=interval.in_bps if interval else None,
                 out_bps=interval.out_bps if interval else None,
                 unknown_reason=(interval.unknown if interval else "no_counters"),
@@ -737,6 +739,87 @@ def link_history(session: Session, link_ids: Sequence[int], since: dt.datetime) 
         ):
             found[sample.link_id].append(sample)
     return found
+
+
+NOT_INTERVALS = ("first_sample", "no_counters")  # samples that do not close an interval
+
+
+def link_window_stats(
+    session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime, percentile: float
+) -> dict[int, WindowStats]:
+    """Each link's window statistics over (since, now], all hours, without loading its samples.
+
+    PostgreSQL ranks in SQL (`percentile_disc`, which is the nearest-rank percentile); SQLite has
+    no percentile, so it filters the window in SQL and hands back only the numbers, ranked here.
+    Either way the result equals links.congestion.window_stats over the same samples.
+    """
+    s = LinkSample
+    interval = (s.unknown_reason.is_(None) | s.unknown_reason.not_in(NOT_INTERVALS)) & (s.started_at >= since)
+    known = interval & s.unknown_reason.is_(None) & s.in_bps.is_not(None) & s.out_bps.is_not(None)
+    frac = percentile / 100  # ceil(frac × n) in double precision, as nearest_rank computes it
+    found: dict[int, WindowStats] = {}
+    for start in range(0, len(link_ids), IN_CHUNK):
+        where = (s.link_id.in_(link_ids[start : start + IN_CHUNK]), s.sampled_at > since, s.sampled_at <= now)
+        if session.get_bind().dialect.name == "postgresql":
+            rows = session.execute(
+                select(
+                    s.link_id,
+                    func.count().filter(interval),
+                    func.count().filter(known),
+                    func.percentile_disc(frac).within_group(s.in_bps).filter(known),
+                    func.percentile_disc(frac).within_group(s.out_bps).filter(known),
+                    func.max(s.in_bps).filter(known),
+                    func.max(s.out_bps).filter(known),
+                    func.avg(s.loss_pct),
+                    func.percentile_disc(frac).within_group(s.rtt_avg_ms),
+                    func.max(s.rtt_max_ms),
+                )
+                .where(*where)
+                .group_by(s.link_id)
+            )
+            for link_id, intervals, samples, p_in, p_out, max_in, max_out, loss, rtt_p, rtt_max in rows:
+                found[link_id] = WindowStats(
+                    intervals,
+                    samples,
+                    p_in,
+                    p_out,
+                    max_in,
+                    max_out,
+                    round(loss, 2) if loss is not None else None,
+                    rtt_p,
+                    rtt_max,
+                )
+            continue
+        values: dict[int, tuple[list[int], list[float], list[float], list[float], list[float], list[float]]] = {}
+        rows = session.execute(
+            select(
+                s.link_id,
+                case((interval, 1), else_=0),
+                case((known, s.in_bps)),
+                case((known, s.out_bps)),
+                s.loss_pct,
+                s.rtt_avg_ms,
+                s.rtt_max_ms,
+            ).where(*where)
+        )
+        for link_id, counted, in_bps, out_bps, loss, rtt, rtt_max in rows:
+            seen = values.get(link_id)
+            if seen is None:
+                seen = values[link_id] = ([0], [], [], [], [], [])
+            seen[0][0] += counted
+            if in_bps is not None:
+                seen[1].append(in_bps)
+                seen[2].append(out_bps)
+            if loss is not None:
+                seen[3].append(loss)
+            if rtt is not None:
+                seen[4].append(rtt)
+            if rtt_max is not None:
+                seen[5].append(rtt_max)
+        for link_id, (counted_box, ins, outs, losses, rtts, maxes) in values.items():
+            found[link_id] = summarise(counted_box[0], ins, outs, losses, rtts, maxes, percentile)
+    empty = summarise(0, [], [], [], [], [], percentile)
+    return {link_id: found.get(link_id, empty) for link_id in link_ids}
 
 
 # ---------------------------------------------------------------- findings

@@ -108,6 +108,64 @@ def recommend(
     return None, True
 
 
+@dataclass(frozen=True)
+class WindowStats:
+    """What the judgement needs of one link's window: counts, percentiles, extremes.  Computed here
+    from the samples, or by the database (repo.link_window_stats) when it can rank in SQL."""
+
+    intervals: int  # intervals in the window, known or not
+    samples: int  # intervals with a known rate in both directions
+    p_in_bps: float | None
+    p_out_bps: float | None
+    max_in_bps: float | None
+    max_out_bps: float | None
+    loss_pct: float | None  # mean loss of the ICMP samples
+    rtt_p_ms: float | None
+    rtt_max_ms: float | None
+
+
+def summarise(
+    intervals: int,
+    ins: Sequence[float],
+    outs: Sequence[float],
+    losses: Sequence[float],
+    rtts: Sequence[float],
+    rtt_maxes: Sequence[float],
+    percentile: float,
+) -> WindowStats:
+    """The statistics of a window from its known rates and its pings (one value per sample)."""
+    return WindowStats(
+        intervals=intervals,
+        samples=len(ins),
+        p_in_bps=nearest_rank(ins, percentile),
+        p_out_bps=nearest_rank(outs, percentile),
+        max_in_bps=max(ins, default=None),
+        max_out_bps=max(outs, default=None),
+        loss_pct=round(sum(losses) / len(losses), 2) if losses else None,
+        rtt_p_ms=nearest_rank(rtts, percentile),
+        rtt_max_ms=max(rtt_maxes, default=None),
+    )
+
+
+def window_stats(
+    found: Sequence[Interval], pings: Sequence[PingSample], now: dt.datetime, settings: LinkSettings
+) -> WindowStats:
+    """The statistics of the window ending at `now`: intervals wholly inside it, in the judged hours."""
+    start = now - dt.timedelta(days=settings.window_days)
+    window = [i for i in found if start < i.end <= now and i.start >= start and _counted(i.end, settings)]
+    known = [i for i in window if i.unknown is None and i.in_bps is not None and i.out_bps is not None]
+    in_window = [p for p in pings if start < p.at <= now and _counted(p.at, settings)]
+    return summarise(
+        len(window),
+        [i.in_bps for i in known if i.in_bps is not None],
+        [i.out_bps for i in known if i.out_bps is not None],
+        [p.loss_pct for p in in_window if p.loss_pct is not None],
+        [p.rtt_avg_ms for p in in_window if p.rtt_avg_ms is not None],
+        [p.rtt_max_ms for p in in_window if p.rtt_max_ms is not None],
+        settings.percentile,
+    )
+
+
 def judge(
     capacity_down_mbps: float,
     capacity_up_mbps: float,
@@ -117,55 +175,54 @@ def judge(
     settings: LinkSettings,
 ) -> Judgement:
     """The verdict over the window ending at `now`, with the figures that back it."""
+    return judge_window(capacity_down_mbps, capacity_up_mbps, window_stats(found, pings, now, settings), now, settings)
+
+
+def judge_window(
+    capacity_down_mbps: float, capacity_up_mbps: float, stats: WindowStats, now: dt.datetime, settings: LinkSettings
+) -> Judgement:
+    """The verdict on a window's statistics, with the upgrade it justifies."""
     start = now - dt.timedelta(days=settings.window_days)
-    window = [i for i in found if start < i.end <= now and i.start >= start and _counted(i.end, settings)]
-    known = [i for i in window if i.unknown is None and i.in_bps is not None and i.out_bps is not None]
     expected = _expected(start, now, settings)
-    coverage = round(100.0 * len(known) / expected, 1) if expected else 0.0
-    p_in = nearest_rank([i.in_bps for i in known if i.in_bps is not None], settings.percentile)
-    p_out = nearest_rank([i.out_bps for i in known if i.out_bps is not None], settings.percentile)
+    coverage = round(100.0 * stats.samples / expected, 1) if expected else 0.0
+    p_in, p_out = stats.p_in_bps, stats.p_out_bps
     util_in, util_out = _pct(p_in, capacity_down_mbps), _pct(p_out, capacity_up_mbps)
     worst = max((u for u in (util_in, util_out) if u is not None), default=None)
     if coverage < settings.min_coverage_pct or worst is None:
-        verdict = Verdict.INSUFFICIENT_DATA
+        found = Verdict.INSUFFICIENT_DATA
     elif worst > settings.congested_pct:
-        verdict = Verdict.CONGESTED
+        found = Verdict.CONGESTED
     elif worst >= settings.warning_pct:
-        verdict = Verdict.WARNING
+        found = Verdict.WARNING
     else:
-        verdict = Verdict.OK
-    in_window = [p for p in pings if start < p.at <= now and _counted(p.at, settings)]
-    losses = [p.loss_pct for p in in_window if p.loss_pct is not None]
-    rtts = [p.rtt_avg_ms for p in in_window if p.rtt_avg_ms is not None]
-    loss = round(sum(losses) / len(losses), 2) if losses else None
-    rtt_p = nearest_rank(rtts, settings.percentile)
+        found = Verdict.OK
     recommended, beyond = None, False
-    if verdict in (Verdict.CONGESTED, Verdict.WARNING) and p_in is not None and p_out is not None:
+    if found in (Verdict.CONGESTED, Verdict.WARNING) and p_in is not None and p_out is not None:
         recommended, beyond = recommend(p_in, p_out, max(capacity_down_mbps, capacity_up_mbps), settings)
     return Judgement(
-        verdict=verdict,
+        verdict=found,
         window_start=start,
         window_end=now,
         capacity_down_mbps=capacity_down_mbps,
         capacity_up_mbps=capacity_up_mbps,
-        samples=len(known),
+        samples=stats.samples,
         expected=expected,
-        unknown=len(window) - len(known),
+        unknown=stats.intervals - stats.samples,
         coverage_pct=coverage,
         p_in_bps=p_in,
         p_out_bps=p_out,
-        max_in_bps=max((i.in_bps for i in known if i.in_bps is not None), default=None),
-        max_out_bps=max((i.out_bps for i in known if i.out_bps is not None), default=None),
+        max_in_bps=stats.max_in_bps,
+        max_out_bps=stats.max_out_bps,
         util_in_pct=util_in,
         util_out_pct=util_out,
-        loss_pct=loss,
-        rtt_p_ms=rtt_p,
-        rtt_max_ms=max((p.rtt_max_ms for p in in_window if p.rtt_max_ms is not None), default=None),
-        loss_high=loss is not None and loss >= settings.loss_warning_pct,
-        rtt_high=rtt_p is not None and rtt_p >= settings.rtt_warning_ms,
+        loss_pct=stats.loss_pct,
+        rtt_p_ms=stats.rtt_p_ms,
+        rtt_max_ms=stats.rtt_max_ms,
+        loss_high=stats.loss_pct is not None and stats.loss_pct >= settings.loss_warning_pct,
+        rtt_high=stats.rtt_p_ms is not None and stats.rtt_p_ms >= settings.rtt_warning_ms,
         recommended_mbps=recommended,
         beyond_tiers=beyond,
-        days=round(len(known) * settings.interval_s / 86_400, 2),
+        days=round(stats.samples * settings.interval_s / 86_400, 2),
         needs_justification=recommended is not None and recommended > 1.2 * max(capacity_down_mbps, capacity_up_mbps),
     )
 

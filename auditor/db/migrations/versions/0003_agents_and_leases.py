@@ -1,5 +1,6 @@
 """Several agents, one database: the agents with their heartbeats, and work leases on devices and
-links (when each is next due, which agent holds it and until when).
+links (when each is next due, which agent holds it and until when).  Link samples say when their
+interval began, so the congestion window is a comparison the database can make.
 
 Revision ID: 0003
 Revises: 0002
@@ -47,9 +48,24 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("lease_expires", sa.DateTime(), nullable=True))
             batch_op.create_index(batch_op.f(f"ix_{table}_due_at"), ["due_at"], unique=False)
             batch_op.create_index(batch_op.f(f"ix_{table}_lease_owner"), ["lease_owner"], unique=False)
+    with op.batch_alter_table("link_sample", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("started_at", sa.DateTime(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "UPDATE link_sample SET started_at = sampled_at - interval_s * interval '1 second' "
+            "WHERE interval_s IS NOT NULL"
+        )
+    else:  # SQLite keeps timestamps as text, 'YYYY-MM-DD HH:MM:SS.ffffff'
+        op.execute(
+            "UPDATE link_sample SET started_at = "
+            "strftime('%Y-%m-%d %H:%M:%f', sampled_at, printf('%+.3f seconds', -interval_s)) || '000' "
+            "WHERE interval_s IS NOT NULL"
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("link_sample", schema=None) as batch_op:
+        batch_op.drop_column("started_at")
     for table in CLAIMED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_lease_owner"))

@@ -1,0 +1,90 @@
+"""The window statistics the database computes (percentile in SQL on PostgreSQL, the window filtered
+in SQL on SQLite) equal the pure computation over the same stored samples."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from auditor.config import LinkSettings
+from auditor.db import repo
+from auditor.db.engine import open_database
+from auditor.db.models import Link, Unit
+from auditor.facts import CounterSample, Interval, LinkObservation
+from auditor.links.congestion import PingSample, window_stats
+from tests.conftest import Cli
+
+NOW = dt.datetime(2026, 11, 22, 0, 0, 7, 250_000, tzinfo=dt.UTC)
+STEP = dt.timedelta(seconds=300)
+
+
+def _samples(rng: random.Random, link_id: int, count: int) -> list[tuple[LinkObservation, Interval | None]]:
+    """A little over the window of 5-minute samples: ties, gaps, unknown intervals, missing pings,
+    and samples straddling the window's start."""
+    found: list[tuple[LinkObservation, Interval | None]] = []
+    at = NOW - count * STEP + dt.timedelta(seconds=rng.uniform(0, 299))
+    previous = None
+    for n in range(count):
+        at += STEP * (2 if rng.random() < 0.02 else 1) + dt.timedelta(milliseconds=rng.randint(-900, 900))
+        if at > NOW + STEP:
+            break
+        counters = CounterSample(at=at, in_octets=n, out_octets=n, counter_bits=64, if_index=1, uptime_s=n)
+        pings = (
+            (None, None, None)
+            if rng.random() < 0.1
+            else (rng.uniform(1, 80), rng.uniform(80, 300), rng.choice([0.0, 0.0, 33.3, 100.0]))
+        )
+        observation = LinkObservation(link_id, counters, rtt_avg_ms=pings[0], rtt_max_ms=pings[1], loss_pct=pings[2])
+        if previous is None:
+            interval = Interval(at, at, unknown="first_sample")
+        elif rng.random() < 0.03:
+            interval = Interval(previous, at, unknown=rng.choice(["counter_reset", "rebooted", "too_long"]))
+        else:
+            rate = rng.choice([rng.uniform(0, 30e6), 12e6])  # ties on purpose
+            interval = Interval(previous, at, rate, rng.uniform(0, 30e6))
+        if rng.random() < 0.01:
+            observation, interval = LinkObservation(link_id, None, error="timeout"), None
+        else:
+            previous = at
+        found.append((observation, interval))
+    return found
+
+
+@pytest.mark.parametrize("percentile", [95, 50, 99.9])
+def test_database_window_statistics_equal_the_pure_ones(auditor: Cli, percentile: float) -> None:
+    database = open_database(auditor.db_url)
+    rng = random.Random(20261122)
+    with database.session() as session:
+        unit = Unit(code="XA-A", name="A")
+        session.add(unit)
+        session.flush()
+        links = [Link(unit_id=unit.id, name=f"WAN{i}", capacity_down_mbps=30, capacity_up_mbps=30) for i in range(4)]
+        session.add_all(links)
+        session.flush()
+        ids = [link.id for link in links]
+        for link_id, count in zip(ids[:3], (2100, 700, 3), strict=True):  # a full week, two days, a new link
+            repo.store_link_samples(session, _samples(rng, link_id, count), run_id=None)
+    settings = LinkSettings(percentile=percentile)
+    since = NOW - dt.timedelta(days=settings.window_days)
+    with database.session(commit=False) as session:
+        in_sql = repo.link_window_stats(session, ids, since, NOW, percentile)
+        history = repo.link_history(session, ids, since)
+        pure = {
+            link_id: window_stats(
+                [
+                    Interval(s.started_at or s.sampled_at, s.sampled_at, s.in_bps, s.out_bps, s.unknown_reason)
+                    for s in samples
+                    if s.unknown_reason not in repo.NOT_INTERVALS
+                ],
+                [PingSample(s.sampled_at, s.rtt_avg_ms, s.rtt_max_ms, s.loss_pct) for s in samples],
+                NOW,
+                settings,
+            )
+            for link_id, samples in history.items()
+        }
+    database.close()
+    assert in_sql == pure
+    assert in_sql[ids[0]].samples > 1800 and in_sql[ids[0]].intervals > in_sql[ids[0]].samples
+    assert in_sql[ids[3]].samples == 0 and in_sql[ids[3]].p_in_bps is None
