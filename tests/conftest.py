@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import glob
-import itertools
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import cli
+from auditor.lab.postgres import PostgresServer, PostgresUnavailable, throwaway_postgres
 from auditor.lab.snmpsim import SnmpSimulator, responder_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,105 +48,14 @@ class Cli:
 # ---------------------------------------------------------------- PostgreSQL
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class PostgresServer:
-    socket_dir: str
-    port: int
-    counter: itertools.count  # type: ignore[type-arg]
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg://postgres@/{database}?host={self.socket_dir}&port={self.port}"
-
-    def new_database(self) -> str:
-        name = f"auditor_test_{next(self.counter)}"
-        subprocess.run(
-            [
-                "psql",
-                "-q",
-                "-h",
-                self.socket_dir,
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                f"CREATE DATABASE {name}",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return self.url(name)
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server in a temporary directory on a Unix socket, for this test session only."""
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed; .ci/run installs them")
-    if shutil.which("psql") is None:
-        pytest.skip("psql is not installed")
-    prefix: list[str] = []
-    owner = None
-    if os.geteuid() == 0:  # initdb refuses to run as root: run it as the postgres user
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    base = tempfile.mkdtemp(prefix="auditor-pg-")
-    if owner is not None:
-        os.chown(base, owner.pw_uid, owner.pw_gid)
-    data, port = os.path.join(base, "data"), _free_port()
-    subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "pg_ctl"),
-            "-D",
-            data,
-            "-o",
-            options,
-            "-l",
-            os.path.join(base, "log"),
-            "-w",
-            "-t",
-            "30",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
     try:
-        yield PostgresServer(base, port, itertools.count(1))
-    finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", data, "-m", "immediate", "stop"], capture_output=True)
-        for _ in range(50):
-            if not os.path.exists(os.path.join(data, "postmaster.pid")):
-                break
-            time.sleep(0.1)
-        shutil.rmtree(base, ignore_errors=True)
+        with throwaway_postgres() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
