@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,7 @@ class AuditReport:
     new: int = 0
     still_open: int = 0
     resolved: int = 0
+    verdicts: tuple[LinkVerdict, ...] = ()  # the links judged, for the export that follows
 
 
 def evaluate(database: Database, settings: Settings, now: dt.datetime) -> AuditReport:
@@ -154,7 +156,7 @@ def evaluate(database: Database, settings: Settings, now: dt.datetime) -> AuditR
                 verdict.justification_vi,
             )
         )
-    report = AuditReport(run_id, devices=len(states), links=len(verdicts))
+    report = AuditReport(run_id, devices=len(states), links=len(verdicts), verdicts=tuple(verdicts))
     for fact in found:
         report.open_by_kind[fact.kind.value] = report.open_by_kind.get(fact.kind.value, 0) + 1
     with database.session() as session:
@@ -196,16 +198,23 @@ class DeviceAgeRow:
 
 
 def procurement_data(
-    database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None, replace_broken: bool = False
+    database: Database,
+    settings: Settings,
+    now: dt.datetime,
+    unit_code: str | None = None,
+    replace_broken: bool = False,
+    verdicts: Sequence[LinkVerdict] | None = None,
 ) -> ProcurementData:
-    """The plan for every unit (or one), from the register, the ages and the link verdicts."""
+    """The plan for every unit (or one), from the register, the ages and the link verdicts (judged
+    now, unless the audit that just ran hands over its own)."""
     today = now.date()
     with database.session(commit=False) as session:
         repo.require_unit(session, unit_code)
         unit_rows = [u for u in repo.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
         devices = repo.list_devices(session, today, unit_code)
         links = repo.list_links(session, unit_code)
-    verdicts = tuple(v for v in link_verdicts(database, settings, now, unit_code))
+    if verdicts is None:
+        verdicts = link_verdicts(database, settings, now, unit_code)
     terminals = {link.unit_code for link in links if link.device}
     by_unit: dict[str, list[PlanDevice]] = {}
     ages: list[DeviceAgeRow] = []
@@ -277,7 +286,9 @@ def procurement_data(
         for v in verdicts
         if v.judgement.verdict in (Verdict.CONGESTED, Verdict.WARNING)
     ]
-    return ProcurementData(plan(units, plan_links, settings.catalog, replace_broken), units, verdicts, tuple(ages), now)
+    return ProcurementData(
+        plan(units, plan_links, settings.catalog, replace_broken), units, tuple(verdicts), tuple(ages), now
+    )
 
 
 def settings_rows(settings: Settings, data: ProcurementData) -> list[tuple[str, str]]:
@@ -334,9 +345,10 @@ def export_procurement(
     lang: str = "vi",
     unit_code: str | None = None,
     replace_broken: bool = False,
+    verdicts: Sequence[LinkVerdict] | None = None,
 ) -> ProcurementData:
     """Write the investment list to `path`: the workbook to sign (xlsx), or its lines (csv, json)."""
-    data = procurement_data(database, settings, now, unit_code, replace_broken)
+    data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts)
     if fmt == "xlsx":
         write_workbook(path, data, settings_rows(settings, data), settings.province, lang)
         return data
@@ -393,7 +405,7 @@ def nightly(
         return report, None
     day = now.astimezone(zoneinfo.ZoneInfo(settings.links.timezone)).date().isoformat()
     workbook = export_dir / day / "danh-muc-de-xuat.xlsx"
-    data = export_procurement(database, settings, workbook, now)
+    data = export_procurement(database, settings, workbook, now, verdicts=report.verdicts)
     log.info(
         "audit %d: wrote %s (%d lines, %s VND)",
         report.run_id,

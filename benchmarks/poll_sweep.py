@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import os
 import shutil
 import subprocess
@@ -32,21 +31,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from auditor.lab import netns  # noqa: E402
+from benchmarks.common import MEASURE, measured, row  # noqa: E402
 
 COMMUNITY = "bench-community"
 DEVICE_BASE = ipaddress.IPv4Address("198.18.0.1")
 SWEEP_NETWORK = ipaddress.IPv4Network("198.18.128.0/21")  # 2,046 hosts
-
-MEASURE = r"""
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-wall = time.perf_counter() - start
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-                  "peak_mb": round(usage.ru_maxrss / 1024), "rc": done.returncode,
-                  "stdout": done.stdout[-3000:], "stderr": done.stderr[-3000:]}))
-"""
 
 SWEEP = r"""
 import asyncio, json, sys
@@ -59,17 +48,7 @@ print(sum(r.alive for r in results.values()), "alive")
 
 
 def measure(network: netns.DeadNetwork, argv: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
-    done = network.run([sys.executable, "-c", MEASURE, *argv], timeout=1800, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"measuring {argv[:3]} failed: {done.stderr}")
-    result: dict[str, object] = json.loads(done.stdout)
-    if result["rc"] != 0:
-        print(f"  warning: {' '.join(argv[:3])}… exited {result['rc']}: {str(result['stderr'])[-500:]}")
-    return result
-
-
-def row(label: str, result: dict[str, object], note: str = "") -> str:
-    return f"| {label} | {result['wall_s']} s | {result['cpu_s']} s | {result['peak_mb']} MB | {note} |"
+    return measured(network.run([sys.executable, "-c", MEASURE, *argv], timeout=1800, env=env), argv)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from auditor.catalogs import age_catalog
@@ -333,7 +333,8 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def device_view(device: Device, today: dt.date) -> DeviceView:
+def device_view(device: Any, unit_code: str | None, today: dt.date) -> DeviceView:
+    """A device (a model instance, or a row of the device table: both name the columns) for listings."""
     age = device_age(
         today,
         device.in_service_on,
@@ -345,7 +346,7 @@ def device_view(device: Device, today: dt.date) -> DeviceView:
     )
     return DeviceView(
         id=device.id,
-        unit_code=device.unit.code if device.unit else None,
+        unit_code=unit_code,
         hostname=device.hostname,
         ip=device.ip,
         mac=device.mac,
@@ -383,9 +384,12 @@ def _unit_filter(statement: Any, model: Any, unit_code: str | None) -> Any:
 
 
 def list_devices(session: Session, today: dt.date, unit_code: str | None = None) -> list[DeviceView]:
-    statement = _unit_filter(select(Device).options(selectinload(Device.unit)), Device, unit_code)
-    devices = session.scalars(statement.order_by(Device.unit_id, Device.hostname, Device.ip, Device.id))
-    return [device_view(d, today) for d in devices]
+    # Rows, not model instances: a country's 100,000 devices load in half the time.
+    statement = select(Device.__table__, Unit.code.label("unit_code")).outerjoin(Unit, Device.unit_id == Unit.id)
+    if unit_code is not None:
+        statement = statement.where(func.lower(Unit.code) == unit_code.lower())
+    rows = session.execute(statement.order_by(Device.unit_id, Device.hostname, Device.ip, Device.id))
+    return [device_view(row, row.unit_code, today) for row in rows]
 
 
 def list_links(session: Session, unit_code: str | None = None) -> list[LinkView]:
@@ -846,7 +850,8 @@ def device_states(session: Session, now: dt.datetime, ages: AgeSettings, recent_
     today = now.date()
     ages_known = age_catalog()
     states = []
-    for d in session.scalars(select(Device).where(Device.status == DeviceStatus.ACTIVE).order_by(Device.id)):
+    active = select(Device.__table__).where(Device.status == DeviceStatus.ACTIVE).order_by(Device.id)
+    for d in session.execute(active):  # rows, not model instances: half the time for 100,000 devices
         polls = [reachable for _, reachable in sorted(recent.get(d.id, []), reverse=True)]  # oldest first
         states.append(
             DeviceState(
@@ -871,43 +876,40 @@ def device_states(session: Session, now: dt.datetime, ages: AgeSettings, recent_
 
 
 def apply_findings(session: Session, found: Sequence[FindingFact], now: dt.datetime) -> dict[str, int]:
-    """Give the rules' findings a life: open the new ones, refresh the ones still true, resolve the rest."""
+    """Give the rules' findings a life: open the new ones, refresh the ones still true, resolve the rest.
+
+    Written in bulk (one executemany per kind of change, not a model instance per finding): a
+    country's audit opens or refreshes some 50,000 findings.
+    """
     open_findings = {
-        (f.kind.value, f.device_id, f.link_id): f
-        for f in session.scalars(select(Finding).where(Finding.resolved_at.is_(None)))
+        (kind.value, device_id, link_id): finding_id
+        for finding_id, kind, device_id, link_id in session.execute(
+            select(Finding.id, Finding.kind, Finding.device_id, Finding.link_id).where(Finding.resolved_at.is_(None))
+        )
     }
-    counts = {"new": 0, "still_open": 0, "resolved": 0}
+    new: list[dict[str, Any]] = []
+    refreshed: list[dict[str, Any]] = []
     for fact in found:
-        row = open_findings.pop(fact.key, None)
-        if row is None:
-            session.add(
-                Finding(
-                    kind=fact.kind,
-                    severity=fact.severity,
-                    unit_id=fact.unit_id,
-                    device_id=fact.device_id,
-                    link_id=fact.link_id,
-                    subject=fact.subject[:255],
-                    evidence=fact.evidence,
-                    first_detected=now,
-                    last_detected=now,
-                )
+        values = {
+            "severity": fact.severity,
+            "unit_id": fact.unit_id,
+            "subject": fact.subject[:255],
+            "evidence": fact.evidence,
+            "last_detected": now,
+        }
+        finding_id = open_findings.pop(fact.key, None)
+        if finding_id is None:
+            new.append(
+                values
+                | {"kind": fact.kind, "device_id": fact.device_id, "link_id": fact.link_id, "first_detected": now}
             )
-            counts["new"] += 1
         else:
-            row.severity, row.subject, row.evidence, row.last_detected = (
-                fact.severity,
-                fact.subject[:255],
-                fact.evidence,
-                now,
-            )
-            row.unit_id = fact.unit_id
-            counts["still_open"] += 1
-    for row in open_findings.values():  # the condition cleared
-        row.resolved_at = now
-        counts["resolved"] += 1
-    session.flush()
-    return counts
+            refreshed.append(values | {"id": finding_id})
+    resolved = [{"id": finding_id, "resolved_at": now} for finding_id in open_findings.values()]  # condition cleared
+    for rows, statement in ((new, insert(Finding)), (refreshed, update(Finding)), (resolved, update(Finding))):
+        if rows:
+            session.execute(statement, rows)
+    return {"new": len(new), "still_open": len(refreshed), "resolved": len(resolved)}
 
 
 def list_findings(

@@ -93,6 +93,12 @@ class Plan:
     def total_vnd(self, unit_code: str | None = None) -> int:
         return sum(line.amount_vnd or 0 for line in self.lines if unit_code is None or line.unit_code == unit_code)
 
+    def totals_by_unit(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for line in self.lines:
+            totals[line.unit_code] = totals.get(line.unit_code, 0) + (line.amount_vnd or 0)
+        return totals
+
 
 def _label(category: Category) -> str:
     return CATEGORY_LABELS[category].vi

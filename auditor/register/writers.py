@@ -101,6 +101,17 @@ def put(sheet: Worksheet, row: int, col: int, value: Any) -> None:
             cell.quotePrefix = True  # and stays text if someone edits it in Excel
 
 
+def put_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
+    """`put` for a whole row appended after the sheet's last one (`row` is its number), at a third
+    of the cost of cell by cell: for detail sheets of tens of thousands of rows."""
+    clean = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
+    sheet.append(clean)
+    for col, value in enumerate(clean, start=1):
+        if isinstance(value, str) and value.startswith("="):
+            cell = sheet.cell(row=row, column=col)
+            cell.data_type, cell.quotePrefix = "s", True
+
+
 def _header_row(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[int]) -> None:
     for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
         put(sheet, row, index, header)
