@@ -378,6 +378,42 @@ def export_procurement(
     return data
 
 
+@dataclass(frozen=True)
+class PruneReport:
+    samples_rolled_up: int = 0
+    hours_added: int = 0
+    polls_deleted: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.samples_rolled_up} link samples rolled up into {self.hours_added} hourly rows, "
+            f"{self.polls_deleted} device polls deleted"
+        )
+
+
+def prune(database: Database, settings: Settings, now: dt.datetime) -> PruneReport:
+    """Apply the retention settings: old link samples become hourly rows (a day per transaction, so
+    a killed run loses nothing and the next one goes on), old device polls are deleted."""
+    keep = settings.retention
+    rolled = added = deleted = 0
+    if keep.link_samples_raw_days:
+        cutoff = (now - dt.timedelta(days=keep.link_samples_raw_days)).replace(minute=0, second=0, microsecond=0)
+        with database.session(commit=False) as session:
+            oldest = repo.oldest_raw_sample(session)
+        day = oldest.replace(hour=0, minute=0, second=0, microsecond=0) if oldest else cutoff
+        while day < cutoff:
+            end = min(day + dt.timedelta(days=1), cutoff)
+            with database.session() as session:
+                removed, hours = repo.roll_up_link_samples(session, day, end)
+            rolled, added, day = rolled + removed, added + hours, end
+    if keep.device_polls_days:
+        with database.session() as session:
+            deleted = repo.prune_device_polls(session, now - dt.timedelta(days=keep.device_polls_days))
+    report = PruneReport(rolled, added, deleted)
+    log.info("retention: %s", report.line())
+    return report
+
+
 def nightly(
     database: Database,
     settings: Settings,
@@ -386,8 +422,9 @@ def nightly(
     options: PollOptions,
     scans_dir: Path,
     export_dir: Path | None,
-) -> tuple[AuditReport, Path | None]:
-    """The nightly job: poll the devices, apply every rule, and optionally write the day's workbook."""
+) -> tuple[AuditReport, Path | None, PruneReport]:
+    """The nightly job: poll the devices, apply every rule, optionally write the day's workbook, and
+    apply the retention settings."""
     if poll_first:
         polled = poll(database, settings, options=options, scans_dir=scans_dir)
         log.info("audit: polled %d devices (run %d)", polled.targets, polled.run_id)
@@ -401,8 +438,15 @@ def nightly(
         report.new,
         report.resolved,
     )
-    if export_dir is None:
-        return report, None
+    workbook = None
+    if export_dir is not None:
+        workbook = _export_day(database, settings, report, export_dir, now)
+    return report, workbook, prune(database, settings, now)
+
+
+def _export_day(
+    database: Database, settings: Settings, report: AuditReport, export_dir: Path, now: dt.datetime
+) -> Path:
     day = now.astimezone(zoneinfo.ZoneInfo(settings.links.timezone)).date().isoformat()
     workbook = export_dir / day / "danh-muc-de-xuat.xlsx"
     data = export_procurement(database, settings, workbook, now, verdicts=report.verdicts)
@@ -413,4 +457,4 @@ def nightly(
         len(data.plan.lines),
         f"{data.plan.total_vnd():,}",
     )
-    return report, workbook
+    return workbook

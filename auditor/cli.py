@@ -776,7 +776,7 @@ def audit_command(
     with exclusive(lock, lock_wait, "`auditor audit`"):
         database = _open(settings)
         try:
-            report, workbook = nightly(
+            report, workbook, pruned = nightly(
                 database, settings, poll_first=not no_poll, options=options, scans_dir=scans_dir, export_dir=export_dir
             )
         finally:
@@ -788,11 +788,33 @@ def audit_command(
             f"  open findings: {kinds}\n"
             f"  new {report.new}, still open {report.still_open}, resolved {report.resolved}"
             + (f"\n  workbook: {workbook}" if workbook else "")
+            + (f"\n  retention: {pruned.line()}" if pruned.samples_rolled_up or pruned.polls_deleted else "")
         )
     failing = {k: report.open_by_kind[k] for k in fail_on if report.open_by_kind.get(k)}
     if failing:
         click.echo("Failing on: " + ", ".join(f"{k} {n}" for k, n in sorted(failing.items())), err=True)
         click.get_current_context().exit(3)
+
+
+@cli.command("prune")
+@common_options
+def prune_command(settings: Settings) -> None:
+    """Apply the retention settings now (`auditor audit` does it after every audit).
+
+    Link samples older than retention.link_samples_raw_days (30) become one row per link and
+    hour; device polls older than retention.device_polls_days (90) are deleted.  The judged window
+    (links.window_days) is always younger than the first, so no verdict changes.
+
+    Example: auditor prune
+    """
+    from auditor.audit import prune
+
+    database = _open(settings)
+    try:
+        report = prune(database, settings, dt.datetime.now(dt.UTC))
+    finally:
+        database.close()
+    click.echo(f"Retention: {report.line()}.")
 
 
 @cli.group("export", cls=AuditorGroup)

@@ -108,6 +108,12 @@ class LinkSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    link_samples_raw_days: float = 30  # then rolled up into hours; 0 keeps them all
+    device_polls_days: float = 90  # then deleted; 0 keeps them all
+
+
+@dataclass(frozen=True)
 class AgentSettings:
     name: str = ""  # "" means the host's name
     poll_every_s: float = 900
@@ -160,6 +166,7 @@ class Settings:
     catalog: Catalog
     rules: RuleSettings = field(default_factory=RuleSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # key → where set
 
@@ -428,9 +435,27 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             lease_s=_num(values, "agent.lease_s", 1, 3600, sources),
             batch=int(_num(values, "agent.batch", 1, 1_000_000, sources)),
         ),
+        retention=_retention(values, sources),
         config_file=path,
         sources=MappingProxyType(sources),
     )
+
+
+def _retention(values: Mapping[str, Any], sources: Mapping[str, str]) -> RetentionSettings:
+    raw = _num(values, "retention.link_samples_raw_days", 0, 36_500, sources)
+    window = _num(values, "links.window_days", 0.0001, 366, sources)
+    if 0 < raw <= window:
+        raise ConfigError(
+            f"{sources['retention.link_samples_raw_days']}: retention.link_samples_raw_days is {raw:g}, but the "
+            f"congestion test judges the last {window:g} days of 5-minute samples; keep them longer than that"
+        )
+    polls = _num(values, "retention.device_polls_days", 0, 36_500, sources)
+    if 0 < polls < 8:
+        raise ConfigError(
+            f"{sources['retention.device_polls_days']}: retention.device_polls_days is {polls:g}; the reboot rule "
+            "counts restarts over 7 days: keep at least 8"
+        )
+    return RetentionSettings(link_samples_raw_days=raw, device_polls_days=polls)
 
 
 def check_agent_name(name: str, source: str) -> str:
@@ -483,6 +508,7 @@ def describe(settings: Settings) -> dict[str, Any]:
         "links": {k: _plain(v) for k, v in vars(settings.links).items()},
         "rules": dict(vars(settings.rules)),
         "agent": dict(vars(settings.agent)),
+        "retention": dict(vars(settings.retention)),
         "catalog": {
             "prices": {str(k): {"vnd": p.vnd, "source": p.source} for k, p in settings.catalog.prices.items()},
             "minimum_kit": {

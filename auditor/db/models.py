@@ -324,8 +324,10 @@ class LinkSample(Base):
     rtt_max_ms: Mapped[float | None] = mapped_column(Float)
     loss_pct: Mapped[float | None] = mapped_column(Float)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set on a row that stands for an hour of old samples (links/rollup.py): how many.
+    samples: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index(None, "link_id", "sampled_at"),)  # the 7-day window per link
+    __table_args__ = (Index(None, "link_id", "sampled_at"),)  # the 7-day window per link; the roll-up
 
 
 class Finding(Base):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from auditor.catalogs import age_catalog
@@ -40,6 +40,7 @@ from auditor.facts import (
     UnitView,
 )
 from auditor.links.congestion import WindowStats, summarise
+from auditor.links.rollup import HOURLY, RawSample, hourly
 from auditor.rules.age import device_age
 from auditor.rules.uptime import rebooted
 from auditor.snmp.interfaces import find_interface
@@ -745,7 +746,7 @@ def link_history(session: Session, link_ids: Sequence[int], since: dt.datetime) 
     return found
 
 
-NOT_INTERVALS = ("first_sample", "no_counters")  # samples that do not close an interval
+NOT_INTERVALS = ("first_sample", "no_counters", HOURLY)  # samples that are not a 5-minute interval
 
 
 def link_window_stats(
@@ -824,6 +825,81 @@ def link_window_stats(
             found[link_id] = summarise(counted_box[0], ins, outs, losses, rtts, maxes, percentile)
     empty = summarise(0, [], [], [], [], [], percentile)
     return {link_id: found.get(link_id, empty) for link_id in link_ids}
+
+
+# ---------------------------------------------------------------- retention
+
+
+def oldest_raw_sample(session: Session) -> dt.datetime | None:
+    """When the oldest 5-minute link sample (not yet rolled up) was taken."""
+    return session.scalar(select(func.min(LinkSample.sampled_at)).where(LinkSample.samples.is_(None)))
+
+
+def roll_up_link_samples(session: Session, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+    """Replace the 5-minute samples taken in [start, end) (whole hours) by one row per link and hour;
+    (samples removed, hourly rows added).  Call it in one transaction: both or neither."""
+    s = LinkSample
+    found = session.execute(
+        select(
+            s.id,
+            s.link_id,
+            s.sampled_at,
+            s.started_at,
+            s.interval_s,
+            s.in_bps,
+            s.out_bps,
+            s.unknown_reason,
+            s.rtt_avg_ms,
+            s.rtt_max_ms,
+            s.loss_pct,
+        ).where(s.sampled_at >= start, s.sampled_at < end, s.samples.is_(None))
+    ).all()
+    hours = hourly(
+        RawSample(
+            r.link_id,
+            r.sampled_at,
+            r.started_at,
+            r.interval_s,
+            r.in_bps,
+            r.out_bps,
+            r.unknown_reason is None and r.in_bps is not None and r.out_bps is not None,
+            r.rtt_avg_ms,
+            r.rtt_max_ms,
+            r.loss_pct,
+        )
+        for r in found
+    )
+    ids = [r.id for r in found]
+    for chunk in range(0, len(ids), IN_CHUNK):
+        session.execute(delete(LinkSample).where(LinkSample.id.in_(ids[chunk : chunk + IN_CHUNK])))
+    if hours:
+        session.execute(
+            insert(LinkSample),
+            [
+                {
+                    "link_id": h.link_id,
+                    "sampled_at": h.sampled_at,
+                    "started_at": h.started_at,
+                    "interval_s": h.known_s,
+                    "in_bps": h.in_bps,
+                    "out_bps": h.out_bps,
+                    "unknown_reason": HOURLY,
+                    "rtt_avg_ms": h.rtt_avg_ms,
+                    "rtt_max_ms": h.rtt_max_ms,
+                    "loss_pct": h.loss_pct,
+                    "samples": h.samples,
+                    "simulated": False,
+                }
+                for h in hours
+            ],
+        )
+    return len(ids), len(hours)
+
+
+def prune_device_polls(session: Session, before: dt.datetime) -> int:
+    """Delete the device polls taken before `before`; how many."""
+    result: Any = session.execute(delete(DevicePoll).where(DevicePoll.polled_at < before))
+    return int(result.rowcount or 0)
 
 
 # ---------------------------------------------------------------- findings

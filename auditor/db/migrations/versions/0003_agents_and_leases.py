@@ -1,6 +1,7 @@
 """Several agents, one database: the agents with their heartbeats, and work leases on devices and
 links (when each is next due, which agent holds it and until when).  Link samples say when their
-interval began, so the congestion window is a comparison the database can make.
+interval began, so the congestion window is a comparison the database can make, and how many
+samples a rolled-up (hourly) row stands for.
 
 Revision ID: 0003
 Revises: 0002
@@ -50,6 +51,7 @@ def upgrade() -> None:
             batch_op.create_index(batch_op.f(f"ix_{table}_lease_owner"), ["lease_owner"], unique=False)
     with op.batch_alter_table("link_sample", schema=None) as batch_op:
         batch_op.add_column(sa.Column("started_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("samples", sa.Integer(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "UPDATE link_sample SET started_at = sampled_at - interval_s * interval '1 second' "
@@ -65,6 +67,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("link_sample", schema=None) as batch_op:
+        batch_op.drop_column("samples")
         batch_op.drop_column("started_at")
     for table in CLAIMED:
         with op.batch_alter_table(table, schema=None) as batch_op:
