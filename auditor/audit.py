@@ -391,21 +391,28 @@ class PruneReport:
         )
 
 
+ROLLUP_LINKS = 200
+
+
 def prune(database: Database, settings: Settings, now: dt.datetime) -> PruneReport:
-    """Apply the retention settings: old link samples become hourly rows (a day per transaction, so
-    a killed run loses nothing and the next one goes on), old device polls are deleted."""
+    """Apply the retention settings: old link samples become hourly rows (200 links × a day per
+    transaction, so a killed run loses nothing and the next one goes on); old polls are deleted."""
     keep = settings.retention
     rolled = added = deleted = 0
     if keep.link_samples_raw_days:
         cutoff = (now - dt.timedelta(days=keep.link_samples_raw_days)).replace(minute=0, second=0, microsecond=0)
         with database.session(commit=False) as session:
-            oldest = repo.oldest_raw_sample(session)
-        day = oldest.replace(hour=0, minute=0, second=0, microsecond=0) if oldest else cutoff
-        while day < cutoff:
-            end = min(day + dt.timedelta(days=1), cutoff)
-            with database.session() as session:
-                removed, hours = repo.roll_up_link_samples(session, day, end)
-            rolled, added, day = rolled + removed, added + hours, end
+            every = repo.link_ids(session)
+        for start in range(0, len(every), ROLLUP_LINKS):  # bounded memory: 200 links × a day at a time
+            links = every[start : start + ROLLUP_LINKS]
+            with database.session(commit=False) as session:
+                oldest = repo.oldest_raw_sample(session, links)
+            day = oldest.replace(hour=0, minute=0, second=0, microsecond=0) if oldest else cutoff
+            while day < cutoff:
+                end = min(day + dt.timedelta(days=1), cutoff)
+                with database.session() as session:
+                    removed, hours = repo.roll_up_link_samples(session, links, day, end)
+                rolled, added, day = rolled + removed, added + hours, end
     if keep.device_polls_days:
         with database.session() as session:
             deleted = repo.prune_device_polls(session, now - dt.timedelta(days=keep.device_polls_days))

@@ -110,7 +110,7 @@ class LinkSettings:
 @dataclass(frozen=True)
 class RetentionSettings:
     link_samples_raw_days: float = 30  # then rolled up into hours; 0 keeps them all
-    device_polls_days: float = 90  # then deleted; 0 keeps them all
+    device_polls_days: float = 14  # then deleted; 0 keeps them all
 
 
 @dataclass(frozen=True)

@@ -830,14 +830,23 @@ def link_window_stats(
 # ---------------------------------------------------------------- retention
 
 
-def oldest_raw_sample(session: Session) -> dt.datetime | None:
-    """When the oldest 5-minute link sample (not yet rolled up) was taken."""
-    return session.scalar(select(func.min(LinkSample.sampled_at)).where(LinkSample.samples.is_(None)))
+def link_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Link.id).order_by(Link.id)))
 
 
-def roll_up_link_samples(session: Session, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
-    """Replace the 5-minute samples taken in [start, end) (whole hours) by one row per link and hour;
-    (samples removed, hourly rows added).  Call it in one transaction: both or neither."""
+def oldest_raw_sample(session: Session, links: Sequence[int]) -> dt.datetime | None:
+    """When the oldest 5-minute sample (not yet rolled up) of these links was taken."""
+    return session.scalar(
+        select(func.min(LinkSample.sampled_at)).where(LinkSample.link_id.in_(links), LinkSample.samples.is_(None))
+    )
+
+
+def roll_up_link_samples(
+    session: Session, links: Sequence[int], start: dt.datetime, end: dt.datetime
+) -> tuple[int, int]:
+    """Replace these links' 5-minute samples taken in [start, end) (whole hours) by one row per link
+    and hour; (samples removed, hourly rows added).  Call it in one transaction: both or neither.
+    By link, then time: the (link_id, sampled_at) index finds the rows without reading the table."""
     s = LinkSample
     found = session.execute(
         select(
@@ -852,7 +861,7 @@ def roll_up_link_samples(session: Session, start: dt.datetime, end: dt.datetime)
             s.rtt_avg_ms,
             s.rtt_max_ms,
             s.loss_pct,
-        ).where(s.sampled_at >= start, s.sampled_at < end, s.samples.is_(None))
+        ).where(s.link_id.in_(links), s.sampled_at >= start, s.sampled_at < end, s.samples.is_(None))
     ).all()
     hours = hourly(
         RawSample(
@@ -897,9 +906,17 @@ def roll_up_link_samples(session: Session, start: dt.datetime, end: dt.datetime)
 
 
 def prune_device_polls(session: Session, before: dt.datetime) -> int:
-    """Delete the device polls taken before `before`; how many."""
-    result: Any = session.execute(delete(DevicePoll).where(DevicePoll.polled_at < before))
-    return int(result.rowcount or 0)
+    """Delete the device polls taken before `before`; how many.  Device by device, so the
+    (device_id, polled_at) index finds them, not a scan of every poll ever taken."""
+    ids = list(session.scalars(select(Device.id)))
+    deleted = 0
+    for start in range(0, len(ids), IN_CHUNK):
+        chosen = ids[start : start + IN_CHUNK]
+        result: Any = session.execute(
+            delete(DevicePoll).where(DevicePoll.device_id.in_(chosen), DevicePoll.polled_at < before)
+        )
+        deleted += int(result.rowcount or 0)
+    return deleted
 
 
 # ---------------------------------------------------------------- findings

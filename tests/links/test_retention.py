@@ -85,7 +85,7 @@ def test_prune_rolls_up_old_samples_deletes_old_polls_and_changes_no_verdict(aud
         session.flush()
         for link in links:
             repo.store_link_samples(session, _samples(rng, link.id, 40 * 288), run_id=None)
-        for days in (120, 91, 89, 1):
+        for days in (120, 15, 13, 1):
             at = NOW - dt.timedelta(days=days)
             session.add(DevicePoll(device_id=device.id, polled_at=at, reachable=True))
     settings = load_settings(db_url=auditor.db_url, environ={})
@@ -111,7 +111,7 @@ def test_prune_rolls_up_old_samples_deletes_old_polls_and_changes_no_verdict(aud
         assert {t.link_id: t.previous for t in repo.link_targets(session)} == previous  # rates go on as before
     assert sum(count for count, _, _ in hourly_rows) == old and left == total - old + report.hours_added
     assert {(reason, octets) for _, reason, octets in hourly_rows} == {("hourly", None)}
-    assert polls == [NOW - dt.timedelta(days=89), NOW - dt.timedelta(days=1)]
+    assert polls == [NOW - dt.timedelta(days=13), NOW - dt.timedelta(days=1)]
     assert [v.judgement for v in link_verdicts(database, settings, NOW)] == before
     assert prune(database, settings, NOW) == type(report)()  # nothing left to do
     database.close()
