@@ -1,6 +1,8 @@
-"""Poll 10,000 simulated devices and sweep 2,000 mostly-dead addresses, beside the peers' tools.
+"""Poll 10,000 simulated devices, sample 4,000 links, sweep a /16 of mostly-dead addresses, beside
+the peers' tools.
 
-Run as root:  .venv/bin/python benchmarks/poll_sweep.py [--devices 10000] [--sweep 2046]
+Run as root:  .venv/bin/python benchmarks/poll_sweep.py [--devices 10000] [--links 4000]
+              [--sweep 198.19.0.0/16] [--skip-baselines] [--profile DIR]
 
 Everything happens in network namespaces this script creates (auditor.lab.netns): the devices
 are 10,000 addresses on the namespace's loopback, all answered by one net-snmp snmpd (so the
@@ -11,8 +13,11 @@ Measured, each as a separate process: wall time, CPU (user + system, children in
 peak resident memory:
   1. `auditor poll` over the 10,000 registered devices, first time (identity: system group,
      vendor OIDs, ENTITY-MIB) and again (steady state: ICMP + uptime), into SQLite;
-  2. `xargs -P 4 snmpget` of sysDescr, sysObjectID and sysUpTime over the same addresses;
-  3. the ICMP sweep: auditor's SweepPinger, ping3 (256 threads), and fping.
+  2. `auditor poll --links` over 4,000 links on the first 4,000 devices (their loopback's
+     64-bit counters, 3 echoes to each far end), a second time so every link has a rate;
+  3. `xargs -P 4 snmpget` of sysDescr, sysObjectID and sysUpTime over the same addresses;
+  4. the ICMP sweep of 198.19.0.0/16 (65,536 addresses, 5% live): auditor's SweepPinger, ping3
+     (256 threads), and fping.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from benchmarks.common import MEASURE, measured, row  # noqa: E402
 
 COMMUNITY = "bench-community"
 DEVICE_BASE = ipaddress.IPv4Address("198.18.0.1")
-SWEEP_NETWORK = ipaddress.IPv4Network("198.18.128.0/21")  # 2,046 hosts
+DEAD_RANGE = "198.18.0.0/15"  # RFC 2544's benchmarking range, routed into the sink namespace
 
 SWEEP = r"""
 import asyncio, json, sys
@@ -54,6 +59,8 @@ def measure(network: netns.DeadNetwork, argv: list[str], env: dict[str, str] | N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--links", type=int, default=4000, help="links to sample (on the first devices; 0: none)")
+    parser.add_argument("--sweep", default="198.19.0.0/16", help="the range to sweep, inside 198.18.0.0/15")
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--profile", metavar="DIR", help="also write cProfile files of both polls into DIR")
     args = parser.parse_args()
@@ -65,11 +72,14 @@ def main() -> None:
             raise SystemExit(f"cannot run: {tool} is not installed (Debian packages snmpd, snmp, fping)")
     auditor = str(Path(sys.executable).with_name("auditor"))
     devices = [str(DEVICE_BASE + i) for i in range(args.devices)]
-    sweep = [str(a) for a in SWEEP_NETWORK.hosts()]
+    network_swept = ipaddress.IPv4Network(args.sweep)
+    if not network_swept.subnet_of(ipaddress.IPv4Network(DEAD_RANGE)):
+        raise SystemExit(f"--sweep must lie inside {DEAD_RANGE}: only that range is routed into the namespaces")
+    sweep = [str(a) for a in network_swept]
     sweep_live = sweep[::20]  # 5%
     scratch = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
     lines: list[str] = []
-    with netns.DeadNetwork(live=sweep_live) as network:
+    with netns.DeadNetwork(live=sweep_live, dead_range=DEAD_RANGE) as network:
         batch = "".join(f"addr add {a}/32 dev lo\n" for a in devices)
         added = subprocess.run(["ip", "-n", network.name, "-batch", "-"], input=batch, text=True, capture_output=True)
         if added.returncode != 0:
@@ -153,6 +163,31 @@ def main() -> None:
                     f"ICMP + SNMP system group, reboots, into SQLite; snmpd used {steady['agent_cpu_s']} s CPU",
                 )
             )
+            if args.links:
+                links = scratch / "links.csv"
+                links.write_text(
+                    "unit_code,name,capacity_mbps,device,interface,far_end_ip\n"
+                    + "".join(f"XA-BENCH,WAN-{i},100,dev-{i},lo,{a}\n" for i, a in enumerate(devices[: args.links])),
+                    encoding="utf-8",
+                )
+                done = network.run([auditor, "register", "import", str(links)], env=env, timeout=600)
+                if done.returncode != 0:
+                    raise SystemExit(f"importing the links failed: {done.stderr}")
+                sample = [auditor, "poll", "--links", "-v"]
+                measure(network, sample, env)  # the first sample: each link's interface found, no rate yet
+                time.sleep(5)
+                before = agent_cpu()
+                cycle = measure(network, sample, env)
+                cycle["agent_cpu_s"] = round(agent_cpu() - before, 2)
+                print(cycle["stdout"], cycle["stderr"])
+                lines.append(
+                    row(
+                        f"`auditor poll --links`, {args.links:,} links, one 5-minute cycle",
+                        cycle,
+                        f"counters (64-bit) + 3 echoes to each far end + rates, into SQLite; snmpd used "
+                        f"{cycle['agent_cpu_s']} s CPU; " + " ".join(str(cycle["stdout"]).split())[:120],
+                    )
+                )
             if not args.skip_baselines:
                 targets = scratch / "devices.txt"
                 targets.write_text("\n".join(devices) + "\n", encoding="utf-8")

@@ -180,11 +180,25 @@ def polls(device_count: int, per_device: int) -> Iterator[tuple[Any, ...]]:
             yield (identifier, device, at, alive, rng.uniform(1, 30) if alive else None, alive, 86_400 * 30, False)
 
 
-SAMPLE_COLUMNS = (
-    "id link_id sampled_at if_index counter_bits in_octets out_octets uptime_s interval_s started_at "
-    "in_bps out_bps rtt_avg_ms rtt_max_ms loss_pct simulated"
-).split()
-POLL_COLUMNS = "id device_id polled_at reachable rtt_ms snmp_ok uptime_s rebooted".split()
+SAMPLE_COLUMNS = [
+    "id",
+    "link_id",
+    "sampled_at",
+    "if_index",
+    "counter_bits",
+    "in_octets",
+    "out_octets",
+    "uptime_s",
+    "interval_s",
+    "started_at",
+    "in_bps",
+    "out_bps",
+    "rtt_avg_ms",
+    "rtt_max_ms",
+    "loss_pct",
+    "simulated",
+]
+POLL_COLUMNS = ["id", "device_id", "polled_at", "reachable", "rtt_ms", "snmp_ok", "uptime_s", "rebooted"]
 
 
 def size_of(url: str, table: str) -> int:
@@ -213,20 +227,40 @@ def run(kind: str, url: str, scratch: Path, args: argparse.Namespace) -> list[st
     env = dict(os.environ, AUDITOR_DB=url)
     subprocess.run([auditor, "init"], env=env, check=True, capture_output=True)
     print(f"[{kind}] loading {args.units} units, {args.devices} devices, {args.links} links …", flush=True)
-    load(url, "unit", "id code name kind staff_count poller_group created_at updated_at".split(), units(args.units))
+    load(
+        url,
+        "unit",
+        ["id", "code", "name", "kind", "staff_count", "poller_group", "created_at", "updated_at"],
+        units(args.units),
+    )
     load(
         url,
         "device",
-        (
-            "id unit_id hostname ip category vendor model serial asset_tag in_service_on in_service_precision "
-            "condition status registered reachable created_at updated_at"
-        ).split(),
+        [
+            "id",
+            "unit_id",
+            "hostname",
+            "ip",
+            "category",
+            "vendor",
+            "model",
+            "serial",
+            "asset_tag",
+            "in_service_on",
+            "in_service_precision",
+            "condition",
+            "status",
+            "registered",
+            "reachable",
+            "created_at",
+            "updated_at",
+        ],
         devices(args.devices, args.units),
     )
     load(
         url,
         "link",
-        "id unit_id name provider capacity_down_mbps capacity_up_mbps created_at updated_at".split(),
+        ["id", "unit_id", "name", "provider", "capacity_down_mbps", "capacity_up_mbps", "created_at", "updated_at"],
         links(args.links, args.units),
     )
     print(f"[{kind}] loading {args.links} links × {args.days:g} days of 5-minute samples …", flush=True)
@@ -243,9 +277,7 @@ def run(kind: str, url: str, scratch: Path, args: argparse.Namespace) -> list[st
     print(f"[{kind}] {sample_rows:,} samples, {poll_rows:,} polls loaded; measuring …", flush=True)
     report = measure([auditor, "links", "report", "--format", "json", "--db", url], env=env)
     verdicts = str(report["stdout"]).count('"verdict": "congested"')
-    audit = measure(
-        [auditor, "audit", "--no-poll", "--export", str(scratch / f"export-{kind}"), "--db", url], env=env
-    )
+    audit = measure([auditor, "audit", "--no-poll", "--export", str(scratch / f"export-{kind}"), "--db", url], env=env)
     workbooks = list((scratch / f"export-{kind}").glob("*/danh-muc-de-xuat.xlsx"))
     size_mb = workbooks[0].stat().st_size / 1e6 if workbooks else 0
     return [
