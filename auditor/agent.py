@@ -2,7 +2,8 @@
 their own, slower cadence.  Several agents may serve one poller group on PostgreSQL: each claims
 due work in batches with short leases (db/work.py) and keeps them alive with a heartbeat.  One
 cycle's failure is logged and the next cycle runs; SIGTERM or SIGINT ends the loop after the
-cycle under way, so a sample is never left half stored."""
+batch under way (what is left stays due, for another agent or the next start), so a sample is
+never left half stored."""
 
 from __future__ import annotations
 
@@ -78,8 +79,9 @@ def _drain(
     run: Callable[[Claim], int],
     stop: threading.Event,
 ) -> int:
-    """Claim due items a batch at a time and hand each batch to `run`, until none is left; how many
-    items `run` stored.  A batch that fails is given back at once for another agent (or the next cycle)."""
+    """Claim due items a batch at a time and hand each batch to `run`, until none is left or `stop`
+    is set; how many items `run` stored.  A batch that fails is given back at once, for another
+    agent or the next cycle."""
     done = 0
     while not stop.is_set():
         with database.session() as session:
@@ -145,7 +147,7 @@ def run_agent(
     stop = threading.Event()
 
     def on_signal(number: int, _frame: FrameType | None) -> None:
-        say(f"Signal {signal.Signals(number).name}: stopping after the cycle under way.")
+        say(f"Signal {signal.Signals(number).name}: stopping after the batch under way.")
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}

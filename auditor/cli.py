@@ -609,7 +609,7 @@ def agent_command(
     Several agents may serve one poller group when the database is PostgreSQL: each claims due
     devices and links in batches, with leases it renews by heartbeat; a dead agent's work is taken
     over when its leases expire.  On SQLite one agent runs at a time.  Stops cleanly on SIGTERM or
-    Ctrl-C, after the cycle under way.  For systemd (see README).
+    Ctrl-C, after the batch under way (what is left stays due).  For systemd (see README).
 
     Example: auditor agent --group nghe-an --name nghe-an-1
     """

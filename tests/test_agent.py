@@ -43,7 +43,7 @@ def test_agent_samples_polls_and_stops_cleanly(workdir: Path, sqlite_url: str, l
         _, err = agent.communicate(timeout=30)
     assert agent.returncode == 0, err
     assert "Agent lab-1 started: links every 2 s, devices every 3 s, every group." in err
-    assert "Signal SIGTERM: stopping after the cycle under way." in err
+    assert "Signal SIGTERM: stopping after the batch under way." in err
     assert "(0 failed)." in err and "Traceback" not in err
     database = open_database(sqlite_url)
     with database.session(commit=False) as session:
