@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import cli
-from auditor.lab.postgres import PostgresServer, PostgresUnavailable, throwaway_postgres
+from auditor.lab.postgres import ExistingPostgres, PostgresServer, PostgresUnavailable, throwaway_postgres
 from auditor.lab.snmpsim import SnmpSimulator, responder_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,6 +19,8 @@ EXAMPLES = REPO / "examples" / "register"
 CORPUS = REPO.parent / "shared" / "snmp-corpus"
 RECORDINGS = Path(__file__).resolve().parent / "snmp" / "recordings"
 V3_USER, V3_AUTH, V3_PRIV = "auditor", "auth-secret-123", "priv-secret-456"
+# Read now: `workdir` clears AUDITOR_* from the environment of each test.
+EXISTING_POSTGRES = os.environ.get("AUDITOR_TEST_POSTGRES")
 
 
 @pytest.fixture
@@ -49,8 +51,12 @@ class Cli:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server in a temporary directory on a Unix socket, for this test session only."""
+def postgres_server() -> Iterator[PostgresServer | ExistingPostgres]:
+    """A PostgreSQL server in a temporary directory on a Unix socket, for this test session only; or,
+    when AUDITOR_TEST_POSTGRES names one (a URL allowed to create databases), that server."""
+    if EXISTING_POSTGRES:
+        yield ExistingPostgres(EXISTING_POSTGRES)
+        return
     try:
         with throwaway_postgres() as server:
             yield server
@@ -63,7 +69,7 @@ def db_url(request: pytest.FixtureRequest, workdir: Path) -> str:
     """An empty database URL: a SQLite file in the scratch directory, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{workdir / 'inventory.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres_server")
+    server: PostgresServer | ExistingPostgres = request.getfixturevalue("postgres_server")
     return server.new_database()
 
 

@@ -184,6 +184,17 @@ def init_database(url: str) -> tuple[str | None, str]:
         engine.dispose()
 
 
+def create_postgres_database(admin_url: str, name: str) -> str:
+    """Create the database `name` on the PostgreSQL server `admin_url` points at; the new one's URL."""
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
 def open_database(url: str) -> Database:
     """An initialised database at the schema this code expects."""
     engine = make_engine(url)

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.db.engine import create_postgres_database
+
 
 class PostgresUnavailable(Exception):
     """The server binaries (or a user to run them as) are missing; the message says which."""
@@ -44,6 +46,17 @@ class PostgresServer:
             capture_output=True,
         )
         return self.url(name)
+
+
+@dataclass
+class ExistingPostgres:
+    """A server someone else runs (`admin_url` may create databases): the tests' databases go there."""
+
+    admin_url: str
+    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def new_database(self, prefix: str = "auditor_test") -> str:
+        return create_postgres_database(self.admin_url, f"{prefix}_{os.getpid()}_{next(self.counter)}")
 
 
 def server_binaries() -> Path | None:
