@@ -172,6 +172,7 @@ class RunOutcome(enum.StrEnum):
     OK = "ok"
     PARTIAL = "partial"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process ended (killed, crashed) before the run did
 
 
 class FindingKind(enum.StrEnum):

@@ -256,6 +256,8 @@ class Run(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     agent: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(255))  # where it ran, and as which process:
+    pid: Mapped[int | None] = mapped_column(Integer)  # a run whose process is gone was interrupted
 
     __table_args__ = (Index(None, "kind", "started_at"),)  # "last run of each kind", run history
 

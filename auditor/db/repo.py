@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from auditor.catalogs import age_catalog
 from auditor.config import AgeSettings
 from auditor.db.models import Device, DevicePoll, Finding, Interface, Link, LinkSample, Run, Unit, utcnow
-from auditor.db.work import DEFAULT_GROUP
+from auditor.db.work import DEFAULT_GROUP, process_alive
 from auditor.domain import DeviceStatus, FindingKind, RunKind, RunOutcome, fold
 from auditor.errors import AuditorError
 from auditor.facts import (
@@ -427,11 +429,27 @@ def unit_exists(session: Session, unit_code: str) -> bool:
 
 
 def start_run(session: Session, kind: RunKind, agent: str | None = None) -> int:
-    """A Run row, committed at once, so a run that dies still leaves its trace (outcome 'running')."""
-    run = Run(kind=kind, outcome=RunOutcome.RUNNING, counts={}, agent=agent)
+    """A Run row, committed at once, so a run that dies still leaves its trace.  Runs of this host
+    left 'running' by a process that is gone are marked interrupted first."""
+    interrupted_runs(session, utcnow())
+    run = Run(kind=kind, outcome=RunOutcome.RUNNING, counts={}, agent=agent, host=socket.gethostname(), pid=os.getpid())
     session.add(run)
     session.flush()
     return run.id
+
+
+def interrupted_runs(session: Session, now: dt.datetime) -> int:
+    """Mark this host's runs whose process has ended (kill -9, a crash, a power cut) as interrupted;
+    how many.  What they stored before is kept: each unit of work was its own transaction."""
+    found = 0
+    for run in session.scalars(
+        select(Run).where(Run.outcome == RunOutcome.RUNNING, Run.host == socket.gethostname(), Run.pid.is_not(None))
+    ):
+        if run.pid != os.getpid() and not process_alive(run.pid or 0):
+            run.outcome, run.finished_at = RunOutcome.INTERRUPTED, now
+            run.message = f"its process (pid {run.pid}) ended before the run did: killed or crashed"
+            found += 1
+    return found
 
 
 def finish_run(

@@ -32,12 +32,13 @@ Kind = Literal["device", "link"]  # what an agent claims
 MODELS: dict[str, type[Device] | type[Link]] = {"device": Device, "link": Link}
 
 
-def _pid_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host is still running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # someone else's process: alive
         return True
     return True
 
@@ -56,7 +57,7 @@ def register_agent(session: Session, me: AgentIdentity, now: dt.datetime) -> Non
     any other agent is live.  Leases left under its name by a dead predecessor are released."""
     row = session.scalar(select(Agent).where(Agent.name == me.name))
     if row is not None and _live(row, now) and (row.host, row.pid) != (me.host, me.pid):
-        dead_here = row.host == me.host and not _pid_alive(row.pid)
+        dead_here = row.host == me.host and not process_alive(row.pid)
         if not dead_here:
             raise AgentConflict(
                 f"{_describe(row, now)} is already running under this name; "

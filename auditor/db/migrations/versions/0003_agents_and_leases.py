@@ -1,7 +1,8 @@
 """Several agents, one database: the agents with their heartbeats, and work leases on devices and
 links (when each is next due, which agent holds it and until when).  Link samples say when their
 interval began, so the congestion window is a comparison the database can make, and how many
-samples a rolled-up (hourly) row stands for.
+samples a rolled-up (hourly) row stands for.  Runs say which process ran them, so one whose
+process died can be told from one still under way.
 
 Revision ID: 0003
 Revises: 0002
@@ -49,6 +50,9 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("lease_expires", sa.DateTime(), nullable=True))
             batch_op.create_index(batch_op.f(f"ix_{table}_due_at"), ["due_at"], unique=False)
             batch_op.create_index(batch_op.f(f"ix_{table}_lease_owner"), ["lease_owner"], unique=False)
+    with op.batch_alter_table("run", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("host", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("pid", sa.Integer(), nullable=True))
     with op.batch_alter_table("link_sample", schema=None) as batch_op:
         batch_op.add_column(sa.Column("started_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("samples", sa.Integer(), nullable=True))
@@ -66,6 +70,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("run", schema=None) as batch_op:
+        batch_op.drop_column("pid")
+        batch_op.drop_column("host")
     with op.batch_alter_table("link_sample", schema=None) as batch_op:
         batch_op.drop_column("samples")
         batch_op.drop_column("started_at")
