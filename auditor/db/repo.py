@@ -7,9 +7,11 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from auditor.catalogs import age_catalog
@@ -767,6 +769,45 @@ def link_history(session: Session, link_ids: Sequence[int], since: dt.datetime) 
 NOT_INTERVALS = ("first_sample", "no_counters", HOURLY)  # samples that are not a 5-minute interval
 
 
+SQLITE_WINDOW_LINKS = 250  # links ranked at a time: ~500,000 samples, ~100 MB of numbers
+
+
+def _sqlite_window_stats(
+    session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime, percentile: float
+) -> dict[int, WindowStats]:
+    """SQLite's half of link_window_stats: the window filtered by the database, the numbers ranked
+    here.  Through the driver's own cursor: a week of a country's samples is 8 million rows, and a
+    row object each would cost more than the ranking."""
+    as_text = LinkSample.__table__.c.sampled_at.type.bind_processor(session.get_bind().dialect)
+    assert as_text is not None
+    since_text, now_text = as_text(since), as_text(now)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    interval = "(unknown_reason IS NULL OR unknown_reason NOT IN (?, ?, ?)) AND started_at >= ?"
+    known = "unknown_reason IS NULL AND in_bps IS NOT NULL AND out_bps IS NOT NULL AND started_at >= ?"
+    found: dict[int, WindowStats] = {}
+    for start in range(0, len(link_ids), SQLITE_WINDOW_LINKS):
+        chunk = list(link_ids[start : start + SQLITE_WINDOW_LINKS])
+        cursor.execute(
+            f"SELECT link_id, CASE WHEN {interval} THEN 1 ELSE 0 END, CASE WHEN {known} THEN in_bps END, "
+            f"CASE WHEN {known} THEN out_bps END, loss_pct, rtt_avg_ms, rtt_max_ms FROM link_sample "
+            f"WHERE link_id IN ({', '.join('?' * len(chunk))}) AND sampled_at > ? AND sampled_at <= ?",
+            [*NOT_INTERVALS, since_text, since_text, since_text, *chunk, since_text, now_text],
+        )
+        for link_id, group in groupby(sorted(cursor.fetchall(), key=itemgetter(0)), key=itemgetter(0)):
+            _, counted, ins, outs, losses, rtts, maxes = zip(*group, strict=True)
+            found[link_id] = summarise(
+                sum(counted),
+                [v for v in ins if v is not None],
+                [v for v in outs if v is not None],
+                [v for v in losses if v is not None],
+                [v for v in rtts if v is not None],
+                [v for v in maxes if v is not None],
+                percentile,
+            )
+    cursor.close()
+    return found
+
+
 def link_window_stats(
     session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime, percentile: float
 ) -> dict[int, WindowStats]:
@@ -776,6 +817,10 @@ def link_window_stats(
     no percentile, so it filters the window in SQL and hands back only the numbers, ranked here.
     Either way the result equals links.congestion.window_stats over the same samples.
     """
+    empty = summarise(0, [], [], [], [], [], percentile)
+    if session.get_bind().dialect.name != "postgresql":
+        ranked = _sqlite_window_stats(session, link_ids, since, now, percentile)
+        return {link_id: ranked.get(link_id, empty) for link_id in link_ids}
     s = LinkSample
     interval = (s.unknown_reason.is_(None) | s.unknown_reason.not_in(NOT_INTERVALS)) & (s.started_at >= since)
     known = interval & s.unknown_reason.is_(None) & s.in_bps.is_not(None) & s.out_bps.is_not(None)
@@ -783,65 +828,34 @@ def link_window_stats(
     found: dict[int, WindowStats] = {}
     for start in range(0, len(link_ids), IN_CHUNK):
         where = (s.link_id.in_(link_ids[start : start + IN_CHUNK]), s.sampled_at > since, s.sampled_at <= now)
-        if session.get_bind().dialect.name == "postgresql":
-            rows = session.execute(
-                select(
-                    s.link_id,
-                    func.count().filter(interval),
-                    func.count().filter(known),
-                    func.percentile_disc(frac).within_group(s.in_bps).filter(known),
-                    func.percentile_disc(frac).within_group(s.out_bps).filter(known),
-                    func.max(s.in_bps).filter(known),
-                    func.max(s.out_bps).filter(known),
-                    func.avg(s.loss_pct),
-                    func.percentile_disc(frac).within_group(s.rtt_avg_ms),
-                    func.max(s.rtt_max_ms),
-                )
-                .where(*where)
-                .group_by(s.link_id)
-            )
-            for link_id, intervals, samples, p_in, p_out, max_in, max_out, loss, rtt_p, rtt_max in rows:
-                found[link_id] = WindowStats(
-                    intervals,
-                    samples,
-                    p_in,
-                    p_out,
-                    max_in,
-                    max_out,
-                    round(loss, 2) if loss is not None else None,
-                    rtt_p,
-                    rtt_max,
-                )
-            continue
-        values: dict[int, tuple[list[int], list[float], list[float], list[float], list[float], list[float]]] = {}
         rows = session.execute(
             select(
                 s.link_id,
-                case((interval, 1), else_=0),
-                case((known, s.in_bps)),
-                case((known, s.out_bps)),
-                s.loss_pct,
-                s.rtt_avg_ms,
-                s.rtt_max_ms,
-            ).where(*where)
+                func.count().filter(interval),
+                func.count().filter(known),
+                func.percentile_disc(frac).within_group(s.in_bps).filter(known),
+                func.percentile_disc(frac).within_group(s.out_bps).filter(known),
+                func.max(s.in_bps).filter(known),
+                func.max(s.out_bps).filter(known),
+                func.avg(s.loss_pct),
+                func.percentile_disc(frac).within_group(s.rtt_avg_ms),
+                func.max(s.rtt_max_ms),
+            )
+            .where(*where)
+            .group_by(s.link_id)
         )
-        for link_id, counted, in_bps, out_bps, loss, rtt, rtt_max in rows:
-            seen = values.get(link_id)
-            if seen is None:
-                seen = values[link_id] = ([0], [], [], [], [], [])
-            seen[0][0] += counted
-            if in_bps is not None:
-                seen[1].append(in_bps)
-                seen[2].append(out_bps)
-            if loss is not None:
-                seen[3].append(loss)
-            if rtt is not None:
-                seen[4].append(rtt)
-            if rtt_max is not None:
-                seen[5].append(rtt_max)
-        for link_id, (counted_box, ins, outs, losses, rtts, maxes) in values.items():
-            found[link_id] = summarise(counted_box[0], ins, outs, losses, rtts, maxes, percentile)
-    empty = summarise(0, [], [], [], [], [], percentile)
+        for link_id, intervals, samples, p_in, p_out, max_in, max_out, loss, rtt_p, rtt_max in rows:
+            found[link_id] = WindowStats(
+                intervals,
+                samples,
+                p_in,
+                p_out,
+                max_in,
+                max_out,
+                round(loss, 2) if loss is not None else None,
+                rtt_p,
+                rtt_max,
+            )
     return {link_id: found.get(link_id, empty) for link_id in link_ids}
 
 
