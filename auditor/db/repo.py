@@ -218,17 +218,30 @@ def _apply_devices(session: Session, units: _Units, rows: Sequence[ParsedRow], r
     result.counts["devices"] = counts
 
 
-def _find_device(session: Session, unit_id: int, ref: str) -> Device | None:
-    folded = fold(ref)
-    for device in session.scalars(select(Device).where(Device.unit_id == unit_id)):
-        if (device.hostname and fold(device.hostname) == folded) or device.ip == ref.strip():
-            return device
-    return None
+class _UnitDevices:
+    """A unit's devices by hostname (folded) and address, read once per unit: a register names a
+    link's router by either, and a unit may have thousands of devices."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.units: dict[int, dict[str, Device]] = {}
+
+    def find(self, unit_id: int, ref: str) -> Device | None:
+        known = self.units.get(unit_id)
+        if known is None:
+            known = self.units[unit_id] = {}
+            for device in self.session.scalars(select(Device).where(Device.unit_id == unit_id).order_by(Device.id)):
+                if device.ip:
+                    known.setdefault(device.ip, device)
+                if device.hostname:
+                    known.setdefault(fold(device.hostname), device)
+        return known.get(fold(ref)) or known.get(ref.strip())
 
 
 def _apply_links(session: Session, units: _Units, rows: Sequence[ParsedRow], result: ApplyResult) -> None:
     counts = ImportCounts()
     existing = {(link.unit_id, fold(link.name)): link for link in session.scalars(select(Link))}
+    devices = _UnitDevices(session)
     for row in rows:
         record = row.record
         assert isinstance(record, LinkRecord)
@@ -247,7 +260,7 @@ def _apply_links(session: Session, units: _Units, rows: Sequence[ParsedRow], res
             )
             session.add(link)
             existing[(unit.id, fold(record.name))] = link
-        device = _find_device(session, unit.id, record.device) if record.device else None
+        device = devices.find(unit.id, record.device) if record.device else None
         if record.device and device is None:
             result.notes.append(
                 f'{row.where}: device "{record.device}" is not (yet) in unit {unit.code}; '
@@ -636,8 +649,9 @@ def _store_interfaces(session: Session, device: Device, found: Sequence[Interfac
 def _tie_links(session: Session) -> None:
     """Links the register tied to a device that did not exist yet: tie them once it does."""
     loose = list(session.scalars(select(Link).where(Link.device_id.is_(None), Link.device_ref.is_not(None))))
+    devices = _UnitDevices(session)
     for link in loose:
-        device = _find_device(session, link.unit_id, link.device_ref or "")
+        device = devices.find(link.unit_id, link.device_ref or "")
         if device is not None:
             link.device_id = device.id
 

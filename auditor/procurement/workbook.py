@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -25,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditor.domain import CATEGORY_LABELS, Category, Label, category_unit
 from auditor.files import atomic_output
 from auditor.procurement.plan import Line, LineKind, Plan
-from auditor.register.writers import put, put_row
+from auditor.register.writers import safe_row, text_cell
 
 if TYPE_CHECKING:  # audit imports the planner: no import at run time
     from auditor.audit import DeviceAgeRow, ProcurementData
@@ -36,6 +38,7 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
 FIRST_LINE_ROW = 7  # rows 1-4 the title block, 6 the header
+AMOUNT_COLUMN = 8  # H: Thành tiền, F × G
 
 # Named styles: a cell takes one by name, which costs a lookup, where setting its font, border and
 # alignment one by one hashes each object again (minutes for a country's 100,000 devices).
@@ -43,6 +46,17 @@ LINE = NamedStyle("auditor-line", border=BOX, alignment=Alignment(vertical="top"
 LINE_WRAP = NamedStyle("auditor-line-wrap", border=BOX, alignment=Alignment(vertical="top", wrap_text=True))
 LINE_MONEY = NamedStyle("auditor-line-money", border=BOX, alignment=Alignment(vertical="top"), number_format=VND)
 SECTION = NamedStyle("auditor-section", font=Font(bold=True), fill=SECTION_FILL, border=BOX)
+TOTAL = NamedStyle("auditor-total", font=Font(bold=True), border=BOX)
+TOTAL_MONEY = NamedStyle("auditor-total-money", font=Font(bold=True), border=BOX, number_format=VND)
+HEADER = NamedStyle(
+    "auditor-header",
+    font=Font(bold=True),
+    fill=HEADER_FILL,
+    border=BOX,
+    alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+)
+TABLE_HEADER = NamedStyle("auditor-table-header", font=Font(bold=True), fill=HEADER_FILL)
+BOLD = NamedStyle("auditor-bold", font=Font(bold=True))
 SECTION_MONEY = NamedStyle(
     "auditor-section-money", font=Font(bold=True), fill=SECTION_FILL, border=BOX, number_format=VND
 )
@@ -139,37 +153,58 @@ def _unit_of_measure(line: Line, lang: str) -> str:
     return "kênh" if lang == "vi" else "channel"
 
 
-def _proposal(sheet: Worksheet, plan: Plan, lang: str, province: str, generated: dt.datetime) -> None:
+def _styled(sheet: Any, values: Sequence[Any], styles: Sequence[str]) -> list[Cell]:
+    """A styled row: column H (the amount) is our own formula, every other cell is written as data,
+    so text from a device or a spreadsheet never becomes a formula."""
+    return [
+        (_formula if col == AMOUNT_COLUMN else text_cell)(sheet, value, style)
+        for col, (value, style) in enumerate(zip(values, styles, strict=True), start=1)
+    ]
+
+
+def _formula(sheet: Any, value: Any, style: str) -> Cell:
+    """Our own formula (or number), styled: never text from a device or a spreadsheet."""
+    cell = WriteOnlyCell(sheet, value)
+    cell.style = style
+    return cell
+
+
+def _proposal(sheet: Any, plan: Plan, lang: str, province: str, generated: dt.datetime) -> None:
+    """Rows in order (the sheet is write-only: a row is written when appended)."""
     width = len(COLUMNS)
     last_col = get_column_letter(width)
-    put(sheet, 1, 1, TEXT["title"].text(lang))
-    sheet.merge_cells(f"A1:{last_col}1")
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    put(sheet, 2, 1, province)
-    sheet.merge_cells(f"A2:{last_col}2")
-    sheet["A2"].alignment = Alignment(horizontal="center")
-    put(sheet, 3, 1, TEXT["date"].text(lang).format(date=generated.strftime("%d/%m/%Y")))
-    put(sheet, 4, 1, TEXT["period"].text(lang).format(date=generated.strftime("%d/%m/%Y %H:%M")))
-    for col, (label, width_chars) in enumerate(COLUMNS, start=1):
-        put(sheet, 6, col, label.text(lang))
-        cell = sheet.cell(row=6, column=col)
-        cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for col, (_, width_chars) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width_chars
+    sheet.freeze_panes = f"A{FIRST_LINE_ROW}"  # before the first row: a write-only sheet writes its view first
+    title = text_cell(sheet, TEXT["title"].text(lang))
+    title.font, title.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    sheet.append([title])
+    sheet.merged_cells.add(f"A1:{last_col}1")
+    place = text_cell(sheet, province)
+    place.alignment = Alignment(horizontal="center")
+    sheet.append([place])
+    sheet.merged_cells.add(f"A2:{last_col}2")
+    sheet.append([text_cell(sheet, TEXT["date"].text(lang).format(date=generated.strftime("%d/%m/%Y")))])
+    sheet.append([text_cell(sheet, TEXT["period"].text(lang).format(date=generated.strftime("%d/%m/%Y %H:%M")))])
+    sheet.append([])
+    sheet.append([text_cell(sheet, label.text(lang), HEADER.name) for label, _ in COLUMNS])
 
     row = FIRST_LINE_ROW
     subtotals: list[str] = []
     by_unit: dict[str, list[Line]] = {}
     for line in plan.lines:
         by_unit.setdefault(line.unit_code, []).append(line)
+    section_styles = [(SECTION_MONEY if col == AMOUNT_COLUMN else SECTION).name for col in range(1, width + 1)]
+    line_styles = [LINE_STYLES[col] for col in range(1, width + 1)]
     for number, (unit, lines) in enumerate(by_unit.items(), start=1):
-        section = row
-        put(sheet, section, 1, _roman(number))
-        put(sheet, section, 2, f"{lines[0].unit_name} ({unit})")  # spills over the empty cells to its right
-        row += 1
-        first = row
+        section, first = row, row + 1
+        last = row + len(lines)
+        heading: list[Any] = [_roman(number), f"{lines[0].unit_name} ({unit})", None, None, None, None, None]
+        # The unit's name spills over the empty cells to its right; the subtotal sums its lines.
+        sheet.append(_styled(sheet, [*heading, f"=SUM(H{first}:H{last})", None, None], section_styles))
+        subtotals.append(f"H{section}")
         for index, line in enumerate(lines, start=1):
+            row += 1
             values: list[Any] = [
                 index,
                 line.unit_name,
@@ -182,51 +217,43 @@ def _proposal(sheet: Worksheet, plan: Plan, lang: str, province: str, generated:
                 line.reason,
                 "; ".join(filter(None, [KIND_NOTE[line.kind].text(lang), line.note])),
             ]
-            for col, value in enumerate(values, start=1):
-                if col == 8:
-                    sheet.cell(row=row, column=col, value=value)  # our own formula
-                else:
-                    put(sheet, row, col, value)
-                sheet.cell(row=row, column=col).style = LINE_STYLES[col]
             sheet.row_dimensions[row].height = _height(values)
-            row += 1
-        sheet.cell(row=section, column=8, value=f"=SUM(H{first}:H{row - 1})")
-        for col in range(1, width + 1):
-            sheet.cell(row=section, column=col).style = SECTION_MONEY.name if col == 8 else SECTION.name
-        subtotals.append(f"H{section}")
+            sheet.append(_styled(sheet, values, line_styles))
+        row += 1
     total = row
-    put(sheet, total, 2, TEXT["total"].text(lang))
-    sheet.cell(row=total, column=8, value=f"=SUM({','.join(subtotals)})" if subtotals else 0).number_format = VND
-    for col in range(1, width + 1):
-        cell = sheet.cell(row=total, column=col)
-        cell.font, cell.border = Font(bold=True), BOX
-    sign = total + 2
-    for col, title, note in ((2, "preparer", "sign"), (9, "head", "sign_head")):
-        put(sheet, sign, col, TEXT[title].text(lang))
-        sheet.cell(row=sign, column=col).font = Font(bold=True)
-        put(sheet, sign + 1, col, TEXT[note].text(lang))
-        sheet.cell(row=sign + 1, column=col).font = Font(italic=True)
+    totals: list[Any] = [None, TEXT["total"].text(lang), None, None, None, None, None]
+    totals += [f"=SUM({','.join(subtotals)})" if subtotals else 0, None, None]
+    sheet.append(
+        _styled(sheet, totals, [(TOTAL_MONEY if c == AMOUNT_COLUMN else TOTAL).name for c in range(1, width + 1)])
+    )
+    sheet.append([])
+    signatures: list[Any] = [None] * width
+    notes: list[Any] = [None] * width
+    for col, title_key, note in ((2, "preparer", "sign"), (9, "head", "sign_head")):
+        signatures[col - 1] = text_cell(sheet, TEXT[title_key].text(lang))
+        signatures[col - 1].font = Font(bold=True)
+        notes[col - 1] = text_cell(sheet, TEXT[note].text(lang))
+        notes[col - 1].font = Font(italic=True)
+    sheet.append(signatures)
+    sheet.append(notes)
 
-    sheet.freeze_panes = f"A{FIRST_LINE_ROW}"
     sheet.auto_filter.ref = f"A6:{last_col}{max(total - 1, 6)}"
     sheet.print_title_rows = "6:6"
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
-def _table(book: Workbook, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Worksheet:
-    sheet: Worksheet = book.create_sheet(title[:31])
+def _table(book: Workbook, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
+    sheet = book.create_sheet(title[:31])
     for col, header in enumerate(headers, start=1):
-        put(sheet, 1, col, header)
-        cell = sheet.cell(row=1, column=col)
-        cell.font, cell.fill = Font(bold=True), HEADER_FILL
         sheet.column_dimensions[get_column_letter(col)].width = max(12, min(50, len(header) + 4))
-    for r, values in enumerate(rows, start=2):
-        put_row(sheet, r, values)
     sheet.freeze_panes = "A2"
+    sheet.append([text_cell(sheet, header, TABLE_HEADER.name) for header in headers])
+    for values in rows:
+        sheet.append(safe_row(sheet, values))
     if rows:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
     return sheet
@@ -238,14 +265,18 @@ AGE_BUCKETS: tuple[tuple[str, float, float], ...] = (("0–3", 0, 3), ("4–6", 
 def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
     """Counts by unit and category, the age distribution and the links' utilisation, with native charts."""
     vi = lang == "vi"
-    sheet: Worksheet = book.create_sheet(TEXT["summary"].text(lang), 1)
+    sheet = book.create_sheet(TEXT["summary"].text(lang))
     categories = sorted({a.category for a in data.ages if a.category})
-    put(sheet, 1, 1, "Đơn vị" if vi else "Unit")
-    for col, category in enumerate(categories, start=2):
-        put(sheet, 1, col, CATEGORY_LABELS[Category(category)].text(lang))
     over_col = len(categories) + 2
-    put(sheet, 1, over_col, "Quá hạn" if vi else "Over age")
-    put(sheet, 1, over_col + 1, "Đề xuất (VND)" if vi else "Proposed (VND)")
+    for col in range(1, over_col + 2):
+        sheet.column_dimensions[get_column_letter(col)].width = 14
+    headings = [
+        "Đơn vị" if vi else "Unit",
+        *(CATEGORY_LABELS[Category(c)].text(lang) for c in categories),
+        "Quá hạn" if vi else "Over age",
+        "Đề xuất (VND)" if vi else "Proposed (VND)",
+    ]
+    sheet.append([text_cell(sheet, h, BOLD.name) for h in headings])
     units = sorted({a.unit_code for a in data.ages if a.unit_code} | {line.unit_code for line in data.plan.lines})
     counts: dict[tuple[str | None, str | None], int] = {}
     over: dict[str | None, int] = {}
@@ -253,34 +284,33 @@ def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
         counts[a.unit_code, a.category] = counts.get((a.unit_code, a.category), 0) + 1
         over[a.unit_code] = over.get(a.unit_code, 0) + (a.over_age is True)
     totals = data.plan.totals_by_unit()
-    for row, unit in enumerate(units, start=2):
-        put(sheet, row, 1, unit)
-        for col, category in enumerate(categories, start=2):
-            put(sheet, row, col, counts.get((unit, category), 0))
-        put(sheet, row, over_col, over.get(unit, 0))
-        put(sheet, row, over_col + 1, totals.get(unit, 0))
-        sheet.cell(row=row, column=over_col + 1).number_format = VND
-    for col in range(1, over_col + 2):
-        sheet.cell(row=1, column=col).font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(col)].width = 14
+    for unit in units:
+        amount = WriteOnlyCell(sheet, totals.get(unit, 0))
+        amount.number_format = VND
+        sheet.append(
+            [text_cell(sheet, unit), *(counts.get((unit, c), 0) for c in categories), over.get(unit, 0), amount]
+        )
 
     top = len(units) + 4
-    put(sheet, top, 1, "Tuổi thiết bị (năm)" if vi else "Device age (years)")
-    put(sheet, top, 2, "Số thiết bị" if vi else "Devices")
-    for offset, (name, low, high) in enumerate(AGE_BUCKETS, start=1):
-        put(sheet, top + offset, 1, name)
-        put(
-            sheet,
-            top + offset,
-            2,
+    sheet.append([])
+    sheet.append([])
+    buckets = [
+        (
+            name,
             sum(
                 1
                 for a in data.ages
                 if (a.age_years is not None and low < a.age_years <= high) or (low == 0 and a.age_years == 0)
             ),
         )
-    put(sheet, top + len(AGE_BUCKETS) + 1, 1, "Chưa rõ" if vi else "Unknown")
-    put(sheet, top + len(AGE_BUCKETS) + 1, 2, sum(1 for a in data.ages if a.age_years is None))
+        for name, low, high in AGE_BUCKETS
+    ]
+    buckets.append(("Chưa rõ" if vi else "Unknown", sum(1 for a in data.ages if a.age_years is None)))
+    sheet.append(
+        safe_row(sheet, ["Tuổi thiết bị (năm)" if vi else "Device age (years)", "Số thiết bị" if vi else "Devices"])
+    )
+    for name, count in buckets:
+        sheet.append(safe_row(sheet, [name, count]))
     ages = BarChart()
     ages.title = "Phân bố tuổi thiết bị" if vi else "Equipment age distribution"
     ages.y_axis.title = "Số thiết bị" if vi else "Devices"
@@ -290,13 +320,20 @@ def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
 
     links = [v.row() for v in data.verdicts]
     start = top + len(AGE_BUCKETS) + 4
-    put(sheet, start, 1, "Đường truyền" if vi else "Link")
-    put(sheet, start, 2, "P95 xuống (% băng thông)" if vi else "P95 down (% of capacity)")
-    put(sheet, start, 3, "P95 lên (% băng thông)" if vi else "P95 up (% of capacity)")
-    for offset, link in enumerate(links, start=1):
-        put(sheet, start + offset, 1, link["unit_code"])
-        put(sheet, start + offset, 2, link["p95_in_pct"])
-        put(sheet, start + offset, 3, link["p95_out_pct"])
+    sheet.append([])
+    sheet.append([])
+    sheet.append(
+        safe_row(
+            sheet,
+            [
+                "Đường truyền" if vi else "Link",
+                "P95 xuống (% băng thông)" if vi else "P95 down (% of capacity)",
+                "P95 lên (% băng thông)" if vi else "P95 up (% of capacity)",
+            ],
+        )
+    )
+    for link in links:
+        sheet.append(safe_row(sheet, [link["unit_code"], link["p95_in_pct"], link["p95_out_pct"]]))
     if links:
         use = BarChart()
         use.title = "Sử dụng đường truyền (phân vị 95)" if vi else "Link utilisation (95th percentile)"
@@ -313,13 +350,10 @@ def write_workbook(
     path: Path, data: ProcurementData, settings_rows: Sequence[tuple[str, str]], province: str, lang: str = "vi"
 ) -> None:
     """Write the workbook for `data` to `path`, whole or not at all."""
-    book = Workbook()
-    for style in (LINE, LINE_WRAP, LINE_MONEY, SECTION, SECTION_MONEY):
+    book = Workbook(write_only=True)  # rows go to the file as they are made: a country's in ~1/3 the memory
+    for style in (LINE, LINE_WRAP, LINE_MONEY, SECTION, SECTION_MONEY, TOTAL, TOTAL_MONEY, HEADER, TABLE_HEADER, BOLD):
         book.add_named_style(style)
-    proposal = book.active
-    assert proposal is not None
-    proposal.title = TEXT["sheet"].text(lang)
-    _proposal(proposal, data.plan, lang, province, data.generated_at)
+    _proposal(book.create_sheet(TEXT["sheet"].text(lang)), data.plan, lang, province, data.generated_at)
     _summary(book, data, lang)
     vi = lang == "vi"
     age_headers = (

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 RECEIVE_BUFFER = 8 * 1024 * 1024  # the default ~208 KiB drops replies with ~200 requests in flight
 DEFAULT_MAX_REPETITIONS = 25
 MAX_WALK_ROWS = 100_000
+SEND_INTERVAL_S = 0.0002  # at most 5,000 GETs a second from one process
 
 
 class SnmpFailure(Exception):
@@ -136,10 +137,22 @@ def _oid_tuple(oid: str) -> tuple[int, ...]:
 class _GetProtocol(asyncio.DatagramProtocol):
     """GETs in flight on one socket, matched to their replies by request id and sender."""
 
-    def __init__(self) -> None:
+    def __init__(self, send_interval_s: float = SEND_INTERVAL_S) -> None:
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: dict[int, tuple[tuple[str, int], asyncio.Future[ber.Response]]] = {}
         self.ids = itertools.count(random.randrange(1, 2**30))
+        self.send_interval_s = send_interval_s
+        self.next_send = 0.0
+
+    async def _paced(self) -> None:
+        """Space the datagrams out, as fping does: a burst of hundreds at once overflows the queues
+        on the way (and an agent's socket), and the retries, all due together, burst again."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self.next_send)
+        self.next_send = slot + self.send_interval_s
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
@@ -163,6 +176,7 @@ class _GetProtocol(asyncio.DatagramProtocol):
         self.pending[request_id] = ((target.host, target.port), future)
         try:
             for _ in range(target.retries + 1):
+                await self._paced()
                 self.transport.sendto(message, (target.host, target.port))
                 with contextlib.suppress(TimeoutError):
                     return await asyncio.wait_for(asyncio.shield(future), target.timeout_s)
