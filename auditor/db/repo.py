@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -783,41 +782,65 @@ def link_history(session: Session, link_ids: Sequence[int], since: dt.datetime) 
 NOT_INTERVALS = ("first_sample", "no_counters", HOURLY)  # samples that are not a 5-minute interval
 
 
-SQLITE_WINDOW_LINKS = 250  # links ranked at a time: ~500,000 samples, ~100 MB of numbers
+SQLITE_WINDOW_LINKS = 250  # a few links: found through the (link_id, sampled_at) index, 250 at a time
+SQLITE_SCAN_FROM = 1000  # many links: one pass over the table in its own order, no index hops
 
 
 def _sqlite_window_stats(
     session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime, percentile: float
 ) -> dict[int, WindowStats]:
     """SQLite's half of link_window_stats: the window filtered by the database, the numbers ranked
-    here.  Through the driver's own cursor: a week of a country's samples is 8 million rows, and a
-    row object each would cost more than the ranking."""
+    here.  Through the driver's own cursor, numbers kept in arrays of doubles: a week of a
+    country's samples is 8 million rows, and a row object each would cost more than the ranking."""
     as_text = LinkSample.__table__.c.sampled_at.type.bind_processor(session.get_bind().dialect)
     assert as_text is not None
     since_text, now_text = as_text(since), as_text(now)
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     interval = "(unknown_reason IS NULL OR unknown_reason NOT IN (?, ?, ?)) AND started_at >= ?"
     known = "unknown_reason IS NULL AND in_bps IS NOT NULL AND out_bps IS NOT NULL AND started_at >= ?"
-    found: dict[int, WindowStats] = {}
-    for start in range(0, len(link_ids), SQLITE_WINDOW_LINKS):
-        chunk = list(link_ids[start : start + SQLITE_WINDOW_LINKS])
-        cursor.execute(
-            f"SELECT link_id, CASE WHEN {interval} THEN 1 ELSE 0 END, CASE WHEN {known} THEN in_bps END, "
-            f"CASE WHEN {known} THEN out_bps END, loss_pct, rtt_avg_ms, rtt_max_ms FROM link_sample "
-            f"WHERE link_id IN ({', '.join('?' * len(chunk))}) AND sampled_at > ? AND sampled_at <= ?",
-            [*NOT_INTERVALS, since_text, since_text, since_text, *chunk, since_text, now_text],
-        )
-        for link_id, group in groupby(sorted(cursor.fetchall(), key=itemgetter(0)), key=itemgetter(0)):
-            _, counted, ins, outs, losses, rtts, maxes = zip(*group, strict=True)
-            found[link_id] = summarise(
-                sum(counted),
-                [v for v in ins if v is not None],
-                [v for v in outs if v is not None],
-                [v for v in losses if v is not None],
-                [v for v in rtts if v is not None],
-                [v for v in maxes if v is not None],
-                percentile,
+    columns = (
+        f"SELECT link_id, CASE WHEN {interval} THEN 1 ELSE 0 END, CASE WHEN {known} THEN in_bps END, "
+        f"CASE WHEN {known} THEN out_bps END, loss_pct, rtt_avg_ms, rtt_max_ms FROM link_sample "
+    )
+    head = [*NOT_INTERVALS, since_text, since_text, since_text]
+    wanted = set(link_ids)
+    if len(wanted) >= SQLITE_SCAN_FROM:
+        queries = [(columns + "WHERE sampled_at > ? AND sampled_at <= ?", [*head, since_text, now_text])]
+    else:
+        queries = [
+            (
+                columns + f"WHERE link_id IN ({', '.join('?' * len(chunk))}) AND sampled_at > ? AND sampled_at <= ?",
+                [*head, *chunk, since_text, now_text],
             )
+            for chunk in (
+                list(link_ids[start : start + SQLITE_WINDOW_LINKS])
+                for start in range(0, len(link_ids), SQLITE_WINDOW_LINKS)
+            )
+        ]
+    found: dict[int, WindowStats] = {}
+    for sql, parameters in queries:
+        counted: dict[int, int] = {}
+        numbers: dict[int, tuple[array[float], ...]] = {}
+        cursor.execute(sql, parameters)
+        for link_id, interval_here, in_bps, out_bps, loss, rtt, rtt_max in cursor:
+            if link_id not in wanted:
+                continue
+            kept = numbers.get(link_id)
+            if kept is None:
+                kept = numbers[link_id] = tuple(array("d") for _ in range(5))
+                counted[link_id] = 0
+            counted[link_id] += interval_here
+            if in_bps is not None:
+                kept[0].append(in_bps)
+                kept[1].append(out_bps)
+            if loss is not None:
+                kept[2].append(loss)
+            if rtt is not None:
+                kept[3].append(rtt)
+            if rtt_max is not None:
+                kept[4].append(rtt_max)
+        for link_id, (ins, outs, losses, rtts, maxes) in numbers.items():
+            found[link_id] = summarise(counted[link_id], ins, outs, losses, rtts, maxes, percentile)
     cursor.close()
     return found
 
