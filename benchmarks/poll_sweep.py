@@ -86,7 +86,9 @@ def main() -> None:
             raise SystemExit(f"adding addresses failed: {added.stderr[-500:]}")
         config = scratch / "snmpd.conf"
         config.write_text(
-            f"agentaddress udp:161\nrocommunity {COMMUNITY} default\n"
+            # One agent stands for 10,000: give it the receive queue 10,000 agents would have between
+            # them (the kernel's rmem_max caps it), or a poller's burst overflows the one socket.
+            f"agentaddress udp:161\nrocommunity {COMMUNITY} default\nserverRecvBuf 4194304\n"
             "sysDescr Linux bench 6.1.0 #1 SMP x86_64\nsysName bench\n",
             encoding="utf-8",
         )
