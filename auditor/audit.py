@@ -16,9 +16,9 @@ from auditor.config import Settings
 from auditor.db import repo
 from auditor.db.engine import Database
 from auditor.domain import Category, RunKind, RunOutcome
-from auditor.facts import Age, Interval
+from auditor.facts import Age
 from auditor.files import atomic_output
-from auditor.links.congestion import Judgement, PingSample, Verdict, judge_window, justify, window_stats
+from auditor.links.congestion import Judgement, Verdict, judge_window, justify, window_stats
 from auditor.output import render_csv
 from auditor.polling import PollOptions, poll
 from auditor.procurement.plan import Plan, PlanDevice, PlanLink, PlanUnit, plan
@@ -96,17 +96,7 @@ def link_verdicts(
         else:
             history = repo.link_history(session, ids, since)
             stats = {
-                link_id: window_stats(
-                    [
-                        Interval(s.started_at or s.sampled_at, s.sampled_at, s.in_bps, s.out_bps, s.unknown_reason)
-                        for s in samples
-                        if s.unknown_reason not in repo.NOT_INTERVALS
-                    ],
-                    [PingSample(s.sampled_at, s.rtt_avg_ms, s.rtt_max_ms, s.loss_pct) for s in samples],
-                    now,
-                    settings.links,
-                )
-                for link_id, samples in history.items()
+                i: window_stats(intervals, pings, now, settings.links) for i, (intervals, pings) in history.items()
             }
     verdicts = []
     for link in links:

@@ -42,7 +42,7 @@ from auditor.facts import (
     UnitRecord,
     UnitView,
 )
-from auditor.links.congestion import WindowStats, summarise
+from auditor.links.congestion import PingSample, WindowStats, summarise
 from auditor.links.rollup import HOURLY, RawSample, hourly
 from auditor.rules.age import device_age
 from auditor.rules.uptime import rebooted
@@ -765,17 +765,25 @@ def store_link_samples(
     session.flush()
 
 
-def link_history(session: Session, link_ids: Sequence[int], since: dt.datetime) -> dict[int, list[LinkSample]]:
-    """The samples of these links since `since`, oldest first, by link."""
-    found: dict[int, list[LinkSample]] = {i: [] for i in link_ids}
+def link_history(
+    session: Session, link_ids: Sequence[int], since: dt.datetime
+) -> dict[int, tuple[list[Interval], list[PingSample]]]:
+    """The samples of these links since `since`, oldest first, by link: as the intervals they close
+    (first samples, failed reads and hourly roll-ups close none) and as pings."""
+    found: dict[int, tuple[list[Interval], list[PingSample]]] = {i: ([], []) for i in link_ids}
     for start in range(0, len(link_ids), IN_CHUNK):
         chunk = link_ids[start : start + IN_CHUNK]
-        for sample in session.scalars(
+        for s in session.scalars(
             select(LinkSample)
             .where(LinkSample.link_id.in_(chunk), LinkSample.sampled_at > since)
             .order_by(LinkSample.link_id, LinkSample.sampled_at)
         ):
-            found[sample.link_id].append(sample)
+            intervals, pings = found[s.link_id]
+            if s.unknown_reason not in NOT_INTERVALS:
+                intervals.append(
+                    Interval(s.started_at or s.sampled_at, s.sampled_at, s.in_bps, s.out_bps, s.unknown_reason)
+                )
+            pings.append(PingSample(s.sampled_at, s.rtt_avg_ms, s.rtt_max_ms, s.loss_pct))
     return found
 
 

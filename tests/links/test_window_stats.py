@@ -13,7 +13,7 @@ from auditor.db import repo
 from auditor.db.engine import open_database
 from auditor.db.models import Link, Unit
 from auditor.facts import CounterSample, Interval, LinkObservation
-from auditor.links.congestion import PingSample, window_stats
+from auditor.links.congestion import window_stats
 from tests.conftest import Cli
 
 NOW = dt.datetime(2026, 11, 22, 0, 0, 7, 250_000, tzinfo=dt.UTC)
@@ -75,19 +75,7 @@ def test_database_window_statistics_equal_the_pure_ones(
     with database.session(commit=False) as session:
         in_sql = repo.link_window_stats(session, ids, since, NOW, percentile)
         history = repo.link_history(session, ids, since)
-        pure = {
-            link_id: window_stats(
-                [
-                    Interval(s.started_at or s.sampled_at, s.sampled_at, s.in_bps, s.out_bps, s.unknown_reason)
-                    for s in samples
-                    if s.unknown_reason not in repo.NOT_INTERVALS
-                ],
-                [PingSample(s.sampled_at, s.rtt_avg_ms, s.rtt_max_ms, s.loss_pct) for s in samples],
-                NOW,
-                settings,
-            )
-            for link_id, samples in history.items()
-        }
+        pure = {i: window_stats(intervals, pings, NOW, settings) for i, (intervals, pings) in history.items()}
     database.close()
     assert in_sql == pure
     assert in_sql[ids[0]].samples > 1800 and in_sql[ids[0]].intervals > in_sql[ids[0]].samples
