@@ -84,6 +84,14 @@ def register_slow_devices(auditor: Cli, workdir: Path, count: int) -> None:
     auditor.ok("register", "import", "devices.csv")
 
 
+def shared_inventory(workdir: Path, server: PostgresServer, devices: int) -> Cli:
+    """A fresh PostgreSQL inventory with `devices` slow devices in group "tinh"."""
+    auditor = Cli(server.new_database())
+    auditor.ok("init")
+    register_slow_devices(auditor, workdir, devices)
+    return auditor
+
+
 # Cycles every 2 s; devices are due once a week, so a test never spans two of their cycles.
 SHARED = ("--group", "tinh", "--interval", "2", "--poll-every", "604800", "--timeout", "1", "--retries", "0")
 
@@ -129,10 +137,8 @@ def stop(*agents: subprocess.Popen[str]) -> list[str]:
 
 @pytest.mark.postgres
 def test_two_agents_share_a_cycle_and_poll_each_device_once(workdir: Path, postgres_server: PostgresServer) -> None:
-    db_url = postgres_server.new_database()
-    auditor = Cli(db_url)
-    auditor.ok("init")
-    register_slow_devices(auditor, workdir, 80)
+    auditor = shared_inventory(workdir, postgres_server, 80)
+    db_url = auditor.db_url
     agents = [start_agent(workdir, db_url, "--name", name, "--batch", "8", *SHARED) for name in ("pg-1", "pg-2")]
     try:
         wait_for(lambda: not_due(db_url) == 80, 90, "both agents polled the 80 devices")
@@ -153,10 +159,8 @@ def test_two_agents_share_a_cycle_and_poll_each_device_once(workdir: Path, postg
 
 @pytest.mark.postgres
 def test_a_killed_agents_work_is_finished_by_the_other(workdir: Path, postgres_server: PostgresServer) -> None:
-    db_url = postgres_server.new_database()
-    auditor = Cli(db_url)
-    auditor.ok("init")
-    register_slow_devices(auditor, workdir, 40)
+    auditor = shared_inventory(workdir, postgres_server, 40)
+    db_url = auditor.db_url
     doomed = start_agent(workdir, db_url, "--name", "doomed", "--batch", "10", "--lease", "3", *SHARED)
     survivor = start_agent(workdir, db_url, "--name", "survivor", "--batch", "10", "--lease", "3", *SHARED)
     try:

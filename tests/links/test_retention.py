@@ -13,11 +13,11 @@ from auditor.audit import link_verdicts, prune
 from auditor.config import load_settings
 from auditor.db import repo
 from auditor.db.engine import open_database
-from auditor.db.models import Device, DevicePoll, Link, LinkSample, Unit
+from auditor.db.models import Device, DevicePoll, LinkSample
 from auditor.errors import ConfigError
 from auditor.links.rollup import RawSample, hourly
 from tests.conftest import Cli
-from tests.links.test_window_stats import NOW, _samples
+from tests.links.test_window_stats import NOW, _samples, unit_with_links
 
 T = dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC)
 
@@ -76,15 +76,12 @@ def test_prune_rolls_up_old_samples_deletes_old_polls_and_changes_no_verdict(aud
     database = open_database(auditor.db_url)
     rng = random.Random(7)
     with database.session() as session:
-        unit = Unit(code="XA-A", name="A")
-        session.add(unit)
-        session.flush()
-        links = [Link(unit_id=unit.id, name=f"WAN{i}", capacity_down_mbps=30, capacity_up_mbps=30) for i in (1, 2)]
+        unit, links = unit_with_links(session, 2)
         device = Device(unit_id=unit.id, hostname="gw", ip="127.0.0.1")
-        session.add_all([*links, device])
+        session.add(device)
         session.flush()
-        for link in links:
-            repo.store_link_samples(session, _samples(rng, link.id, 40 * 288), run_id=None)
+        for link_id in links:
+            repo.store_link_samples(session, _samples(rng, link_id, 40 * 288), run_id=None)
         for days in (120, 15, 13, 1):
             at = NOW - dt.timedelta(days=days)
             session.add(DevicePoll(device_id=device.id, polled_at=at, reachable=True))

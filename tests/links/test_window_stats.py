@@ -7,6 +7,7 @@ import datetime as dt
 import random
 
 import pytest
+from sqlalchemy.orm import Session
 
 from auditor.config import LinkSettings
 from auditor.db import repo
@@ -52,6 +53,17 @@ def _samples(rng: random.Random, link_id: int, count: int) -> list[tuple[LinkObs
     return found
 
 
+def unit_with_links(session: Session, count: int) -> tuple[Unit, list[int]]:
+    """Unit XA-A with `count` 30 Mbps links; the unit and the links' ids."""
+    unit = Unit(code="XA-A", name="A")
+    session.add(unit)
+    session.flush()
+    links = [Link(unit_id=unit.id, name=f"WAN{i}", capacity_down_mbps=30, capacity_up_mbps=30) for i in range(count)]
+    session.add_all(links)
+    session.flush()
+    return unit, [link.id for link in links]
+
+
 @pytest.mark.parametrize(("percentile", "scan_from"), [(95, 1000), (95, 1), (50, 1000), (99.9, 1)])
 def test_database_window_statistics_equal_the_pure_ones(
     auditor: Cli, percentile: float, scan_from: int, monkeypatch: pytest.MonkeyPatch
@@ -61,13 +73,7 @@ def test_database_window_statistics_equal_the_pure_ones(
     database = open_database(auditor.db_url)
     rng = random.Random(20261122)
     with database.session() as session:
-        unit = Unit(code="XA-A", name="A")
-        session.add(unit)
-        session.flush()
-        links = [Link(unit_id=unit.id, name=f"WAN{i}", capacity_down_mbps=30, capacity_up_mbps=30) for i in range(4)]
-        session.add_all(links)
-        session.flush()
-        ids = [link.id for link in links]
+        _, ids = unit_with_links(session, 4)
         for link_id, count in zip(ids[:3], (2100, 700, 3), strict=True):  # a full week, two days, a new link
             repo.store_link_samples(session, _samples(rng, link_id, count), run_id=None)
     settings = LinkSettings(percentile=percentile)
