@@ -306,8 +306,9 @@ def observe_all(
 ) -> tuple[list[HostObservation], str]:
     """`observe`, split over one process per core when the run is large enough to gain from it.
 
-    pysnmp spends ~2 ms of CPU per request (most of it decoding BER), so one process is bound to
-    one core.  Addresses go to workers by a stable hash: the same device, the same worker.
+    An identity read goes through pysnmp, ~2 ms of CPU a request (most of it decoding BER), and
+    even the hand-coded routine GET leaves ICMP, rules and bookkeeping to one core per process.
+    Addresses go to workers by a stable hash: the same device, the same worker.
     """
     count = options.workers if options.workers is not None else default_workers()
     if count <= 1 or len(addresses) < PARALLEL_FROM or pinger is not None:
