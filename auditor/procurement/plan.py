@@ -91,7 +91,8 @@ class Plan:
     notes: tuple[str, ...] = field(default=())
 
     def total_vnd(self, unit_code: str | None = None) -> int:
-        return sum(line.amount_vnd or 0 for line in self.lines if unit_code is None or line.unit_code == unit_code)
+        totals = self.totals_by_unit()
+        return sum(totals.values()) if unit_code is None else totals.get(unit_code, 0)
 
     def totals_by_unit(self) -> dict[str, int]:
         totals: dict[str, int] = {}
