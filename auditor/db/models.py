@@ -259,7 +259,10 @@ class Run(Base):
     host: Mapped[str | None] = mapped_column(String(255))  # where it ran, and as which process:
     pid: Mapped[int | None] = mapped_column(Integer)  # a run whose process is gone was interrupted
 
-    __table_args__ = (Index(None, "kind", "started_at"),)  # "last run of each kind", run history
+    __table_args__ = (
+        Index(None, "kind", "started_at"),  # "last run of each kind", run history
+        Index(None, "outcome"),  # every run start looks for runs left 'running' by a dead process
+    )
 
 
 class Agent(Base):

@@ -53,6 +53,7 @@ def upgrade() -> None:
     with op.batch_alter_table("run", schema=None) as batch_op:
         batch_op.add_column(sa.Column("host", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("pid", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_run_outcome"), ["outcome"], unique=False)
     with op.batch_alter_table("link_sample", schema=None) as batch_op:
         batch_op.add_column(sa.Column("started_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("samples", sa.Integer(), nullable=True))
@@ -71,6 +72,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_run_outcome"))
         batch_op.drop_column("pid")
         batch_op.drop_column("host")
     with op.batch_alter_table("link_sample", schema=None) as batch_op:
