@@ -6,17 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import multiprocessing
+import os
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.config import Settings
+from auditor.config import LinkSettings, Settings
 from auditor.db import repo
-from auditor.db.engine import Database
+from auditor.db.engine import Database, open_database
 from auditor.domain import Category, RunKind, RunOutcome
-from auditor.facts import Age
+from auditor.errors import AuditorError
+from auditor.facts import Age, FindingFact
 from auditor.files import atomic_output
 from auditor.links.congestion import Judgement, Verdict, judge_window, justify, window_stats
 from auditor.output import render_csv
@@ -78,29 +83,37 @@ class LinkVerdict:
 
 
 def link_verdicts(
-    database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None
+    database: Database,
+    settings: Settings | LinkSettings,
+    now: dt.datetime,
+    unit_code: str | None = None,
+    only: Sequence[int] | None = None,
 ) -> list[LinkVerdict]:
     """Every link's verdict over the window ending at `now`, from its stored samples.
 
     Over all hours the database computes each window's statistics (no sample is loaded); when only
     business hours are judged, which needs each sample's local time, the samples are loaded and
-    the same statistics computed here.
+    the same statistics computed here.  `only`: just these links (a worker's share).
     """
-    since = now - dt.timedelta(days=settings.links.window_days)
+    links_settings = settings.links if isinstance(settings, Settings) else settings
+    since = now - dt.timedelta(days=links_settings.window_days)
     with database.session(commit=False) as session:
         repo.require_unit(session, unit_code)
         links = repo.list_links(session, unit_code)
+        if only is not None:
+            chosen = set(only)
+            links = [link for link in links if link.id in chosen]
         ids = [link.id for link in links]
-        if settings.links.business_hours is None:
-            stats = repo.link_window_stats(session, ids, since, now, settings.links.percentile)
+        if links_settings.business_hours is None:
+            stats = repo.link_window_stats(session, ids, since, now, links_settings.percentile)
         else:
             history = repo.link_history(session, ids, since)
             stats = {
-                i: window_stats(intervals, pings, now, settings.links) for i, (intervals, pings) in history.items()
+                i: window_stats(intervals, pings, now, links_settings) for i, (intervals, pings) in history.items()
             }
     verdicts = []
     for link in links:
-        judgement = judge_window(link.capacity_down_mbps, link.capacity_up_mbps, stats[link.id], now, settings.links)
+        judgement = judge_window(link.capacity_down_mbps, link.capacity_up_mbps, stats[link.id], now, links_settings)
         label = f"{link.unit_code} / {link.name}"
         verdicts.append(
             LinkVerdict(
@@ -115,6 +128,104 @@ def link_verdicts(
     return verdicts
 
 
+PARALLEL_LINKS = 500  # from this many links the judgement runs in worker processes
+JUDGE_WORKERS = 2  # at most; no more than the machine's cores
+
+
+@contextmanager
+def judging(
+    database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None
+) -> Iterator[Callable[[], list[LinkVerdict]]]:
+    """The links' verdicts, judged beside whatever the caller does meanwhile; yields the function
+    that waits for them.
+
+    With many links the judgement runs in worker processes, each on its own connection with a
+    share of the links (a range of ids, which SQLite reads without its index): on SQLite they
+    rank a week of samples on the other cores, on PostgreSQL the server ranks them, while this
+    process applies the device rules and reads the register.  With few links (a province) it
+    runs here, when first asked for: a process would cost more than it saves.
+    """
+    with database.session(commit=False) as session:
+        repo.require_unit(session, unit_code)
+        order = [link.id for link in repo.list_links(session, unit_code)]
+    url = database.engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    count = max(1, min(JUDGE_WORKERS, os.cpu_count() or 1))
+    if len(order) < PARALLEL_LINKS or in_memory:
+        done: list[list[LinkVerdict]] = []
+
+        def here() -> list[LinkVerdict]:
+            if not done:
+                done.append(link_verdicts(database, settings, now, unit_code))
+            return done[0]
+
+        yield here
+        return
+    ids = sorted(order)
+    shares = [ids[i * len(ids) // count : (i + 1) * len(ids) // count] for i in range(count)]
+    context = multiprocessing.get_context("spawn")  # not fork: this process holds an engine
+    workers = []
+    for share in shares:
+        receive, send = context.Pipe(duplex=False)
+        # The URL (with any password) reaches the worker through the pipe, never its argv.
+        worker = context.Process(
+            target=_judge_apart,
+            args=(send, url.render_as_string(hide_password=False), settings.links, now, share),
+            name="auditor-judgement",
+            daemon=True,
+        )
+        worker.start()
+        send.close()
+        workers.append((worker, receive))
+    answer: list[list[LinkVerdict]] = []
+
+    def wait() -> list[LinkVerdict]:
+        if not answer:
+            found: dict[int, LinkVerdict] = {}
+            for worker, receive in workers:
+                try:
+                    verdicts, error = receive.recv()
+                except EOFError:
+                    worker.join()
+                    raise AuditorError(
+                        f"a link judgement worker process ended without an answer (exit code {worker.exitcode}); "
+                        "the audit stopped before writing its findings: run it again"
+                    ) from None
+                if error is not None:
+                    raise error
+                found.update((v.link_id, v) for v in verdicts)
+            answer.append([found[i] for i in order if i in found])  # links added since: judged next time
+        return answer[0]
+
+    try:
+        yield wait
+    finally:
+        for worker, receive in workers:
+            if not answer and worker.is_alive():  # the caller failed first: the verdicts are not wanted
+                worker.terminate()
+            worker.join()
+            receive.close()
+
+
+def _judge_apart(
+    send: Any, url: str, settings: LinkSettings, now: dt.datetime, share: Sequence[int]
+) -> None:  # pragma: no cover - runs in a worker process; tests check its answers
+    """A worker process of `judging`: the verdicts of its share of the links, or its error, down the pipe."""
+    try:
+        database = open_database(url)
+        try:
+            send.send((link_verdicts(database, settings, now, only=share), None))
+        finally:
+            database.engine.dispose()
+    except Exception as error:  # handed to the parent, which raises it
+        try:
+            send.send((None, error))
+        except Exception:  # an error that cannot be pickled goes as its message
+            send.send((None, AuditorError(f"link judgement: {type(error).__name__}: {error}")))
+    finally:
+        send.close()
+
+
 @dataclass
 class AuditReport:
     run_id: int
@@ -127,26 +238,57 @@ class AuditReport:
     verdicts: tuple[LinkVerdict, ...] = ()  # the links judged, for the export that follows
 
 
-def evaluate(database: Database, settings: Settings, now: dt.datetime) -> AuditReport:
-    """Apply every rule to every device and link; open, refresh and resolve findings in one transaction."""
+def evaluate(
+    database: Database,
+    settings: Settings,
+    now: dt.datetime,
+    judged: Callable[[], Sequence[LinkVerdict]] | None = None,
+) -> AuditReport:
+    """Apply every rule to every device and link; open, refresh and resolve findings in one
+    transaction.  `judged` waits for the links' verdicts when `judging` started them earlier."""
+    assessed = assess_devices(database, settings, now)
+    verdicts = judged() if judged is not None else link_verdicts(database, settings, now)
+    return record_findings(database, assessed, verdicts, now)
+
+
+@dataclass(frozen=True)
+class DeviceAssessment:
+    """The audit's first half: its run, and the device rules' findings."""
+
+    run_id: int
+    devices: int
+    found: list[FindingFact]
+    unit_ids: dict[str, int]
+
+
+def assess_devices(database: Database, settings: Settings, now: dt.datetime) -> DeviceAssessment:
+    """Start the audit's run and apply the device rules (nothing is written but the run)."""
     with database.session() as session:  # committed at once: a crashed audit still leaves its run
         run_id = repo.start_run(session, RunKind.AUDIT)
     with database.session(commit=False) as session:
         states = repo.device_states(session, now, settings.age, settings.rules.unreachable_polls)
         unit_ids = {unit.code: unit.id for unit in repo.list_units(session)}
-    verdicts = link_verdicts(database, settings, now)
     found = [fact for state in states for fact in device_findings(state, now, settings.rules)]
+    return DeviceAssessment(run_id, len(states), found, unit_ids)
+
+
+def record_findings(
+    database: Database, assessed: DeviceAssessment, verdicts: Sequence[LinkVerdict], now: dt.datetime
+) -> AuditReport:
+    """The audit's second half: the links' findings added, all of them written in one transaction,
+    and the run finished."""
+    found = list(assessed.found)
     for verdict in verdicts:
         found.extend(
             link_findings(
                 verdict.link_id,
-                unit_ids.get(verdict.unit_code),
+                assessed.unit_ids.get(verdict.unit_code),
                 f"{verdict.unit_code} / {verdict.name}",
                 verdict.judgement,
                 verdict.justification_vi,
             )
         )
-    report = AuditReport(run_id, devices=len(states), links=len(verdicts), verdicts=tuple(verdicts))
+    report = AuditReport(assessed.run_id, devices=assessed.devices, links=len(verdicts), verdicts=tuple(verdicts))
     for fact in found:
         report.open_by_kind[fact.kind.value] = report.open_by_kind.get(fact.kind.value, 0) + 1
     with database.session() as session:
@@ -154,7 +296,7 @@ def evaluate(database: Database, settings: Settings, now: dt.datetime) -> AuditR
         report.new, report.still_open, report.resolved = counts["new"], counts["still_open"], counts["resolved"]
         repo.finish_run(
             session,
-            run_id,
+            assessed.run_id,
             RunOutcome.OK,
             {"devices": report.devices, "links": report.links, **counts, **report.open_by_kind},
         )
@@ -187,24 +329,23 @@ class DeviceAgeRow:
     over_age: bool | None  # None: unknown
 
 
-def procurement_data(
-    database: Database,
-    settings: Settings,
-    now: dt.datetime,
-    unit_code: str | None = None,
-    replace_broken: bool = False,
-    verdicts: Sequence[LinkVerdict] | None = None,
-) -> ProcurementData:
-    """The plan for every unit (or one), from the register, the ages and the link verdicts (judged
-    now, unless the audit that just ran hands over its own)."""
+@dataclass(frozen=True)
+class Register:
+    """What the plan needs of the register, read once: the units with their devices, and every
+    device's age evidence."""
+
+    units: tuple[PlanUnit, ...]
+    ages: tuple[DeviceAgeRow, ...]
+
+
+def read_register(database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None) -> Register:
+    """Every unit (or one) and its devices, as the plan and the workbook's detail sheets need them."""
     today = now.date()
     with database.session(commit=False) as session:
         repo.require_unit(session, unit_code)
         unit_rows = [u for u in repo.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
         devices = repo.list_devices(session, today, unit_code)
         links = repo.list_links(session, unit_code)
-    if verdicts is None:
-        verdicts = link_verdicts(database, settings, now, unit_code)
     terminals = {link.unit_code for link in links if link.device}
     by_unit: dict[str, list[PlanDevice]] = {}
     ages: list[DeviceAgeRow] = []
@@ -264,6 +405,24 @@ def procurement_data(
         )
         for u in unit_rows
     )
+    return Register(units, tuple(ages))
+
+
+def procurement_data(
+    database: Database,
+    settings: Settings,
+    now: dt.datetime,
+    unit_code: str | None = None,
+    replace_broken: bool = False,
+    verdicts: Sequence[LinkVerdict] | None = None,
+    register: Register | None = None,
+) -> ProcurementData:
+    """The plan for every unit (or one), from the register, the ages and the link verdicts (each
+    read or judged now, unless the audit that just ran hands over its own)."""
+    if register is None:
+        register = read_register(database, settings, now, unit_code)
+    if verdicts is None:
+        verdicts = link_verdicts(database, settings, now, unit_code)
     plan_links = [
         PlanLink(
             v.unit_code,
@@ -277,7 +436,11 @@ def procurement_data(
         if v.judgement.verdict in (Verdict.CONGESTED, Verdict.WARNING)
     ]
     return ProcurementData(
-        plan(units, plan_links, settings.catalog, replace_broken), units, tuple(verdicts), tuple(ages), now
+        plan(register.units, plan_links, settings.catalog, replace_broken),
+        register.units,
+        tuple(verdicts),
+        register.ages,
+        now,
     )
 
 
@@ -336,9 +499,10 @@ def export_procurement(
     unit_code: str | None = None,
     replace_broken: bool = False,
     verdicts: Sequence[LinkVerdict] | None = None,
+    register: Register | None = None,
 ) -> ProcurementData:
     """Write the investment list to `path`: the workbook to sign (xlsx), or its lines (csv, json)."""
-    data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts)
+    data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts, register)
     if fmt == "xlsx":
         write_workbook(path, data, settings_rows(settings, data), settings.province, lang)
         return data
@@ -426,7 +590,34 @@ def nightly(
         polled = poll(database, settings, options=options, scans_dir=scans_dir)
         log.info("audit: polled %d devices (run %d)", polled.targets, polled.run_id)
     now = dt.datetime.now(dt.UTC)
-    report = evaluate(database, settings, now)
+    with judging(database, settings, now) as judged:
+        # While the links are judged (in worker processes when there are many): the register for
+        # the workbook, and the device rules.
+        register = read_register(database, settings, now) if export_dir is not None else None
+        assessed = assess_devices(database, settings, now)
+        verdicts = judged()
+    with ThreadPoolExecutor(1, "auditor-findings") as writer:
+        # The findings are written and the retention applied (database work, on PostgreSQL the
+        # server's) while this thread writes the workbook, which needs neither.  A failed
+        # workbook leaves the findings written.
+        recorded = writer.submit(_record_and_prune, database, settings, assessed, verdicts, now)
+        workbook = (
+            _export_day(database, settings, verdicts, export_dir, now, register)
+            if export_dir is not None and register is not None
+            else None
+        )
+        report, pruned = recorded.result()
+    return report, workbook, pruned
+
+
+def _record_and_prune(
+    database: Database,
+    settings: Settings,
+    assessed: DeviceAssessment,
+    verdicts: Sequence[LinkVerdict],
+    now: dt.datetime,
+) -> tuple[AuditReport, PruneReport]:
+    report = record_findings(database, assessed, verdicts, now)
     log.info(
         "audit %d: %d devices, %d links, %d new findings, %d resolved",
         report.run_id,
@@ -435,23 +626,19 @@ def nightly(
         report.new,
         report.resolved,
     )
-    workbook = None
-    if export_dir is not None:
-        workbook = _export_day(database, settings, report, export_dir, now)
-    return report, workbook, prune(database, settings, now)
+    return report, prune(database, settings, now)
 
 
 def _export_day(
-    database: Database, settings: Settings, report: AuditReport, export_dir: Path, now: dt.datetime
+    database: Database,
+    settings: Settings,
+    verdicts: Sequence[LinkVerdict],
+    export_dir: Path,
+    now: dt.datetime,
+    register: Register,
 ) -> Path:
     day = now.astimezone(zoneinfo.ZoneInfo(settings.links.timezone)).date().isoformat()
     workbook = export_dir / day / "danh-muc-de-xuat.xlsx"
-    data = export_procurement(database, settings, workbook, now, verdicts=report.verdicts)
-    log.info(
-        "audit %d: wrote %s (%d lines, %s VND)",
-        report.run_id,
-        workbook,
-        len(data.plan.lines),
-        f"{data.plan.total_vnd():,}",
-    )
+    data = export_procurement(database, settings, workbook, now, verdicts=verdicts, register=register)
+    log.info("audit: wrote %s (%d lines, %s VND)", workbook, len(data.plan.lines), f"{data.plan.total_vnd():,}")
     return workbook

@@ -8,16 +8,47 @@ import sys
 from collections.abc import Sequence
 
 # Run inside a fresh interpreter, so the figures are the command's own (children included) and
-# not the benchmark's; a namespace's `ip netns exec` prefix can go in front of it.
+# not the benchmark's; a namespace's `ip netns exec` prefix can go in front of it.  Two memory
+# figures: the largest single process (getrusage), and the whole process tree's resident memory
+# summed, sampled every 0.2 s (what a command with worker processes holds at once).
 MEASURE = r"""
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, threading, time
+
+def tree_rss_kb(root):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        except OSError:
+            pass
+    return total
+
 start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+peak = [0]
+def sample():
+    while child.poll() is None:
+        peak[0] = max(peak[0], tree_rss_kb(child.pid))
+        time.sleep(0.2)
+threading.Thread(target=sample, daemon=True).start()
+out, err = child.communicate()
 wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-                  "peak_mb": round(usage.ru_maxrss / 1024), "rc": done.returncode,
-                  "stdout": done.stdout[-3000:], "stderr": done.stderr[-3000:]}))
+                  "peak_mb": round(usage.ru_maxrss / 1024), "tree_peak_mb": round(peak[0] / 1024),
+                  "rc": child.returncode, "stdout": out[-3000:], "stderr": err[-3000:]}))
 """
 
 
@@ -39,4 +70,9 @@ def measure(argv: Sequence[str], env: dict[str, str] | None = None, prefix: Sequ
 
 
 def row(label: str, result: dict[str, object], note: str = "") -> str:
-    return f"| {label} | {result['wall_s']} s | {result['cpu_s']} s | {result['peak_mb']} MB | {note} |"
+    """A table row; the memory column gives the process tree's summed peak when it exceeds the
+    largest single process's (a command that ran worker processes)."""
+    memory = f"{result['peak_mb']} MB"
+    if int(str(result.get("tree_peak_mb") or 0)) > int(str(result["peak_mb"])):
+        memory += f" (all processes: {result['tree_peak_mb']} MB)"
+    return f"| {label} | {result['wall_s']} s | {result['cpu_s']} s | {memory} | {note} |"

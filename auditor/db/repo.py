@@ -811,14 +811,22 @@ def _sqlite_window_stats(
         f"CASE WHEN {known} THEN out_bps END, loss_pct, rtt_avg_ms, rtt_max_ms FROM link_sample "
     )
     head = [*NOT_INTERVALS, since_text, since_text, since_text]
-    wanted = set(link_ids)
-    if len(wanted) >= SQLITE_SCAN_FROM:
-        queries = [(columns + "WHERE sampled_at > ? AND sampled_at <= ?", [*head, since_text, now_text])]
+    if len(link_ids) >= SQLITE_SCAN_FROM:
+        # The whole table in its own order; `+link_id` keeps SQLite off the index, whose order
+        # would cost a random read per row.  A worker given a share of the links reads its range.
+        queries = [
+            (
+                columns + "WHERE +link_id BETWEEN ? AND ? AND sampled_at > ? AND sampled_at <= ?",
+                [*head, min(link_ids), max(link_ids), since_text, now_text],
+                link_ids,
+            )
+        ]
     else:
         queries = [
             (
                 columns + f"WHERE link_id IN ({', '.join('?' * len(chunk))}) AND sampled_at > ? AND sampled_at <= ?",
                 [*head, *chunk, since_text, now_text],
+                chunk,
             )
             for chunk in (
                 list(link_ids[start : start + SQLITE_WINDOW_LINKS])
@@ -826,29 +834,28 @@ def _sqlite_window_stats(
             )
         ]
     found: dict[int, WindowStats] = {}
-    for sql, parameters in queries:
-        counted: dict[int, int] = {}
-        numbers: dict[int, tuple[array[float], ...]] = {}
+    for sql, parameters, chosen in queries:
+        # Per link: intervals counted, then the numbers; a link's arrays are made up front, so the
+        # loop over millions of rows does one lookup and the appends, nothing else.
+        numbers = {link_id: ([0], array("d"), array("d"), array("d"), array("d"), array("d")) for link_id in chosen}
         cursor.execute(sql, parameters)
         for link_id, interval_here, in_bps, out_bps, loss, rtt, rtt_max in cursor:
-            if link_id not in wanted:
-                continue
             kept = numbers.get(link_id)
             if kept is None:
-                kept = numbers[link_id] = tuple(array("d") for _ in range(5))
-                counted[link_id] = 0
-            counted[link_id] += interval_here
+                continue
+            if interval_here:
+                kept[0][0] += 1
             if in_bps is not None:
-                kept[0].append(in_bps)
-                kept[1].append(out_bps)
+                kept[1].append(in_bps)
+                kept[2].append(out_bps)
             if loss is not None:
-                kept[2].append(loss)
+                kept[3].append(loss)
             if rtt is not None:
-                kept[3].append(rtt)
+                kept[4].append(rtt)
             if rtt_max is not None:
-                kept[4].append(rtt_max)
-        for link_id, (ins, outs, losses, rtts, maxes) in numbers.items():
-            found[link_id] = summarise(counted[link_id], ins, outs, losses, rtts, maxes, percentile)
+                kept[5].append(rtt_max)
+        for link_id, (counted, ins, outs, losses, rtts, maxes) in numbers.items():
+            found[link_id] = summarise(counted[0], ins, outs, losses, rtts, maxes, percentile)
     cursor.close()
     return found
 
@@ -864,8 +871,7 @@ def link_window_stats(
     """
     empty = summarise(0, [], [], [], [], [], percentile)
     if session.get_bind().dialect.name != "postgresql":
-        ranked = _sqlite_window_stats(session, link_ids, since, now, percentile)
-        return {link_id: ranked.get(link_id, empty) for link_id in link_ids}
+        return _sqlite_window_stats(session, link_ids, since, now, percentile) if link_ids else {}
     s = LinkSample
     interval = (s.unknown_reason.is_(None) | s.unknown_reason.not_in(NOT_INTERVALS)) & (s.started_at >= since)
     known = interval & s.unknown_reason.is_(None) & s.in_bps.is_not(None) & s.out_bps.is_not(None)

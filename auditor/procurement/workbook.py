@@ -10,6 +10,7 @@ Text that came from a device or a spreadsheet is always written as text, never a
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditor.domain import CATEGORY_LABELS, Category, Label, category_unit
 from auditor.files import atomic_output
 from auditor.procurement.plan import Line, LineKind, Plan
-from auditor.register.writers import safe_row, text_cell
+from auditor.register.writers import safe_row, styled_as, text_cell
 
 if TYPE_CHECKING:  # audit imports the planner: no import at run time
     from auditor.audit import DeviceAgeRow, ProcurementData
@@ -165,7 +166,7 @@ def _styled(sheet: Any, values: Sequence[Any], styles: Sequence[str]) -> list[Ce
 def _formula(sheet: Any, value: Any, style: str) -> Cell:
     """Our own formula (or number), styled: never text from a device or a spreadsheet."""
     cell = WriteOnlyCell(sheet, value)
-    cell.style = style
+    styled_as(cell, style)
     return cell
 
 
@@ -350,6 +351,16 @@ def write_workbook(
     path: Path, data: ProcurementData, settings_rows: Sequence[tuple[str, str]], province: str, lang: str = "vi"
 ) -> None:
     """Write the workbook for `data` to `path`, whole or not at all."""
+    gc.freeze()  # the plan and the register, alive throughout, are not scanned again by every collection
+    try:
+        _write_workbook(path, data, settings_rows, province, lang)
+    finally:
+        gc.unfreeze()
+
+
+def _write_workbook(
+    path: Path, data: ProcurementData, settings_rows: Sequence[tuple[str, str]], province: str, lang: str
+) -> None:
     book = Workbook(write_only=True)  # rows go to the file as they are made: a country's in ~1/3 the memory
     for style in (LINE, LINE_WRAP, LINE_MONEY, SECTION, SECTION_MONEY, TOTAL, TOTAL_MONEY, HEADER, TABLE_HEADER, BOLD):
         book.add_named_style(style)

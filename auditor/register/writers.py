@@ -6,8 +6,10 @@ import csv
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from copy import copy
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -112,8 +114,24 @@ def text_cell(sheet: Any, value: Any, style: str | None = None) -> Cell:
         if value.startswith("="):
             cell.quotePrefix = True
     if style is not None:
-        cell.style = style
+        styled_as(cell, style)
     return cell
+
+
+# A named style, resolved once per workbook: openpyxl looks it up by name (a linear search) for
+# every cell, which was a third of the time of a country's proposal sheet.
+_STYLE_ARRAYS: WeakKeyDictionary[Workbook, dict[str, Any]] = WeakKeyDictionary()
+
+
+def styled_as(cell: Any, style: str) -> None:
+    """Give `cell` the workbook's named style `style` (as `cell.style = style` does, faster)."""
+    arrays = _STYLE_ARRAYS.setdefault(cell.parent.parent, {})
+    resolved = arrays.get(style)
+    if resolved is None:
+        cell.style = style
+        arrays[style] = copy(cell._style)
+    else:
+        cell._style = copy(resolved)  # openpyxl's own per-cell style array, as `style = ` would set it
 
 
 def safe_row(sheet: Any, values: Sequence[Any]) -> list[Any]:

@@ -4,17 +4,22 @@ in SQL on SQLite) equal the pure computation over the same stored samples."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import random
+import signal
 
 import pytest
 from sqlalchemy.orm import Session
 
-from auditor.config import LinkSettings
+from auditor import audit
+from auditor.config import LinkSettings, load_settings
 from auditor.db import repo
 from auditor.db.engine import open_database
 from auditor.db.models import Link, Unit
+from auditor.errors import AuditorError
 from auditor.facts import CounterSample, Interval, LinkObservation
-from auditor.links.congestion import window_stats
+from auditor.links.congestion import Verdict, window_stats
 from tests.conftest import Cli
 
 NOW = dt.datetime(2026, 11, 22, 0, 0, 7, 250_000, tzinfo=dt.UTC)
@@ -86,3 +91,73 @@ def test_database_window_statistics_equal_the_pure_ones(
     assert in_sql == pure
     assert in_sql[ids[0]].samples > 1800 and in_sql[ids[0]].intervals > in_sql[ids[0]].samples
     assert in_sql[ids[3]].samples == 0 and in_sql[ids[3]].p_in_bps is None
+
+
+def test_a_share_of_the_links_reads_only_its_range(auditor: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A judgement worker's share (a range of ids, read in one pass without the index) gets the same
+    statistics as the whole, and nothing of the links outside it."""
+    monkeypatch.setattr(repo, "SQLITE_SCAN_FROM", 1)
+    database = open_database(auditor.db_url)
+    rng = random.Random(7)
+    with database.session() as session:
+        _, ids = unit_with_links(session, 4)
+        for link_id in ids:
+            repo.store_link_samples(session, _samples(rng, link_id, 400), run_id=None)
+    since = NOW - dt.timedelta(days=7)
+    with database.session(commit=False) as session:
+        whole = repo.link_window_stats(session, ids, since, NOW, 95)
+        share = repo.link_window_stats(session, ids[1:3], since, NOW, 95)
+    database.close()
+    assert share == {i: whole[i] for i in ids[1:3]}
+    assert all(s.samples > 300 for s in whole.values())
+
+
+def _province_of_links(url: str, count: int) -> None:
+    database = open_database(url)
+    rng = random.Random(11)
+    with database.session() as session:
+        _, ids = unit_with_links(session, count)
+        for n, link_id in enumerate(ids):  # a full week, a new link, two days
+            repo.store_link_samples(session, _samples(rng, link_id, (2100, 40, 700)[n % 3]), run_id=None)
+    database.close()
+
+
+def test_links_judged_in_worker_processes_as_here(auditor: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From PARALLEL_LINKS links the audit judges them in worker processes, each with a share: the
+    verdicts, and their order, are those judged in this process."""
+    _province_of_links(auditor.db_url, 7)
+    database = open_database(auditor.db_url)
+    settings = load_settings(db_url=auditor.db_url)
+    here = audit.link_verdicts(database, settings, NOW)
+    monkeypatch.setattr(audit, "PARALLEL_LINKS", 2)
+    with audit.judging(database, settings, NOW) as judged:
+        workers = multiprocessing.active_children()
+        apart = judged()
+    database.close()
+    assert len(workers) == min(audit.JUDGE_WORKERS, os.cpu_count() or 1) and all(
+        w.name == "auditor-judgement" for w in workers
+    )
+    assert apart == here and len(here) == 7
+    assert {v.judgement.verdict for v in here} - {Verdict.INSUFFICIENT_DATA}  # some links had enough samples
+
+
+def test_a_judgement_worker_that_dies_stops_the_audit_with_a_message(
+    auditor: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9 of a worker: the audit raises a plain error, writes no findings, leaves no process."""
+    _province_of_links(auditor.db_url, 3)
+    database = open_database(auditor.db_url)
+    settings = load_settings(db_url=auditor.db_url)
+    monkeypatch.setattr(audit, "PARALLEL_LINKS", 1)
+    with (
+        pytest.raises(AuditorError, match=r"ended without an answer .* run it again"),
+        audit.judging(database, settings, NOW) as judged,
+    ):
+        workers = multiprocessing.active_children()
+        for worker in workers:
+            os.kill(worker.pid or 0, signal.SIGKILL)
+        audit.evaluate(database, settings, NOW, judged)
+    with database.session(commit=False) as session:
+        assert repo.list_findings(session) == []
+    database.close()
+    assert workers and not any(w.is_alive() for w in workers)
