@@ -760,6 +760,7 @@ def audit_command(
     """
     from auditor.audit import nightly
     from auditor.db.engine import sqlite_path
+    from auditor.db.work import AUDIT_LOCK, held_alone
     from auditor.files import exclusive
     from auditor.polling import PollOptions
 
@@ -769,18 +770,24 @@ def audit_command(
         logging.getLogger("auditor").addHandler(handler)
         logging.getLogger("auditor").setLevel(min(logging.getLogger("auditor").level or logging.INFO, logging.INFO))
     database_file = sqlite_path(settings.db_url)
-    lock = database_file.with_name(database_file.name + ".audit.lock") if database_file else Path("auditor-audit.lock")
     options = PollOptions.from_settings(
         settings, timeout_s=timeout_s, retries=retries, concurrency=concurrency, workers=workers
     )
-    with exclusive(lock, lock_wait, "`auditor audit`"):
-        database = _open(settings)
-        try:
+    database = _open(settings)
+    try:
+        # One audit at a time per database: a lock file beside a SQLite file; on PostgreSQL, which
+        # audits may reach from several machines, the server's advisory lock.
+        alone = (
+            exclusive(database_file.with_name(database_file.name + ".audit.lock"), lock_wait, "`auditor audit`")
+            if database_file
+            else held_alone(database.engine, AUDIT_LOCK, lock_wait, "`auditor audit`")
+        )
+        with alone:
             report, workbook, pruned = nightly(
                 database, settings, poll_first=not no_poll, options=options, scans_dir=scans_dir, export_dir=export_dir
             )
-        finally:
-            database.close()
+    finally:
+        database.close()
     if not quiet:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.open_by_kind.items())) or "none"
         click.echo(

@@ -8,10 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from sqlalchemy import func, select
+
 from auditor.db import repo
-from auditor.db.engine import open_database
+from auditor.db.engine import make_engine, open_database
+from auditor.db.models import Run
+from auditor.db.work import AUDIT_LOCK, held_alone
 from auditor.facts import HostObservation
 from auditor.files import exclusive
+from auditor.lab.postgres import PostgresServer
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
 
@@ -121,6 +127,32 @@ def test_a_second_audit_waits_then_gives_up(workdir: Path, sqlite_url: str) -> N
     assert second.stderr.startswith("Error: `auditor audit` is already running (pid ")
     assert "waited 0.5 s and gave up. Nothing was changed." in second.stderr
     assert Cli(sqlite_url)("audit", "--no-poll").exit_code == 0  # the lock went with its holder
+
+
+@pytest.mark.postgres
+def test_overlapping_audits_on_postgresql_wait_then_give_up(workdir: Path, postgres_server: PostgresServer) -> None:
+    """On PostgreSQL the lock is the server's: it holds for audits started on any machine."""
+    url = postgres_server.new_database()
+    Cli(url).ok("init")
+    engine = make_engine(url)
+    try:
+        with held_alone(engine, AUDIT_LOCK, 0, "a test"):
+            second = subprocess.run(
+                [sys.executable, "-m", "auditor", "audit", "--no-poll", "--lock-wait", "0.5", "--db", url],
+                capture_output=True,
+                text=True,
+                cwd=workdir,
+                timeout=60,
+            )
+        with engine.connect() as connection:
+            runs = connection.scalar(select(func.count()).select_from(Run))
+    finally:
+        engine.dispose()
+    assert second.returncode == 1
+    assert second.stderr.startswith("Error: `auditor audit` is already running on this database")
+    assert "waited 0.5 s and gave up. Nothing was changed." in second.stderr
+    assert runs == 0 and list(workdir.glob("*.lock")) == []
+    assert Cli(url)("audit", "--no-poll").exit_code == 0  # the lock went with its holder's connection
 
 
 def test_the_nightly_audit_writes_the_workbook_under_the_date(auditor: Cli, workdir: Path) -> None:

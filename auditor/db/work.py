@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from auditor.db.models import Agent, Device, Link, Unit
 from auditor.domain import DeviceStatus
-from auditor.errors import AgentConflict
+from auditor.errors import AgentConflict, AuditorError
 from auditor.facts import AgentIdentity, AgentView
 
 DEFAULT_GROUP = "default"  # the group of units nobody put in one, and of devices with no unit
@@ -227,3 +229,39 @@ def list_agents(session: Session, now: dt.datetime) -> list[AgentView]:
             )
         )
     return found
+
+
+# ---------------------------------------------------------------- one job at a time
+
+AUDIT_LOCK = 0x61756469  # "audi": the advisory lock key of `auditor audit` on PostgreSQL
+
+
+@contextmanager
+def held_alone(engine: Engine, key: int, wait_s: float, what: str) -> Iterator[None]:
+    """Hold PostgreSQL's session-level advisory lock `key` for the block, waiting up to `wait_s`
+    for another holder (on any machine) to finish.  The lock goes with the connection, so a killed
+    holder never leaves it stuck; `files.exclusive` is the same for a SQLite file."""
+    deadline = time.monotonic() + wait_s
+    with engine.connect() as connection:
+        while not connection.scalar(select(func.pg_try_advisory_lock(key))):
+            connection.rollback()
+            if time.monotonic() >= deadline:
+                holder = connection.execute(
+                    select(text("a.client_addr, a.backend_start"))
+                    .select_from(text("pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"))
+                    .where(text("l.locktype = 'advisory' AND l.granted AND l.objid = :key"))
+                    .params(key=key & 0xFFFFFFFF)
+                ).first()
+                since = f" since {holder[1]:%Y-%m-%d %H:%M:%S}" if holder and holder[1] else ""
+                where = f" from {holder[0]}" if holder and holder[0] else ""
+                raise AuditorError(
+                    f"{what} is already running on this database{where}{since}; this one waited "
+                    f"{wait_s:g} s and gave up. Nothing was changed."
+                )
+            time.sleep(0.2)
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.scalar(select(func.pg_advisory_unlock(key)))
+            connection.commit()
