@@ -50,17 +50,26 @@ def render_json(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def render_csv(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
     """CSV with every field neutralised: a hostname of '=cmd|…' is shown, never evaluated."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(keys)
+    lines = [_csv_line(keys)]
     for row in rows:
-        writer.writerow(
-            [
-                neutralise(_text(row.get(key))) if not isinstance(row.get(key), bool) else str(row.get(key)).lower()
-                for key in keys
-            ]
+        lines.append(
+            _csv_line(
+                [
+                    neutralise(_text(row.get(key))) if not isinstance(row.get(key), bool) else str(row.get(key)).lower()
+                    for key in keys
+                ]
+            )
         )
-    return buffer.getvalue().rstrip("\n")
+    return "\n".join(lines)
+
+
+def _csv_line(fields: Sequence[str]) -> str:
+    """One CSV record ending in nothing.  Written with the CRLF terminator so that a field holding a
+    carriage return is quoted: a bare CR would end the row in Excel and start the next with the
+    rest of the field, outside the neutralising quote (a device named "x\\r=cmd…" did that)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(fields)
+    return buffer.getvalue().removesuffix("\r\n")
 
 
 def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[tuple[str, str]]) -> str:

@@ -100,3 +100,11 @@ def lab() -> Iterator[SnmpSimulator]:
     )
     with SnmpSimulator(RECORDINGS, probe_community="reboot-before", extra_args=v3) as agents:
         yield agents
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The hardening battery's one-line tally (issue 7), when any of its cases ran."""
+    from tests.battery.tally import TALLY
+
+    if TALLY.tried:
+        terminalreporter.write_line(TALLY.line())

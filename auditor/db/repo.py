@@ -93,13 +93,15 @@ class _Units:
 
 
 def _unknown_unit(row: ParsedRow, ref: str) -> RowError:
+    written = ref.removeprefix("name:")
+    header = next((h for h, value in row.cells if fold(value) == fold(written)), None)
+    column = f'column "{header}": ' if header else ""
     if ref.startswith("name:"):
         return row.reject(
-            f'unit "{ref.removeprefix("name:")}" is not in the register; use its code, '
-            "or add it on the units sheet (Đơn vị)"
+            f'{column}unit "{written}" is not in the register; use its code, or add it on the units sheet (Đơn vị)'
         )
     return row.reject(
-        f'unit code "{ref}" is not in the register; add it on the units sheet (Đơn vị) '
+        f'{column}unit code "{ref}" is not in the register; add it on the units sheet (Đơn vị) '
         "of this file or import the units first"
     )
 

@@ -66,6 +66,11 @@ class ParsedSheet:
     name: str | None = None  # the sheet's name (None for a CSV)
 
 
+class Uncomputed(str):
+    """A formula whose value the file does not hold (a workbook written by a program, never opened
+    and saved in Excel): refused, never read as text nor as empty."""
+
+
 class BadValue(Exception):
     """One cell's value is not what its column expects; the message is the 'expected …' part."""
 
@@ -281,6 +286,12 @@ class _Row:
 
     def get(self, key: str, parser: Callable[[Cell], Any] = parse_text) -> Any:
         value = self.cells.get(key)
+        if isinstance(value, Uncomputed):
+            self.errors.append(
+                f'column "{self.headers[key]}" holds the formula {_clip(str(value))} but not its value; '
+                "open the file in Excel or LibreOffice and save it, or type the value"
+            )
+            return None
         if cell_text(value) == "":
             return None
         try:

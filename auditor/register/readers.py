@@ -5,17 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import zipfile
 from pathlib import Path
 
 from auditor.errors import InputFileError
-from auditor.register.parse import Sheet
+from auditor.register.parse import Sheet, Uncomputed
 
 log = logging.getLogger(__name__)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and Office's encrypted .xlsx
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a real register unpacks to a few MB; more is a zip bomb
 MAX_RATIO = 200  # XML compresses ~10-20x; a ratio beyond this is crafted
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a country's 100,000 devices are ~15 MB of CSV, ~6 MB of XLSX
 
 
 def read_sheets(path: Path) -> list[Sheet]:
@@ -23,11 +25,17 @@ def read_sheets(path: Path) -> list[Sheet]:
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
+            size = os.fstat(handle.fileno()).st_size
     except FileNotFoundError as exc:
         raise InputFileError(f"{path}: no such file") from exc
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read it: {exc.strerror}") from exc
     suffix = path.suffix.lower()
+    if size > MAX_FILE_BYTES:
+        raise InputFileError(
+            f"{path.name}: refused: {size // (1024 * 1024)} MB is more than a register of the whole country "
+            f"(the limit is {MAX_FILE_BYTES // (1024 * 1024)} MB); split it by unit or province and import the parts"
+        )
     if head == OLE_MAGIC:
         raise InputFileError(
             f"{path.name}: this is an old Excel .xls file or a password-protected workbook; "
@@ -77,7 +85,49 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         for worksheet in workbook.worksheets:
             rows = [tuple(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
             sheets.append(Sheet(path.name, worksheet.title, rows))
-        return sheets
+    finally:
+        workbook.close()
+    return _with_uncomputed_formulas(path, sheets) if _has_formulas(path) else sheets
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any sheet holds a formula (an <f> element), without parsing it."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as member:
+                    tail = b""
+                    while chunk := member.read(1 << 20):
+                        if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                            return True
+                        tail = chunk[-3:]
+    return False
+
+
+def _formula(cell: object) -> str | None:
+    """The formula a cell holds (openpyxl gives text, or an ArrayFormula with its text), if any."""
+    text = getattr(cell, "text", cell)
+    return text if isinstance(text, str) and text.startswith("=") else None
+
+
+def _with_uncomputed_formulas(path: Path, sheets: list[Sheet]) -> list[Sheet]:
+    """Mark the formula cells whose value the file does not hold (openpyxl reads them as empty)."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        marked = []
+        for sheet, worksheet in zip(sheets, workbook.worksheets, strict=True):
+            rows = []
+            for values, written in zip(sheet.rows, worksheet.iter_rows(min_row=1, values_only=True), strict=False):
+                rows.append(
+                    tuple(
+                        Uncomputed(formula) if value is None and (formula := _formula(cell)) else value
+                        for value, cell in zip(values, written, strict=False)
+                    )
+                )
+            marked.append(Sheet(sheet.file, sheet.name, rows))
+        return marked
     finally:
         workbook.close()
 

@@ -240,8 +240,8 @@ def test_bad_rows_are_reported_saved_and_the_good_ones_imported(auditor: Cli, wo
     assert result.stderr.splitlines() == [
         '  khao-sat.xlsx:Thiết bị:5: column "Năm sử dụng" is "20l5", expected a year such as 2015 or a date such '
         "as 15/03/2015",
-        '  khao-sat.xlsx:Thiết bị:6: unit code "XA-Z" is not in the register; add it on the units sheet (Đơn vị) of '
-        "this file or import the units first",
+        '  khao-sat.xlsx:Thiết bị:6: column "Mã đơn vị": unit code "XA-Z" is not in the register; add it on the '
+        "units sheet (Đơn vị) of this file or import the units first",
         f"Error: 2 row(s) rejected; the other 2 were imported. Correct the rows in {workdir / 'khao-sat.errors.xlsx'} "
         "and import that file.",
     ]
@@ -311,7 +311,7 @@ def test_devices_may_name_their_unit_by_name(auditor: Cli, workdir: Path) -> Non
     path = write_csv(workdir / "d.csv", [["Đơn vị", "Tên máy"], ["Đảng ủy xã A", "pc-x"], ["Xã Không Có", "pc-y"]])
     result = auditor("register", "import", str(path), "--kind", "devices")
     assert result.exit_code == 1
-    assert 'd.csv:3: unit "Xã Không Có" is not in the register' in result.stderr
+    assert 'd.csv:3: column "Đơn vị": unit "Xã Không Có" is not in the register' in result.stderr
     assert [(d["unit_code"], d["hostname"]) for d in devices(auditor)] == [("XA-A", "pc-x")]
 
 
