@@ -502,12 +502,19 @@ def _learn(device: Device, facts: DeviceFacts) -> None:
     for name in ("sys_descr", "sys_object_id", "firmware", "os_version", "manufactured_on"):
         value = getattr(facts, name)
         if value is not None:
-            setattr(device, name, value)
+            setattr(device, name, _fit(name, value))
     for name in ("vendor", "model", "category", "serial"):
         if getattr(device, name) is None and getattr(facts, name) is not None:
-            setattr(device, name, getattr(facts, name))
+            setattr(device, name, _fit(name, getattr(facts, name)))
     if device.hostname is None and facts.sys_name:
-        device.hostname = facts.sys_name[:255]
+        device.hostname = _fit("hostname", facts.sys_name)
+
+
+def _fit(column: str, value: Any) -> Any:
+    """Text a device sent, cut to its column's length: PostgreSQL refuses longer text, and one
+    agent's 10 kB serial number must not fail the poll of everyone stored with it."""
+    length = getattr(Device.__table__.c[column].type, "length", None)
+    return value[: length - 1] + "…" if isinstance(value, str) and length and len(value) > length else value
 
 
 IN_CHUNK = 5000  # SQLite takes at most 32,766 parameters in a statement, PostgreSQL 65,535

@@ -63,9 +63,17 @@ def integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+MAX_OID_ARCS = 128  # RFC 2578: at most 128 sub-identifiers, each below 2^32
+MAX_OID_TEXT = 255  # as stored (device.sys_object_id)
+
+
 def oid(value: Any) -> str | None:
+    """An OBJECT IDENTIFIER in dotted form, or None for text that is not one, or one no agent may send."""
     if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)+", value.lstrip(".")):
-        return value.lstrip(".")
+        found = value.lstrip(".")
+        arcs = found.split(".")
+        if len(found) <= MAX_OID_TEXT and len(arcs) <= MAX_OID_ARCS and all(int(a) < 2**32 for a in arcs):
+            return found
     return None
 
 
