@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import tempfile
 import time
@@ -26,6 +27,18 @@ def unneutralise(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
 
 
+STALE_PART_S = 60  # a temporary file not written to for this long before ours began is a dead run's
+
+
+def _remove_leftovers(path: Path, started: float) -> None:
+    """Delete the temporary files a killed writer of `path` left beside it (kill -9, a power cut):
+    those untouched since well before this write began.  A writer still at work keeps its own."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < started - STALE_PART_S:
+                leftover.unlink()
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
@@ -40,12 +53,14 @@ def atomic_output(path: Path, mode: int = 0o644) -> Iterator[Path]:
         raise AuditorError(f"cannot write {path}: {exc.strerror}") from exc
     os.close(handle)
     temporary = Path(name)
+    started = time.time()
     try:
         yield temporary
         with temporary.open("rb") as written:
             os.fsync(written.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, path)
+        _remove_leftovers(path, started)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise AuditorError(f"cannot write {path}: {exc.strerror}; nothing was written") from exc

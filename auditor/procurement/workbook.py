@@ -26,9 +26,8 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from auditor.domain import CATEGORY_LABELS, Category, Label, category_unit
-from auditor.files import atomic_output
 from auditor.procurement.plan import Line, LineKind, Plan
-from auditor.register.writers import safe_row, styled_as, text_cell
+from auditor.register.writers import safe_row, save_workbook, styled_as, text_cell
 
 if TYPE_CHECKING:  # audit imports the planner: no import at run time
     from auditor.audit import DeviceAgeRow, ProcurementData
@@ -456,5 +455,4 @@ def _write_workbook(
         ["Thông số" if vi else "Setting", "Giá trị" if vi else "Value"],
         list(settings_rows),
     )
-    with atomic_output(path) as temporary:
-        book.save(temporary)
+    save_workbook(book, path)

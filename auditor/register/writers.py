@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from copy import copy
@@ -91,6 +92,16 @@ _LISTS: dict[str, Mapping[Any, Label]] = {
     "unit_kind": UNIT_KIND_LABELS,
     "snmp_version": {v: Label(v.value, v.value) for v in SnmpVersion},
 }
+
+
+def save_workbook(book: Workbook, path: Path) -> None:
+    """Save `book` to `path`, whole or not at all.  Built in memory first (a country's workbook is a
+    few MB): a full disk is then one clear error from our own write, not openpyxl's half-closed
+    archive failing again, noisily, when it is collected."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with atomic_output(path) as temporary:
+        temporary.write_bytes(buffer.getbuffer())
 
 
 def put(sheet: Worksheet, row: int, col: int, value: Any) -> None:
@@ -303,8 +314,7 @@ def write_register_workbook(
         _data_sheet(workbook, kind, lang, keys[kind], ranges, ([r.get(k) for k in keys[kind]] for r in rows))
     workbook.move_sheet(_TEXTS["lists"].text(lang), offset=len(workbook.sheetnames))
     workbook.active = 1
-    with atomic_output(path) as temporary:
-        workbook.save(temporary)
+    save_workbook(workbook, path)
 
 
 def export_csv(
@@ -368,5 +378,4 @@ def write_errors_file(
             for col, value in enumerate([error.where.row, error.message, *(t for _, t in error.cells)], start=1):
                 put(sheet, row, col, value)
         sheet.freeze_panes = "C2"
-    with atomic_output(path) as temporary:
-        workbook.save(temporary)
+    save_workbook(workbook, path)
