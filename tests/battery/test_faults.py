@@ -18,7 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from auditor.db.engine import open_database
+from auditor.db.models import Run
+from auditor.domain import RunKind, RunOutcome
 from tests.battery.tally import counted
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
@@ -122,11 +126,15 @@ def test_kill_9_during_a_poll_and_the_next_run(workdir: Path, sqlite_url: str) -
         after = auditor("poll", "--timeout", "0.2", "--retries", "0")
     finally:
         silent.close()
-    runs = json.loads(auditor.ok("findings", "--format", "json").stdout)  # the database still answers
-    counted(refused=killed and after.exit_code == 0)
+    database = open_database(auditor.db_url)
+    with database.session(commit=False) as session:
+        outcomes = [r.outcome for r in session.scalars(select(Run).where(Run.kind == RunKind.POLL).order_by(Run.id))]
+    database.close()
+    counted(refused=killed and after.exit_code == 0 and outcomes == [RunOutcome.INTERRUPTED, RunOutcome.OK])
     assert killed, "the poll finished before it could be killed"
     assert after.exit_code == 0, after.stderr
-    assert isinstance(runs, list) and _integrity(auditor.db_url) == "ok"
+    assert outcomes == [RunOutcome.INTERRUPTED, RunOutcome.OK]  # the dead run is named for what it was
+    assert _integrity(auditor.db_url) == "ok"
 
 
 def test_a_writer_holding_sqlite_makes_the_import_wait_not_fail(workdir: Path, sqlite_url: str) -> None:
