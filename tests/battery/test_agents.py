@@ -8,15 +8,23 @@ characters, bounded lengths, plausible dates and uptimes; and the run must go on
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
+import select
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from pyasn1.codec.ber import decoder, encoder
+from pysnmp.proto import api, rfc1905
+from sqlalchemy import select as query
 
 from auditor.db.engine import open_database
 from auditor.db.models import Device, DevicePoll
@@ -118,8 +126,8 @@ def test_each_lying_agent_is_marked_and_the_run_goes_on(
 
     database = open_database(auditor.db_url)
     with database.session(commit=False) as session:
-        devices = {d.hostname: d for d in session.scalars(select(Device))}
-        polls = {p.device_id: p for p in session.scalars(select(DevicePoll))}
+        devices = {d.hostname: d for d in session.scalars(query(Device))}
+        polls = {p.device_id: p for p in session.scalars(query(DevicePoll))}
         good = devices["good"]
         assert (good.model, good.serial, good.vendor) == ("WS-C2960-24TT-L", "LAB0001", "Cisco")
         problems = {name: wrong for name, (_, errs) in CASES.items() if (wrong := _wrong(devices[name], polls, errs))}
@@ -150,3 +158,132 @@ def _wrong(device: Device, polls: dict[int, DevicePoll], errs: bool) -> list[str
         wrong.append(f"uptime {poll.uptime_s}")
     counted(refused=not wrong)
     return wrong
+
+
+# ---------------------------------------------------------------- agents snmpsim cannot play
+
+ENT_CLASS = f"{ENT}.5"
+
+
+class ScriptedAgent:
+    """A real SNMPv2c agent on loopback addresses, written for the battery: the system group
+    answers as GOOD; its walks, and whether it answers at all, follow the community asked with.
+
+    `backwards`: a walk's second OID comes before its first.  `repeats`: the same OID again and
+    again.  `sometimes`: every other request goes unanswered (a congested link), walks are empty.
+    `reboots`: once `rebooted` is set, its uptime starts again.
+    """
+
+    def __init__(self, addresses: list[str]) -> None:
+        self.port = free_udp_port("127.0.0.1")
+        self.sockets = []
+        for address in addresses:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind((address, self.port))
+            self.sockets.append(sock)
+        self.dropped: dict[str, bool] = {}
+        self.rebooted = False  # set between two polls: `reboots` then says it has been up 1 s
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> ScriptedAgent:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for sock in self.sockets:
+            sock.close()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            ready, _, _ = select.select(self.sockets, [], [], 0.1)
+            for sock in ready:
+                data, peer = sock.recvfrom(65535)
+                with contextlib.suppress(Exception):  # a request it cannot parse goes unanswered
+                    answer = self._answer(data)
+                    if answer is not None:
+                        sock.sendto(answer, peer)
+
+    def _answer(self, data: bytes) -> bytes | None:
+        proto = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+        message, _ = decoder.decode(data, asn1Spec=proto.Message())
+        community = str(proto.apiMessage.get_community(message))
+        if community == "sometimes":
+            self.dropped[community] = not self.dropped.get(community, False)
+            if self.dropped[community]:
+                return None
+        request = proto.apiMessage.get_pdu(message)
+        response = proto.apiMessage.get_response(message)
+        pdu = proto.apiMessage.get_pdu(response)
+        asked = [str(oid) for oid, _ in proto.apiPDU.get_varbinds(request)]
+        if isinstance(request, proto.GetRequestPDU):
+            up = {SYS_UPTIME: "67|100"} if community == "reboots" and self.rebooted else {}
+            varbinds = [(oid, _value({**GOOD, **up}.get(oid))) for oid in asked]
+        elif community == "backwards":  # ENT_CLASS.10, then ENT_CLASS.3: before the first
+            varbinds = [
+                (f"{ENT_CLASS}.{3 if oid.startswith(ENT_CLASS + '.') else 10}", proto.Integer(3)) for oid in asked
+            ]
+        elif community == "repeats":
+            varbinds = [(f"{ENT_CLASS}.10", proto.Integer(3)) for _ in asked]
+        else:
+            varbinds = [(oid, rfc1905.endOfMibView) for oid in asked]
+        proto.apiPDU.set_varbinds(pdu, varbinds)
+        return bytes(encoder.encode(response))
+
+
+def _value(written: str | None) -> Any:
+    """A GOOD entry ("4|text", "6|oid", "67|ticks", "4x|hex") as the agent sends it."""
+    proto = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+    if written is None:
+        return rfc1905.noSuchObject
+    kind, _, text = written.partition("|")
+    return {
+        "4": lambda: proto.OctetString(text),
+        "4x": lambda: proto.OctetString(hexValue=text),
+        "6": lambda: proto.ObjectIdentifier(text),
+        "67": lambda: proto.TimeTicks(int(text)),
+        "2": lambda: proto.Integer(int(text)),
+    }[kind]()
+
+
+# name → whether the poll must note an error
+SCRIPTED = {"backwards": True, "repeats": True, "sometimes": False, "reboots": False}
+
+
+def test_walks_that_go_backwards_or_repeat_stop_and_a_flaky_agent_is_retried(auditor: Cli, workdir: Path) -> None:
+    addresses = {name: f"127.0.0.{60 + i}" for i, name in enumerate(SCRIPTED)}
+    with ScriptedAgent(list(addresses.values())) as agent:
+        write_csv(workdir / "u.csv", [["unit_code", "unit_name"], ["XA-S", "S"]])
+        rows = [["unit_code", "hostname", "ip", "snmp_version", "snmp_port", "snmp_community"]]
+        rows += [["XA-S", name, address, "2c", str(agent.port), name] for name, address in addresses.items()]
+        write_csv(workdir / "d.csv", rows)
+        auditor.ok("register", "import", "u.csv")
+        auditor.ok("register", "import", "d.csv")
+        started = time.monotonic()
+        result = auditor("poll", "--timeout", "0.5", "--retries", "1")
+        took = time.monotonic() - started
+        agent.rebooted = True
+        again = auditor("poll", "--timeout", "0.5", "--retries", "1")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert again.exit_code == 0 and "reboots             1" in again.stdout, again.stdout
+    database = open_database(auditor.db_url)
+    with database.session(commit=False) as session:
+        devices = {d.hostname: d for d in session.scalars(query(Device))}
+        first: dict[int, DevicePoll] = {}
+        last: dict[int, DevicePoll] = {}
+        for poll in session.scalars(query(DevicePoll).order_by(DevicePoll.id)):
+            first.setdefault(poll.device_id, poll)
+            last[poll.device_id] = poll
+        polls = first  # the poll that met the lies
+        problems = {n: w for n, errs in SCRIPTED.items() if (w := _wrong(devices[n], polls, errs))}
+        rebooted = {n for n, d in devices.items() if last[d.id].rebooted}
+        notes = {n: polls[devices[n].id].error or "" for n in SCRIPTED}
+        descr = devices["sometimes"].sys_descr
+    database.close()
+    assert problems == {}, json.dumps(problems, indent=2, ensure_ascii=False)
+    assert "went backwards" in notes["backwards"] and "went backwards" in notes["repeats"]
+    assert descr is not None and descr.startswith("Cisco IOS")  # answered on the retry
+    assert rebooted == {"reboots"}
+    assert took < 60  # the walks stopped: no loop round a lying agent
