@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auditor.db.engine import open_database
-from auditor.db.models import Run
+from auditor.db.models import DevicePoll, Run
 from auditor.domain import RunKind, RunOutcome
 from tests.battery.tally import counted
 from tests.conftest import Cli
@@ -179,3 +179,48 @@ def test_a_full_disk_under_an_export(workdir: Path, sqlite_url: str) -> None:
     assert "No space left on device" in result.stderr and "nothing was written" in result.stderr
     assert "Traceback" not in result.stderr
     assert left == []  # no partial file, not even the temporary one
+
+
+def test_the_agent_and_audits_at_once_on_sqlite(workdir: Path, sqlite_url: str) -> None:
+    """The agent writes polls every second while audits write their findings: SQLite says busy to
+    one of them now and then; each waits its turn, none fails."""
+    from tests.test_agent import start_agent, stop, wait_for
+
+    auditor = Cli(sqlite_url)
+    auditor.ok("init")
+    (workdir / "auditor.toml").write_text("[snmp]\ntimeout_s = 0.2\nretries = 0\n", encoding="utf-8")
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("0.0.0.0", 0))
+    port = silent.getsockname()[1]
+    write_csv(workdir / "u.csv", [["unit_code", "unit_name"], ["XA-G", "G"]])
+    rows = [["unit_code", "hostname", "ip", "snmp_version", "snmp_port", "snmp_community", "in_service_year"]]
+    rows += [["XA-G", f"g{n}", f"127.0.3.{1 + n}", "2c", str(port), "c", 2010] for n in range(200)]
+    write_csv(workdir / "d.csv", rows)
+    auditor.ok("register", "import", "u.csv")
+    auditor.ok("register", "import", "d.csv")
+    agent = start_agent(workdir, sqlite_url, "--name", "busy", "--poll-every", "1", "--interval", "1", "--batch", "40")
+    try:
+        wait_for(lambda: '"busy"' in auditor.ok("agents", "--format", "json").stdout, 30, "the agent is up")
+        audits = [
+            subprocess.run(
+                [sys.executable, "-m", "auditor", "audit", "--no-poll", "--db", sqlite_url],
+                capture_output=True,
+                text=True,
+                cwd=workdir,
+                timeout=120,
+            )
+            for _ in range(3)
+        ]
+        alive = agent.poll() is None
+    finally:
+        (agent_err,) = stop(agent)
+        silent.close()
+    database = open_database(sqlite_url)
+    with database.session(commit=False) as session:
+        polled = session.scalar(select(func.count()).select_from(DevicePoll)) or 0
+    database.close()
+    counted(refused=alive and all(a.returncode == 0 for a in audits))
+    assert alive, agent_err
+    assert polled >= 200  # the agent was writing, cycle after cycle, while the audits wrote
+    assert [a.returncode for a in audits] == [0, 0, 0], [a.stderr for a in audits]
+    assert "locked" not in agent_err and "Traceback" not in agent_err
