@@ -247,8 +247,21 @@ def evaluate(
     """Apply every rule to every device and link; open, refresh and resolve findings in one
     transaction.  `judged` waits for the links' verdicts when `judging` started them earlier."""
     assessed = assess_devices(database, settings, now)
-    verdicts = judged() if judged is not None else link_verdicts(database, settings, now)
+    verdicts = _verdicts(database, assessed, judged or (lambda: link_verdicts(database, settings, now)))
     return record_findings(database, assessed, verdicts, now)
+
+
+def _verdicts(
+    database: Database, assessed: DeviceAssessment, judged: Callable[[], Sequence[LinkVerdict]]
+) -> Sequence[LinkVerdict]:
+    """The links' verdicts; if they cannot be had, the audit's run ends `failed` with the reason
+    (no finding is written) before the error goes on to the user."""
+    try:
+        return judged()
+    except Exception as error:
+        with database.session() as session:
+            repo.finish_run(session, assessed.run_id, RunOutcome.FAILED, {"devices": assessed.devices}, str(error))
+        raise
 
 
 @dataclass(frozen=True)
@@ -595,7 +608,7 @@ def nightly(
         # the workbook, and the device rules.
         register = read_register(database, settings, now) if export_dir is not None else None
         assessed = assess_devices(database, settings, now)
-        verdicts = judged()
+        verdicts = _verdicts(database, assessed, judged)
     with ThreadPoolExecutor(1, "auditor-findings") as writer:
         # The findings are written and the retention applied (database work, on PostgreSQL the
         # server's) while this thread writes the workbook, which needs neither.  A failed

@@ -113,16 +113,21 @@ def test_quiet_fail_on_and_log_file(auditor: Cli, workdir: Path) -> None:
     assert auditor("audit", "--no-poll", "--quiet", "--fail-on", "missing").exit_code == 0
 
 
+def _second_audit(workdir: Path, db_url: str) -> subprocess.CompletedProcess[str]:
+    """An audit started while another holds the lock: it may wait half a second."""
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", "audit", "--no-poll", "--lock-wait", "0.5", "--db", db_url],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        timeout=60,
+    )
+
+
 def test_a_second_audit_waits_then_gives_up(workdir: Path, sqlite_url: str) -> None:
     Cli(sqlite_url).ok("init")
     with exclusive(workdir / "inventory.db.audit.lock", 0, "a test"):
-        second = subprocess.run(
-            [sys.executable, "-m", "auditor", "audit", "--no-poll", "--lock-wait", "0.5", "--db", sqlite_url],
-            capture_output=True,
-            text=True,
-            cwd=workdir,
-            timeout=60,
-        )
+        second = _second_audit(workdir, sqlite_url)
     assert second.returncode == 1
     assert second.stderr.startswith("Error: `auditor audit` is already running (pid ")
     assert "waited 0.5 s and gave up. Nothing was changed." in second.stderr
@@ -137,13 +142,7 @@ def test_overlapping_audits_on_postgresql_wait_then_give_up(workdir: Path, postg
     engine = make_engine(url)
     try:
         with held_alone(engine, AUDIT_LOCK, 0, "a test"):
-            second = subprocess.run(
-                [sys.executable, "-m", "auditor", "audit", "--no-poll", "--lock-wait", "0.5", "--db", url],
-                capture_output=True,
-                text=True,
-                cwd=workdir,
-                timeout=60,
-            )
+            second = _second_audit(workdir, url)
         with engine.connect() as connection:
             runs = connection.scalar(select(func.count()).select_from(Run))
     finally:

@@ -63,6 +63,14 @@ def _big_register(workdir: Path) -> Path:
     return write_csv(workdir / "big.csv", rows)
 
 
+def _silent() -> tuple[socket.socket, int]:
+    """A UDP port on every loopback address that takes each SNMP request and answers none (no ICMP
+    'port unreachable' either): devices registered there wait out their timeout."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("0.0.0.0", 0))  # every local address; only loopback ones are asked
+    return silent, silent.getsockname()[1]
+
+
 def _integrity(db_url: str) -> str:
     if not db_url.startswith("sqlite"):
         return "ok"  # PostgreSQL's own WAL: a killed client's transaction is rolled back by the server
@@ -84,13 +92,18 @@ def test_kill_9_during_an_import(auditor: Cli, workdir: Path) -> None:
     assert _devices(auditor) == DEVICES
 
 
-def test_kill_9_during_an_export_leaves_no_workbook(workdir: Path, sqlite_url: str) -> None:
-    """On SQLite only: what is at stake is the file, not the database."""
+def _registered(workdir: Path, sqlite_url: str) -> Cli:
+    """A SQLite inventory holding the big register: for the faults about files, not the database."""
     auditor = Cli(sqlite_url)
     auditor.ok("init")
     _big_register(workdir)
     auditor.ok("register", "import", "u.csv")
     auditor.ok("register", "import", "big.csv")
+    return auditor
+
+
+def test_kill_9_during_an_export_leaves_no_workbook(workdir: Path, sqlite_url: str) -> None:
+    auditor = _registered(workdir, sqlite_url)
     out = workdir / "out" / "plan.xlsx"
     exporting = _start(workdir, auditor.db_url, "export", "procurement", str(out))
     killed = _kill_when(exporting, lambda: False, timeout_s=2.5)  # reading, planning or writing
@@ -112,9 +125,7 @@ def test_kill_9_during_a_poll_and_the_next_run(workdir: Path, sqlite_url: str) -
     auditor = Cli(sqlite_url)
     auditor.ok("init")
     write_csv(workdir / "u.csv", [["unit_code", "unit_name"], ["XA-P", "P"]])
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # takes every request, answers none
-    silent.bind(("0.0.0.0", 0))
-    port = silent.getsockname()[1]
+    silent, port = _silent()
     rows = [["unit_code", "hostname", "ip", "snmp_version", "snmp_port", "snmp_community"]]
     rows += [["XA-P", f"d{n}", f"127.0.{1 + n // 250}.{1 + n % 250}", "2c", str(port), "c"] for n in range(600)]
     write_csv(workdir / "d.csv", rows)
@@ -159,11 +170,7 @@ def test_a_writer_holding_sqlite_makes_the_import_wait_not_fail(workdir: Path, s
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root (CI runs as root)")
 def test_a_full_disk_under_an_export(workdir: Path, sqlite_url: str) -> None:
-    auditor = Cli(sqlite_url)
-    auditor.ok("init")
-    _big_register(workdir)
-    auditor.ok("register", "import", "u.csv")
-    auditor.ok("register", "import", "big.csv")
+    auditor = _registered(workdir, sqlite_url)
     small = workdir / "small"
     small.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], capture_output=True)
@@ -189,9 +196,7 @@ def test_the_agent_and_audits_at_once_on_sqlite(workdir: Path, sqlite_url: str) 
     auditor = Cli(sqlite_url)
     auditor.ok("init")
     (workdir / "auditor.toml").write_text("[snmp]\ntimeout_s = 0.2\nretries = 0\n", encoding="utf-8")
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("0.0.0.0", 0))
-    port = silent.getsockname()[1]
+    silent, port = _silent()
     write_csv(workdir / "u.csv", [["unit_code", "unit_name"], ["XA-G", "G"]])
     rows = [["unit_code", "hostname", "ip", "snmp_version", "snmp_port", "snmp_community", "in_service_year"]]
     rows += [["XA-G", f"g{n}", f"127.0.3.{1 + n}", "2c", str(port), "c", 2010] for n in range(200)]

@@ -10,13 +10,15 @@ import random
 import signal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auditor import audit
 from auditor.config import LinkSettings, load_settings
 from auditor.db import repo
 from auditor.db.engine import open_database
-from auditor.db.models import Link, Unit
+from auditor.db.models import Link, Run, Unit
+from auditor.domain import RunOutcome
 from auditor.errors import AuditorError
 from auditor.facts import CounterSample, Interval, LinkObservation
 from auditor.links.congestion import Verdict, window_stats
@@ -159,5 +161,7 @@ def test_a_judgement_worker_that_dies_stops_the_audit_with_a_message(
         audit.evaluate(database, settings, NOW, judged)
     with database.session(commit=False) as session:
         assert repo.list_findings(session) == []
+        (run,) = session.scalars(select(Run))
+        assert run.outcome is RunOutcome.FAILED and "ended without an answer" in (run.message or "")
     database.close()
     assert workers and not any(w.is_alive() for w in workers)
