@@ -276,6 +276,7 @@ def _english(path: Path) -> Path:
 
 ACCEPTED: list[tuple[str, Callable[[Path], Path], int]] = [
     ("date-as-text.xlsx", lambda p: survey(p, device(n=3, **{"Năm sử dụng": "15/3/2015"})), 2015),
+    ("excel-serial-number.xlsx", lambda p: survey(p, device(n=3, **{"Năm sử dụng": 42078})), 2015),  # 15/03/2015
     ("year-as-text.xlsx", lambda p: survey(p, device(n=3, **{"Năm sử dụng": "2015"})), 2015),
     ("year-with-spaces.xlsx", _text_numbers, 2015),
     ("excel-date.xlsx", _excel_date, 2015),
@@ -380,6 +381,25 @@ def test_a_file_that_cannot_be_a_register_is_refused_whole(
     assert result.stderr.startswith(f"Error: {name}:") and says in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert lost == 0  # what was imported before is still there
+
+
+def test_a_missing_required_column_is_named_on_every_row(registered: Cli, workdir: Path) -> None:
+    """A devices sheet without its unit column: no row can be placed, and each says which column."""
+    header = [h for h in HEADER if h != "Mã đơn vị"]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Thiết bị"
+    sheet.append(header)
+    for n in (1, 2):
+        sheet.append([v for h, v in zip(HEADER, device(n=n), strict=True) if h != "Mã đơn vị"])
+    book.save(workdir / "no-unit.xlsx")
+    result = registered("register", "import", "no-unit.xlsx")
+    lines = [x for x in result.stderr.splitlines() if x.startswith("  no-unit.xlsx:Thiết bị:")]
+    counted(refused=result.exit_code == 1 and len(lines) == 2)
+    assert result.exit_code == 1 and len(lines) == 2, result.stderr
+    assert all("neither a unit code nor a unit name column" in line for line in lines), lines
+    assert devices(registered) == []  # nothing half-placed
 
 
 def test_a_duplicated_header_refuses_the_sheet_by_name(registered: Cli, workdir: Path) -> None:
