@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and Office's encrypted .xlsx
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a real register unpacks to a few MB; more is a zip bomb
 MAX_RATIO = 200  # XML compresses ~10-20x; a ratio beyond this is crafted
+STR = "str"  # openpyxl's type of a formula's cached text result (t="str" in the sheet's XML)
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a country's 100,000 devices are ~15 MB of CSV, ~6 MB of XLSX
 
 
@@ -80,14 +81,22 @@ def _read_xlsx(path: Path) -> list[Sheet]:
             f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc}); "
             "open it in Excel or LibreOffice and save it again as .xlsx"
         ) from exc
+    formulas = _has_formulas(path)
+    sheets, strings = [], []
     try:
-        sheets = []
         for worksheet in workbook.worksheets:
-            rows = [tuple(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
+            if formulas:  # the cells, not only their values: a computed text result says so ("str")
+                cells = [tuple(row) for row in worksheet.iter_rows(min_row=1)]
+                rows = [tuple(c.value for c in row) for row in cells]
+                strings.append(
+                    {(r, c) for r, row in enumerate(cells) for c, x in enumerate(row) if x.data_type == "str"}
+                )
+            else:
+                rows = [tuple(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
             sheets.append(Sheet(path.name, worksheet.title, rows))
     finally:
         workbook.close()
-    return _with_uncomputed_formulas(path, sheets) if _has_formulas(path) else sheets
+    return _with_uncomputed_formulas(path, sheets, strings) if formulas else sheets
 
 
 def _has_formulas(path: Path) -> bool:
@@ -110,20 +119,24 @@ def _formula(cell: object) -> str | None:
     return text if isinstance(text, str) and text.startswith("=") else None
 
 
-def _with_uncomputed_formulas(path: Path, sheets: list[Sheet]) -> list[Sheet]:
-    """Mark the formula cells whose value the file does not hold (openpyxl reads them as empty)."""
+def _with_uncomputed_formulas(path: Path, sheets: list[Sheet], strings: list[set[tuple[int, int]]]) -> list[Sheet]:
+    """Mark the formula cells whose value the file does not hold (openpyxl reads them as empty).
+    A formula Excel computed to empty text ("") is marked as a text result: that one is empty."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         marked = []
-        for sheet, worksheet in zip(sheets, workbook.worksheets, strict=True):
+        for sheet, texts, worksheet in zip(sheets, strings, workbook.worksheets, strict=True):
             rows = []
-            for values, written in zip(sheet.rows, worksheet.iter_rows(min_row=1, values_only=True), strict=False):
+            written_rows = worksheet.iter_rows(min_row=1, values_only=True)
+            for r, (values, written) in enumerate(zip(sheet.rows, written_rows, strict=False)):
                 rows.append(
                     tuple(
-                        Uncomputed(formula) if value is None and (formula := _formula(cell)) else value
-                        for value, cell in zip(values, written, strict=False)
+                        Uncomputed(formula)
+                        if value is None and (r, c) not in texts and (formula := _formula(cell))
+                        else value
+                        for c, (value, cell) in enumerate(zip(values, written, strict=False))
                     )
                 )
             marked.append(Sheet(sheet.file, sheet.name, rows))

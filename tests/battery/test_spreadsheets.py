@@ -239,6 +239,23 @@ def _excel_date(path: Path) -> Path:
     return survey(path, device(n=3, **{"Năm sử dụng": dt.datetime(2015, 3, 15)}))
 
 
+def _formula_computed_to_nothing(path: Path) -> Path:
+    """A MAC column computed by Excel as =IF(…,"",…): its cached result is empty text (t="str"),
+    which is an empty cell, not a formula never computed."""
+    survey(path, device(n=3, **{"Địa chỉ MAC": '=IF(1=1,"","x")'}))
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    start = sheet.index("<f>IF(1=1")
+    cell = sheet.rindex("<c ", 0, start)
+    sheet = sheet[: cell + 3] + 't="str" ' + sheet[cell + 3 :]  # as Excel saves a text result
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
 def _csv(encoding: str, delimiter: str = ",") -> Callable[[Path], Path]:
     def build(path: Path) -> Path:
         rows = [HEADER, device(n=1), device(n=2), device(n=3, **{"Năm sử dụng": "15/3/2015"})]
@@ -280,6 +297,7 @@ ACCEPTED: list[tuple[str, Callable[[Path], Path], int]] = [
     ("year-as-text.xlsx", lambda p: survey(p, device(n=3, **{"Năm sử dụng": "2015"})), 2015),
     ("year-with-spaces.xlsx", _text_numbers, 2015),
     ("excel-date.xlsx", _excel_date, 2015),
+    ("formula-computed-to-nothing.xlsx", _formula_computed_to_nothing, 2016),
     ("merged-title.xlsx", _merged_title, 2016),
     ("empty-rows.xlsx", _empty_rows, 2016),
     ("english-headers.xlsx", _english, 2016),
