@@ -238,32 +238,6 @@ class AuditReport:
     verdicts: tuple[LinkVerdict, ...] = ()  # the links judged, for the export that follows
 
 
-def evaluate(
-    database: Database,
-    settings: Settings,
-    now: dt.datetime,
-    judged: Callable[[], Sequence[LinkVerdict]] | None = None,
-) -> AuditReport:
-    """Apply every rule to every device and link; open, refresh and resolve findings in one
-    transaction.  `judged` waits for the links' verdicts when `judging` started them earlier."""
-    assessed = assess_devices(database, settings, now)
-    verdicts = _verdicts(database, assessed, judged or (lambda: link_verdicts(database, settings, now)))
-    return record_findings(database, assessed, verdicts, now)
-
-
-def _verdicts(
-    database: Database, assessed: DeviceAssessment, judged: Callable[[], Sequence[LinkVerdict]]
-) -> Sequence[LinkVerdict]:
-    """The links' verdicts; if they cannot be had, the audit's run ends `failed` with the reason
-    (no finding is written) before the error goes on to the user."""
-    try:
-        return judged()
-    except Exception as error:
-        with database.session() as session:
-            repo.finish_run(session, assessed.run_id, RunOutcome.FAILED, {"devices": assessed.devices}, str(error))
-        raise
-
-
 @dataclass(frozen=True)
 class DeviceAssessment:
     """The audit's first half: its run, and the device rules' findings."""
@@ -283,6 +257,19 @@ def assess_devices(database: Database, settings: Settings, now: dt.datetime) -> 
         unit_ids = {unit.code: unit.id for unit in repo.list_units(session)}
     found = [fact for state in states for fact in device_findings(state, now, settings.rules)]
     return DeviceAssessment(run_id, len(states), found, unit_ids)
+
+
+def await_verdicts(
+    database: Database, assessed: DeviceAssessment, judged: Callable[[], Sequence[LinkVerdict]]
+) -> Sequence[LinkVerdict]:
+    """The links' verdicts (`judged` waits for `judging`'s); if they cannot be had, the audit's run
+    ends `failed` with the reason (no finding is written) before the error goes on to the user."""
+    try:
+        return judged()
+    except Exception as error:
+        with database.session() as session:
+            repo.finish_run(session, assessed.run_id, RunOutcome.FAILED, {"devices": assessed.devices}, str(error))
+        raise
 
 
 def record_findings(
@@ -608,7 +595,7 @@ def nightly(
         # the workbook, and the device rules.
         register = read_register(database, settings, now) if export_dir is not None else None
         assessed = assess_devices(database, settings, now)
-        verdicts = _verdicts(database, assessed, judged)
+        verdicts = await_verdicts(database, assessed, judged)
     with ThreadPoolExecutor(1, "auditor-findings") as writer:
         # The findings are written and the retention applied (database work, on PostgreSQL the
         # server's) while this thread writes the workbook, which needs neither.  A failed

@@ -142,28 +142,24 @@ def main() -> None:
                 fields = Path(f"/proc/{snmpd.pid}/stat").read_text().rsplit(")", 1)[1].split()
                 return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-            before = agent_cpu()
-            first = measure(network, poll_argv("first"), env)
-            first["agent_cpu_s"] = round(agent_cpu() - before, 2)
-            print(first["stdout"], first["stderr"])
-            lines.append(
-                row(
-                    f"`auditor poll`, {args.devices:,} devices, first (full identity)",
-                    first,
-                    f"ICMP + SNMP system group, vendor OIDs, ENTITY-MIB, into SQLite; snmpd used "
-                    f"{first['agent_cpu_s']} s CPU",
-                )
+            def measured_row(label: str, argv: list[str], note: str, tail: bool = False) -> None:
+                """Measure `argv` and the agent's CPU beside it; a table row (`note` names the work)."""
+                before = agent_cpu()
+                result = measure(network, argv, env)
+                cpu = round(agent_cpu() - before, 2)
+                print(result["stdout"], result["stderr"])
+                said = "; " + " ".join(str(result["stdout"]).split())[:120] if tail else ""
+                lines.append(row(label, result, f"{note}; snmpd used {cpu} s CPU{said}"))
+
+            measured_row(
+                f"`auditor poll`, {args.devices:,} devices, first (full identity)",
+                poll_argv("first"),
+                "ICMP + SNMP system group, vendor OIDs, ENTITY-MIB, into SQLite",
             )
-            before = agent_cpu()
-            steady = measure(network, poll_argv("steady"), env)
-            steady["agent_cpu_s"] = round(agent_cpu() - before, 2)
-            print(steady["stdout"], steady["stderr"])
-            lines.append(
-                row(
-                    f"`auditor poll`, {args.devices:,} devices, routine (identity + uptime)",
-                    steady,
-                    f"ICMP + SNMP system group, reboots, into SQLite; snmpd used {steady['agent_cpu_s']} s CPU",
-                )
+            measured_row(
+                f"`auditor poll`, {args.devices:,} devices, routine (identity + uptime)",
+                poll_argv("steady"),
+                "ICMP + SNMP system group, reboots, into SQLite",
             )
             if args.links:
                 links = scratch / "links.csv"
@@ -178,24 +174,17 @@ def main() -> None:
                 sample = [auditor, "poll", "--links", "-v"]
                 measure(network, sample, env)  # the first sample: each link's interface found, no rate yet
                 time.sleep(5)
-                before = agent_cpu()
-                cycle = measure(network, sample, env)
-                cycle["agent_cpu_s"] = round(agent_cpu() - before, 2)
-                print(cycle["stdout"], cycle["stderr"])
-                lines.append(
-                    row(
-                        f"`auditor poll --links`, {args.links:,} links, one 5-minute cycle",
-                        cycle,
-                        f"counters (64-bit) + 3 echoes to each far end + rates, into SQLite; snmpd used "
-                        f"{cycle['agent_cpu_s']} s CPU; " + " ".join(str(cycle["stdout"]).split())[:120],
-                    )
+                measured_row(
+                    f"`auditor poll --links`, {args.links:,} links, one 5-minute cycle",
+                    sample,
+                    "counters (64-bit) + 3 echoes to each far end + rates, into SQLite",
+                    tail=True,
                 )
             if not args.skip_baselines:
                 targets = scratch / "devices.txt"
                 targets.write_text("\n".join(devices) + "\n", encoding="utf-8")
-                before = agent_cpu()
-                xargs = measure(
-                    network,
+                measured_row(
+                    f"`xargs -P 4 snmpget` (3 OIDs), {args.devices:,} devices",
                     [
                         "sh",
                         "-c",
@@ -203,14 +192,7 @@ def main() -> None:
                         f"{{}} 1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.2.0 1.3.6.1.2.1.1.3.0 "
                         f"< {targets} > /dev/null",
                     ],
-                )
-                xargs["agent_cpu_s"] = round(agent_cpu() - before, 2)
-                lines.append(
-                    row(
-                        f"`xargs -P 4 snmpget` (3 OIDs), {args.devices:,} devices",
-                        xargs,
-                        f"SNMP only; snmpd used {xargs['agent_cpu_s']} s CPU",
-                    )
+                    "SNMP only",
                 )
         finally:
             snmpd.terminate()

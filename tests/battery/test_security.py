@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import multiprocessing
 import os
 import re
 import stat
@@ -22,12 +23,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from auditor import audit
+from auditor.config import load_settings
 from auditor.db import repo
 from auditor.db.engine import open_database
 from auditor.facts import DeviceFacts, HostObservation
 from auditor.files import FORMULA_TRIGGERS
 from tests.battery.tally import counted
 from tests.conftest import Cli
+from tests.links.test_window_stats import province_of_links
 from tests.register.test_import import write_csv
 
 HOSTILE = [
@@ -212,27 +216,21 @@ def test_secrets_reach_no_output_file_log_message_or_command_line(workdir: Path,
     assert all(private)
 
 
-def test_the_workers_command_lines_carry_no_database_url(workdir: Path, sqlite_url: str) -> None:
+def test_the_workers_command_lines_carry_no_database_url(
+    workdir: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The link judgement's workers get the URL (which may hold a password) through a pipe: their
     command line, readable by any user in /proc, does not name it."""
-    from auditor import audit
-    from auditor.config import load_settings
-    from tests.links.test_window_stats import _province_of_links
-
     Cli(sqlite_url).ok("init")
-    _province_of_links(sqlite_url, 2)
+    province_of_links(sqlite_url, 2)
     database = open_database(sqlite_url)
     settings = load_settings(db_url=sqlite_url)
-    old = audit.PARALLEL_LINKS
-    audit.PARALLEL_LINKS = 1
+    monkeypatch.setattr(audit, "PARALLEL_LINKS", 1)
     try:
         with audit.judging(database, settings, dt.datetime.now(dt.UTC)) as judged:
-            import multiprocessing
-
             lines = [Path(f"/proc/{w.pid}/cmdline").read_bytes() for w in multiprocessing.active_children()]
             judged()
     finally:
-        audit.PARALLEL_LINKS = old
         database.close()
     counted(refused=all(b"inventory.db" not in line for line in lines))
     assert lines and all(b"inventory.db" not in line and b"sqlite" not in line for line in lines)

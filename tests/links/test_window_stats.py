@@ -114,7 +114,7 @@ def test_a_share_of_the_links_reads_only_its_range(auditor: Cli, monkeypatch: py
     assert all(s.samples > 300 for s in whole.values())
 
 
-def _province_of_links(url: str, count: int) -> None:
+def province_of_links(url: str, count: int) -> None:
     database = open_database(url)
     rng = random.Random(11)
     with database.session() as session:
@@ -127,7 +127,7 @@ def _province_of_links(url: str, count: int) -> None:
 def test_links_judged_in_worker_processes_as_here(auditor: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """From PARALLEL_LINKS links the audit judges them in worker processes, each with a share: the
     verdicts, and their order, are those judged in this process."""
-    _province_of_links(auditor.db_url, 7)
+    province_of_links(auditor.db_url, 7)
     database = open_database(auditor.db_url)
     settings = load_settings(db_url=auditor.db_url)
     here = audit.link_verdicts(database, settings, NOW)
@@ -147,7 +147,7 @@ def test_a_judgement_worker_that_dies_stops_the_audit_with_a_message(
     auditor: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """kill -9 of a worker: the audit raises a plain error, writes no findings, leaves no process."""
-    _province_of_links(auditor.db_url, 3)
+    province_of_links(auditor.db_url, 3)
     database = open_database(auditor.db_url)
     settings = load_settings(db_url=auditor.db_url)
     monkeypatch.setattr(audit, "PARALLEL_LINKS", 1)
@@ -158,7 +158,7 @@ def test_a_judgement_worker_that_dies_stops_the_audit_with_a_message(
         workers = multiprocessing.active_children()
         for worker in workers:
             os.kill(worker.pid or 0, signal.SIGKILL)
-        audit.evaluate(database, settings, NOW, judged)
+        audit.await_verdicts(database, audit.assess_devices(database, settings, NOW), judged)
     with database.session(commit=False) as session:
         assert repo.list_findings(session) == []
         (run,) = session.scalars(select(Run))
