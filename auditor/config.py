@@ -12,7 +12,6 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +19,42 @@ from typing import Any
 
 from auditor.domain import Category, SnmpVersion
 from auditor.errors import ConfigError
+from auditor.settings import (
+    AgentSettings,
+    AgeSettings,
+    Catalog,
+    KitItem,
+    LinkSettings,
+    Norm,
+    Price,
+    RetentionSettings,
+    RuleSettings,
+    Secret,
+    Settings,
+    SnmpSettings,
+    SnmpV3Profile,
+    mask_url,
+)
+
+__all__ = [  # the loader, and the settings' types it fills (see auditor.settings)
+    "AgeSettings",
+    "AgentSettings",
+    "Catalog",
+    "KitItem",
+    "LinkSettings",
+    "Norm",
+    "Price",
+    "RetentionSettings",
+    "RuleSettings",
+    "Secret",
+    "Settings",
+    "SnmpSettings",
+    "SnmpV3Profile",
+    "check_agent_name",
+    "describe",
+    "load_settings",
+    "mask_url",
+]
 
 DEFAULT_CONFIG_NAME = "auditor.toml"
 
@@ -33,142 +68,6 @@ ENV_VARS: dict[str, str] = {
     "AUDITOR_SNMP_TIMEOUT": "snmp.timeout_s",
     "AUDITOR_SNMP_RETRIES": "snmp.retries",
 }
-
-
-class Secret:
-    """A string that never shows itself: repr, str and f-strings print a mask."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    def __str__(self) -> str:
-        return "********"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-@dataclass(frozen=True)
-class SnmpV3Profile:
-    name: str
-    user: str
-    auth_protocol: str | None = None
-    auth_key: Secret | None = None
-    priv_protocol: str | None = None
-    priv_key: Secret | None = None
-    context: str = ""  # SNMPv3 context name; most devices want the empty one
-
-
-@dataclass(frozen=True)
-class SnmpSettings:
-    version: SnmpVersion = SnmpVersion.V2C
-    port: int = 161
-    timeout_s: float = 2.0
-    retries: int = 1
-    communities: tuple[Secret, ...] = ()
-    v3: tuple[SnmpV3Profile, ...] = ()
-
-
-@dataclass(frozen=True)
-class AgeSettings:
-    threshold_years: float = 10
-    per_category: Mapping[Category, float] = field(default_factory=lambda: MappingProxyType({}))
-
-    def threshold(self, category: Category | None) -> float:
-        if category is not None and category in self.per_category:
-            return self.per_category[category]
-        return self.threshold_years
-
-
-@dataclass(frozen=True)
-class LinkSettings:
-    interval_s: int = 300
-    window_days: float = 7  # fractions allowed: a test or a lab may judge an hour
-    percentile: float = 95
-    congested_pct: float = 90
-    warning_pct: float = 80
-    target_pct: float = 70
-    min_coverage_pct: float = 80
-    tiers_mbps: tuple[float, ...] = (20, 30, 50, 100, 200, 300, 500, 1000)
-    loss_warning_pct: float = 2
-    rtt_warning_ms: float = 100
-    business_hours: tuple[dt.time, dt.time] | None = None
-    timezone: str = "Asia/Ho_Chi_Minh"
-
-
-@dataclass(frozen=True)
-class RetentionSettings:
-    link_samples_raw_days: float = 30  # then rolled up into hours; 0 keeps them all
-    device_polls_days: float = 14  # then deleted; 0 keeps them all
-
-
-@dataclass(frozen=True)
-class AgentSettings:
-    name: str = ""  # "" means the host's name
-    poll_every_s: float = 900
-    lease_s: float = 60  # a dead agent's work is taken over this long after its last heartbeat
-    batch: int = 2000  # devices or links claimed at a time
-
-
-@dataclass(frozen=True)
-class RuleSettings:
-    unreachable_polls: int = 3
-    reboots_per_week: int = 3
-    missing_days: int = 30
-
-
-@dataclass(frozen=True)
-class Price:
-    vnd: int
-    source: str
-
-
-@dataclass(frozen=True)
-class Norm:
-    staff_per_item: int
-    categories: tuple[Category, ...]
-    source: str
-
-
-@dataclass(frozen=True)
-class KitItem:
-    category: Category
-    when: str  # "always" or "link_terminal"
-    unit_kinds: tuple[str, ...]  # empty: every kind
-    source: str
-
-
-@dataclass(frozen=True)
-class Catalog:
-    prices: Mapping[Category, Price]
-    norms: Mapping[str, Norm]
-    minimum_kit: Mapping[str, KitItem] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True)
-class Settings:
-    db_url: str
-    province: str
-    age: AgeSettings
-    snmp: SnmpSettings
-    links: LinkSettings
-    catalog: Catalog
-    rules: RuleSettings = field(default_factory=RuleSettings)
-    agent: AgentSettings = field(default_factory=AgentSettings)
-    retention: RetentionSettings = field(default_factory=RetentionSettings)
-    config_file: Path | None = None
-    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # key → where set
 
 
 def _builtin(name: str) -> dict[str, Any]:
@@ -462,11 +361,6 @@ def check_agent_name(name: str, source: str) -> str:
     if len(name) > 64 or not re.fullmatch(r"[\w.:@/-]*", name):
         raise ConfigError(f"{source}: agent.name is {name!r}; use up to 64 letters, digits and . : @ / - _")
     return name
-
-
-def mask_url(url: str) -> str:
-    """A database URL fit to print: the password replaced by asterisks."""
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1********@", url)
 
 
 def _plain(value: Any) -> Any:

@@ -199,6 +199,24 @@ class SnmpVersion(enum.StrEnum):
     V3 = "3"
 
 
+class AgeSource(enum.StrEnum):
+    """Where a device's age comes from, best evidence first."""
+
+    REGISTER = "register"  # the register's in-service date
+    ENTITY_MIB = "entity_mib"  # the manufacture date the device reported
+    MODEL_CATALOG = "model_catalog"  # the model's release year: an estimate
+    OS_LOWER_BOUND = "os_lower_bound"  # the last year its Windows was sold: "at least"
+
+
+class Verdict(enum.StrEnum):
+    """The congestion test's conclusion on a link."""
+
+    OK = "ok"
+    WARNING = "warning"
+    CONGESTED = "congested"
+    INSUFFICIENT_DATA = "insufficient_data"
+
+
 def _lookup_table(labels: dict[enum.StrEnum, Label]) -> dict[str, enum.StrEnum]:
     table: dict[str, enum.StrEnum] = {}
     for member, label in labels.items():

@@ -1,4 +1,5 @@
-"""The errors auditor raises on purpose.  The CLI prints them as "Error: …" with an exit code."""
+"""Every error type auditor raises on purpose.  The CLI prints an AuditorError as "Error: …" with its
+exit code; the others are caught inside the package and become data (a failed device, a bad cell)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,37 @@ class RowsRejected(AuditorError):
 
 class AgentConflict(AuditorError):
     """Another live agent stands where this one would: the same name, or any agent on SQLite."""
+
+
+class TargetError(AuditorError):
+    """A scan target that is not an address or a network, or a range too large without --yes."""
+
+    exit_code = 2
+
+
+class IcmpUnavailable(AuditorError):
+    """Neither a raw socket nor a ping socket can be opened here."""
+
+
+class SnmpFailure(Exception):
+    """A request that did not give an answer; str() says what, for the device's record."""
+
+
+class SnmpTimeout(SnmpFailure):
+    pass
+
+
+class SnmpError(SnmpFailure):
+    """The agent answered with an error, or with something that is not a valid answer."""
+
+
+class SnmpPduError(SnmpError):
+    """The agent refused the request itself (tooBig, noSuchName…): a smaller request may pass."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BadValue(Exception):
+    """One cell's value is not what its column expects; the message is the 'expected …' part."""

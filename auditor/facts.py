@@ -6,7 +6,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.domain import Category, Condition, FindingKind, Severity, SnmpVersion, UnitKind
+from auditor.domain import (
+    AgeSource,
+    Category,
+    Condition,
+    DeviceStatus,
+    FindingKind,
+    Severity,
+    SnmpVersion,
+    UnitKind,
+)
 
 
 @dataclass(frozen=True)
@@ -108,10 +117,21 @@ class Age:
     """How old a device is and how we know.  `lower_bound` means "at least this old"."""
 
     years: float
-    source: str  # register, entity_mib, model_catalog, os_lower_bound
+    source: AgeSource
     lower_bound: bool = False  # "at least this old"
     estimate: bool = False  # from the model's release year: the unit may be younger
     basis: str = ""  # what a person reads: "in service 2015", "model OptiPlex 380 released 2009"
+
+
+@dataclass(frozen=True)
+class AgeEvidence:
+    """What a device's age is computed from (rules.age.device_age), as the database holds it."""
+
+    in_service_on: dt.date | None = None
+    in_service_precision: str | None = None  # "year", "month" or "day"
+    manufactured_on: dt.date | None = None
+    model: str | None = None
+    sys_descr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +139,7 @@ class UnitView:
     id: int
     code: str
     name: str
-    kind: str | None
+    kind: UnitKind | None
     staff_count: int | None
     poller_group: str
     devices: int
@@ -135,29 +155,29 @@ class DeviceView:
     hostname: str | None
     ip: str | None
     mac: str | None
-    category: str | None
+    category: Category | None
     vendor: str | None
     model: str | None
     serial: str | None
     asset_tag: str | None
     firmware: str | None
     os_version: str | None
-    manufactured_on: str | None
-    in_service_on: str | None
+    manufactured_on: dt.date | None
+    in_service_on: dt.date | None
     in_service_precision: str | None
     age_years: float | None
-    age_source: str | None  # register, entity_mib, model_catalog (an estimate), os_lower_bound (≥)
+    age_source: AgeSource | None  # model_catalog is an estimate, os_lower_bound a lower bound (≥)
     age_basis: str | None  # the evidence in words: "in service 2015", "model OptiPlex 380 released 2009"
-    condition: str | None
+    condition: Condition | None
     location: str | None
     registered: bool
-    status: str
+    status: DeviceStatus
     reachable: bool | None
     rtt_ms: float | None
     uptime_s: int | None
-    first_seen: str | None
-    last_seen: str | None
-    snmp_version: str | None
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    snmp_version: SnmpVersion | None
     snmp_port: int | None
 
 
@@ -217,6 +237,15 @@ class DeviceFacts:
 
 
 @dataclass(frozen=True)
+class LinkPort:
+    """A link a device carries, and the interface the register names for it."""
+
+    link_id: int
+    name: str
+    interface: str | None
+
+
+@dataclass(frozen=True)
 class PollTarget:
     """A device the database says to poll, with what the last poll learned."""
 
@@ -231,6 +260,7 @@ class PollTarget:
     uptime_s: int | None = None
     uptime_at: dt.datetime | None = None
     carries_link: bool = False  # its interfaces are read too
+    links: tuple[LinkPort, ...] = ()  # the links it carries (a poll's, not a link sample's)
 
 
 @dataclass(frozen=True)
@@ -250,6 +280,8 @@ class HostObservation:
     uptime_s: int | None = None
     facts: DeviceFacts | None = None  # the full identity, when it was read
     interfaces: tuple[InterfaceFacts, ...] | None = None  # for devices that carry a link
+    rebooted: bool = False  # judged against the previous poll (rules.uptime)
+    link_interfaces: tuple[tuple[int, int | None], ...] = ()  # (link id, its interface's ifIndex or None)
 
     @property
     def reachable(self) -> bool:
@@ -278,60 +310,21 @@ class InterfaceFacts:
 
 
 @dataclass(frozen=True)
-class CounterSample:
-    """One reading of a link's interface: the raw octet counters, on the poller's clock."""
+class DeviceHistory:
+    """A device's stored facts and recent history, as the database holds them for the rules."""
 
-    at: dt.datetime
-    in_octets: int | None
-    out_octets: int | None
-    counter_bits: int | None = 64  # 64 (ifHC*Octets) or 32 (ifIn/OutOctets)
-    if_index: int | None = None
-    uptime_s: int | None = None
-    speed_mbps: float | None = None  # the port's speed, to catch impossible rates
-
-
-@dataclass(frozen=True)
-class Interval:
-    """The traffic between two samples, in bits per second; or why it is unknown."""
-
-    start: dt.datetime
-    end: dt.datetime
-    in_bps: float | None = None
-    out_bps: float | None = None
-    unknown: str | None = None  # a reason key: see links.rates.REASONS
-
-    @property
-    def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
-
-
-@dataclass(frozen=True)
-class LinkTarget:
-    """A link to sample, as the database knows it."""
-
-    link_id: int
-    name: str
-    unit_code: str
-    device: PollTarget | None  # the router carrying it; None: not tied to a device yet
-    interface: str | None  # as the register names it
-    if_index: int | None  # as last resolved
-    far_end_ip: str | None
-    capacity_down_mbps: float
-    capacity_up_mbps: float
-    previous: CounterSample | None = None  # the last sample stored
-
-
-@dataclass(frozen=True)
-class LinkObservation:
-    """One sample of one link: the counters read (or why not), and ICMP to the far end."""
-
-    link_id: int
-    counters: CounterSample | None
-    error: str | None = None
-    rtt_avg_ms: float | None = None
-    rtt_max_ms: float | None = None
-    loss_pct: float | None = None
-    resolved_if_index: int | None = None  # set when the interface had to be found again
+    device_id: int
+    unit_id: int | None
+    label: str  # hostname, else address, else asset tag: what a person recognises
+    category: Category | None
+    registered: bool
+    has_address: bool
+    evidence: AgeEvidence
+    created_at: dt.datetime
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    recent_reachable: tuple[bool, ...] = ()  # the latest polls, oldest first
+    reboots_7d: int = 0
 
 
 @dataclass(frozen=True)
@@ -373,16 +366,24 @@ class FindingFact:
 @dataclass(frozen=True)
 class FindingView:
     id: int
-    kind: str
-    severity: str
+    kind: FindingKind
+    severity: Severity
     unit_code: str | None
     subject: str
     device_id: int | None
     link_id: int | None
-    first_detected: str
-    last_detected: str
-    resolved_at: str | None
+    first_detected: dt.datetime
+    last_detected: dt.datetime
+    resolved_at: dt.datetime | None
     evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunOwner:
+    """The process a run belongs to: a run whose process has gone was interrupted."""
+
+    host: str
+    pid: int
 
 
 @dataclass(frozen=True)

@@ -13,20 +13,6 @@ from pathlib import Path
 
 from auditor.errors import AuditorError
 
-# A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """CSV text that a spreadsheet shows as written instead of evaluating: a leading quote."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def unneutralise(text: str) -> str:
-    """The inverse, for reading back what `neutralise` wrote."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
-
-
 STALE_PART_S = 60  # a temporary file not written to for this long before ours began is a dead run's
 
 

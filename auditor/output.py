@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from auditor.files import neutralise
+from auditor.formulas import neutralise
 
 FORMATS = ("table", "json", "csv")
 MAX_CELL = 40

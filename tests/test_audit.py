@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from auditor.db import repo
 from auditor.db.engine import make_engine, open_database
 from auditor.db.models import Run
-from auditor.db.work import AUDIT_LOCK, held_alone
+from auditor.db.claims import held_alone
+from auditor.jobs.audit import AUDIT_LOCK
 from auditor.facts import HostObservation
 from auditor.files import exclusive
 from auditor.lab.postgres import PostgresServer

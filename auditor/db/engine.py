@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from auditor.config import mask_url
 from auditor.errors import DatabaseError, SchemaMissing, SchemaTooNew
+from auditor.settings import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +131,28 @@ def _known(script: ScriptDirectory, revision: str) -> bool:
 
 
 class Database:
-    """An open, initialised database: what the rest of auditor holds instead of an engine."""
+    """An open, initialised database: what the rest of auditor holds instead of an engine.  A
+    context manager: `with open_database(url) as database:` closes it however the block ends."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def in_memory(self) -> bool:
+        """A SQLite database in this process's memory: no other process can open it."""
+        url = self.engine.url
+        return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.url.get_backend_name()
 
     @property
     def url(self) -> str:

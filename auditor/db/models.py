@@ -1,6 +1,7 @@
 """The inventory schema: typed SQLAlchemy 2.0 models.
 
-Conventions: every timestamp is timezone-aware UTC (`UtcDateTime`); enums are stored as their
+Conventions: every timestamp is timezone-aware UTC (`UtcDateTime`), and none is defaulted from the
+clock: the repositories stamp rows with the `now` their job was given; enums are stored as their
 string keys (no database ENUM types, so adding a category is not a migration on PostgreSQL);
 one naming convention so Alembic's batch migrations work on SQLite and PostgreSQL alike; each
 index says which query it serves.
@@ -51,10 +52,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -116,8 +113,8 @@ class Unit(Base):
     kind: Mapped[UnitKind | None] = mapped_column(_enum(UnitKind))
     staff_count: Mapped[int | None] = mapped_column(Integer)
     poller_group: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     devices: Mapped[list[Device]] = relationship(back_populates="unit")
     links: Mapped[list[Link]] = relationship(back_populates="unit")
@@ -174,8 +171,8 @@ class Device(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     unit: Mapped[Unit | None] = relationship(back_populates="devices")
 
@@ -204,7 +201,7 @@ class Interface(Base):
     speed_mbps: Mapped[float | None] = mapped_column(Float)  # the port's speed, not the contracted bandwidth
     admin_up: Mapped[bool | None] = mapped_column(Boolean)
     oper_up: Mapped[bool | None] = mapped_column(Boolean)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("device_id", "if_index"),)  # a device's interfaces, by index
 
@@ -230,8 +227,8 @@ class Link(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     unit: Mapped[Unit] = relationship(back_populates="links")
     device: Mapped[Device | None] = relationship()
@@ -250,7 +247,7 @@ class Run(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[RunKind] = mapped_column(_enum(RunKind))
-    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[RunOutcome] = mapped_column(_enum(RunOutcome), default=RunOutcome.RUNNING)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

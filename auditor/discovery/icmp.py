@@ -26,15 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from auditor.errors import AuditorError
+from auditor.errors import IcmpUnavailable
 
 ECHO_REQUEST, ECHO_REPLY = 8, 0
 RECEIVE_BUFFER = 4 * 1024 * 1024
 DEFAULT_RATE = 20_000  # echoes per second; a commune link never sees this, loopback and a LAN do fine
-
-
-class IcmpUnavailable(AuditorError):
-    """Neither a raw socket nor a ping socket can be opened here."""
 
 
 @dataclass

@@ -5,14 +5,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator
 
-from auditor.errors import AuditorError
+from auditor.errors import TargetError
 
 # A commune's LAN is a /24; a province's address plan a /16.  Past this a scan needs --yes.
 DEFAULT_LIMIT = 65_536
-
-
-class TargetError(AuditorError):
-    exit_code = 2
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from auditor.db import repo
 from auditor.db.engine import open_database
+from auditor.jobs.listings import links as list_links
 from auditor.lab.history import Pattern, seed_link
 from auditor.lab.province import write_recordings
 from auditor.lab.snmpsim import SnmpSimulator, free_udp_port
@@ -89,8 +89,7 @@ def main(out: Path = Path("demo-output")) -> None:
         # start a new series (the first interval is a gap, and says so).
         now = dt.datetime.now(dt.UTC)
         database = open_database(db)
-        with database.session(commit=False) as session:
-            links = {link.unit_code: link for link in repo.list_links(session)}
+        links = {link.unit_code: link for link in list_links(database)}
         for seed, router in enumerate(routers):
             link = links[router.unit_code]
             busy = router.capacity_mbps * router.load

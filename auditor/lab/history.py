@@ -2,7 +2,7 @@
 
 The counters are generated from a daily pattern (busy in working hours, quiet at night and at
 weekends) and go through the same rate computation (links.rates) and the same storage
-(repo.store_link_samples) as what `auditor poll --links` reads from a router.
+(db.samples.store_link_samples) as what `auditor poll --links` reads from a router.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import random
 import zoneinfo
 from dataclasses import dataclass, replace
 
-from auditor.db import repo
+from auditor.db import samples as stored
 from auditor.db.engine import Database
-from auditor.facts import CounterSample, Interval, LinkObservation
 from auditor.links import rates
+from auditor.traffic import CounterSample, Interval, LinkObservation
 
 LOCAL = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -88,5 +88,5 @@ def seed_link(
     """Store a simulated history for one link; returns how many samples were stored."""
     samples = [(replace(o, link_id=link_id), i) for o, i in generate(pattern, now, days, seed=seed)]
     with database.session() as session:
-        repo.store_link_samples(session, samples, run_id=None, simulated=True)
+        stored.store_link_samples(session, samples, None, now, simulated=True)
     return len(samples)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from auditor.domain import fold
 from auditor.facts import DeviceRecord, LinkRecord
-from auditor.register.importer import parse_file
+from auditor.register.files import parse_file
 
 # What each vendor's router says of itself (sysObjectID, sysDescr with {model} in it).
 ROUTER_IDENTITY = {

@@ -10,57 +10,13 @@ interface is traffic into the unit (download), judged against the contracted dow
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import math
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from auditor.config import LinkSettings
-from auditor.facts import Interval
-
-
-class Verdict(enum.StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    CONGESTED = "congested"
-    INSUFFICIENT_DATA = "insufficient_data"
-
-
-@dataclass(frozen=True)
-class PingSample:
-    at: dt.datetime
-    rtt_avg_ms: float | None
-    rtt_max_ms: float | None
-    loss_pct: float | None
-
-
-@dataclass(frozen=True)
-class Judgement:
-    verdict: Verdict
-    window_start: dt.datetime
-    window_end: dt.datetime
-    capacity_down_mbps: float
-    capacity_up_mbps: float
-    samples: int  # intervals with a known rate in the window
-    expected: int  # intervals the cadence should have given
-    unknown: int  # intervals in the window whose rate is unknown
-    coverage_pct: float
-    p_in_bps: float | None  # the configured percentile (95th by default)
-    p_out_bps: float | None
-    max_in_bps: float | None
-    max_out_bps: float | None
-    util_in_pct: float | None
-    util_out_pct: float | None
-    loss_pct: float | None  # mean loss of the ICMP samples
-    rtt_p_ms: float | None  # the percentile of the samples' mean round trips
-    rtt_max_ms: float | None
-    loss_high: bool
-    rtt_high: bool
-    recommended_mbps: float | None  # an upgrade, for a congested or warning link
-    beyond_tiers: bool  # even the largest tier would not bring it under the target
-    needs_justification: bool  # the upgrade is more than 20% over today's capacity
-    days: float  # days of data: the known intervals times the cadence
+from auditor.domain import Verdict
+from auditor.settings import LinkSettings
+from auditor.traffic import Interval, Judgement, PingSample, WindowStats
 
 
 def nearest_rank(values: Sequence[float], percentile: float) -> float | None:
@@ -106,22 +62,6 @@ def recommend(
         if tier > capacity_mbps and tier >= needed_mbps:
             return tier, False
     return None, True
-
-
-@dataclass(frozen=True)
-class WindowStats:
-    """What the judgement needs of one link's window: counts, percentiles, extremes.  Computed here
-    from the samples, or by the database (repo.link_window_stats) when it can rank in SQL."""
-
-    intervals: int  # intervals in the window, known or not
-    samples: int  # intervals with a known rate in both directions
-    p_in_bps: float | None
-    p_out_bps: float | None
-    max_in_bps: float | None
-    max_out_bps: float | None
-    loss_pct: float | None  # mean loss of the ICMP samples
-    rtt_p_ms: float | None
-    rtt_max_ms: float | None
 
 
 def summarise(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import itertools
 
-from auditor.facts import CounterSample, Interval
 from auditor.rules.uptime import rebooted
+from auditor.traffic import CounterSample, Interval
 
 GAP_FACTOR = 2.5  # an interval longer than 2.5 cadences is not a 5-minute sample
 SPEED_MARGIN = 1.05  # counters and clocks drift a little: 5% over the port speed is still possible

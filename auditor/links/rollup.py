@@ -12,38 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-HOURLY = "hourly"  # the unknown_reason that marks a rolled-up row (see repo.NOT_INTERVALS)
-
-
-@dataclass(frozen=True)
-class RawSample:
-    link_id: int
-    sampled_at: dt.datetime
-    started_at: dt.datetime | None
-    interval_s: float | None
-    in_bps: float | None
-    out_bps: float | None
-    known: bool  # an interval with a rate in both directions
-    rtt_avg_ms: float | None
-    rtt_max_ms: float | None
-    loss_pct: float | None
-
-
-@dataclass(frozen=True)
-class HourRow:
-    link_id: int
-    hour: dt.datetime  # the clock hour's start (UTC)
-    sampled_at: dt.datetime  # the last sample in it
-    started_at: dt.datetime | None  # where its first interval began
-    known_s: float  # seconds of known traffic behind the means
-    in_bps: float | None  # time-weighted mean
-    out_bps: float | None
-    rtt_avg_ms: float | None
-    rtt_max_ms: float | None
-    loss_pct: float | None
-    samples: int
+from auditor.traffic import HourRow, RawSample
 
 
 def _mean(values: list[float]) -> float | None:

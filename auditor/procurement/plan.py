@@ -17,8 +17,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from auditor.config import Catalog, KitItem
 from auditor.domain import CATEGORY_LABELS, Category, category_unit
+from auditor.settings import Catalog, KitItem
 
 
 class LineKind(enum.StrEnum):

@@ -14,7 +14,7 @@ import gc
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,11 +26,9 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from auditor.domain import CATEGORY_LABELS, Category, Label, category_unit
+from auditor.procurement.document import DeviceAgeRow, ProcurementData
 from auditor.procurement.plan import Line, LineKind, Plan
-from auditor.register.writers import safe_row, save_workbook, styled_as, text_cell
-
-if TYPE_CHECKING:  # audit imports the planner: no import at run time
-    from auditor.audit import DeviceAgeRow, ProcurementData
+from auditor.register.cells import safe_row, save_workbook, styled_as, text_cell
 
 VND = "#,##0"
 THIN = Side(style="thin", color="999999")

@@ -28,8 +28,9 @@ from auditor.domain import (
     parse_snmp_version,
     parse_unit_kind,
 )
+from auditor.errors import BadValue
 from auditor.facts import DeviceRecord, LinkRecord, ParsedRow, Record, RowError, UnitRecord, Where
-from auditor.files import unneutralise
+from auditor.formulas import unneutralise
 from auditor.register.columns import (
     IGNORED_HEADERS,
     SheetKind,
@@ -69,10 +70,6 @@ class ParsedSheet:
 class Uncomputed(str):
     """A formula whose value the file does not hold (a workbook written by a program, never opened
     and saved in Excel): refused, never read as text nor as empty."""
-
-
-class BadValue(Exception):
-    """One cell's value is not what its column expects; the message is the 'expected …' part."""
 
 
 def cell_text(value: Cell) -> str:

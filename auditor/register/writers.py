@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import io
+import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from copy import copy
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -28,7 +23,9 @@ from auditor.domain import (
     SnmpVersion,
 )
 from auditor.facts import DeviceView, LinkView, RowError, UnitView
-from auditor.files import atomic_output, neutralise
+from auditor.files import atomic_output
+from auditor.formulas import neutralise
+from auditor.register.cells import put, save_workbook
 from auditor.register.columns import SHEET_TITLES, TEMPLATE_KEYS, SheetKind, column
 
 FIRST_DATA_ROW = 4  # row 1 title, row 2 how to fill, row 3 headers
@@ -92,66 +89,6 @@ _LISTS: dict[str, Mapping[Any, Label]] = {
     "unit_kind": UNIT_KIND_LABELS,
     "snmp_version": {v: Label(v.value, v.value) for v in SnmpVersion},
 }
-
-
-def save_workbook(book: Workbook, path: Path) -> None:
-    """Save `book` to `path`, whole or not at all.  Built in memory first (a country's workbook is a
-    few MB): a full disk is then one clear error from our own write, not openpyxl's half-closed
-    archive failing again, noisily, when it is collected."""
-    buffer = io.BytesIO()
-    book.save(buffer)
-    with atomic_output(path) as temporary:
-        temporary.write_bytes(buffer.getbuffer())
-
-
-def put(sheet: Worksheet, row: int, col: int, value: Any) -> None:
-    """Write a cell; text stays text (a leading '=' never becomes a formula) and loses control bytes."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = sheet.cell(row=row, column=col, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith("="):
-            cell.quotePrefix = True  # and stays text if someone edits it in Excel
-
-
-def text_cell(sheet: Any, value: Any, style: str | None = None) -> Cell:
-    """A cell for a write-only sheet, with `put`'s rule: text stays text, without control bytes."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith("="):
-            cell.quotePrefix = True
-    if style is not None:
-        styled_as(cell, style)
-    return cell
-
-
-# A named style, resolved once per workbook: openpyxl looks it up by name (a linear search) for
-# every cell, which was a third of the time of a country's proposal sheet.
-_STYLE_ARRAYS: WeakKeyDictionary[Workbook, dict[str, Any]] = WeakKeyDictionary()
-
-
-def styled_as(cell: Any, style: str) -> None:
-    """Give `cell` the workbook's named style `style` (as `cell.style = style` does, faster)."""
-    arrays = _STYLE_ARRAYS.setdefault(cell.parent.parent, {})
-    resolved = arrays.get(style)
-    if resolved is None:
-        cell.style = style
-        arrays[style] = copy(cell._style)
-    else:
-        cell._style = copy(resolved)  # openpyxl's own per-cell style array, as `style = ` would set it
-
-
-def safe_row(sheet: Any, values: Sequence[Any]) -> list[Any]:
-    """A row to append to a write-only sheet: plain values as they are (fast), text that would
-    start a formula or carries control bytes as a text cell."""
-    return [
-        text_cell(sheet, v) if isinstance(v, str) and (v.startswith("=") or ILLEGAL_CHARACTERS_RE.search(v)) else v
-        for v in values
-    ]
 
 
 def _header_row(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[int]) -> None:
@@ -246,6 +183,11 @@ def _instructions(workbook: Workbook, lang: str) -> None:
             row += 1
 
 
+def _plain(value: Any) -> Any:
+    """An enum as its key: a cell holds plain text."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def _label(labels: Mapping[Any, Label], value: str | None, lang: str) -> str | None:
     if value is None:
         return None
@@ -255,7 +197,7 @@ def _label(labels: Mapping[Any, Label], value: str | None, lang: str) -> str | N
 def _service(device: DeviceView) -> Any:
     if device.in_service_on is None:
         return None
-    day = dt.date.fromisoformat(device.in_service_on)
+    day = device.in_service_on
     if device.in_service_precision == "year":
         return day.year
     if device.in_service_precision == "month":
@@ -279,7 +221,7 @@ def _unit_values(unit: UnitView, lang: str) -> dict[str, Any]:
 
 
 def _device_values(device: DeviceView, lang: str) -> dict[str, Any]:
-    values = {key: getattr(device, key, None) for key in EXPORT_KEYS[SheetKind.DEVICES]}
+    values = {key: _plain(getattr(device, key, None)) for key in EXPORT_KEYS[SheetKind.DEVICES]}
     values["category"] = _label(CATEGORY_LABELS, device.category, lang)
     values["condition"] = _label(CONDITION_LABELS, device.condition, lang)
     values["in_service_year"] = _service(device)
@@ -327,9 +269,12 @@ def export_csv(
     """One kind as CSV with the canonical keys as headers and enum keys as values (for scripts)."""
     keys = EXPORT_KEYS[kind]
     if kind is SheetKind.UNITS:
-        rows = [_unit_values(u, "en") | {"unit_kind": u.kind} for u in units]
+        rows = [_unit_values(u, "en") | {"unit_kind": _plain(u.kind)} for u in units]
     elif kind is SheetKind.DEVICES:
-        rows = [_device_values(d, "en") | {"category": d.category, "condition": d.condition} for d in devices]
+        rows = [
+            _device_values(d, "en") | {"category": _plain(d.category), "condition": _plain(d.condition)}
+            for d in devices
+        ]
     else:
         rows = [_link_values(link, "en") for link in links]
     _write_csv(path, list(keys), ([r.get(k) for k in keys] for r in rows))

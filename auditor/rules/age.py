@@ -17,8 +17,8 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from auditor.domain import fold
-from auditor.facts import Age
+from auditor.domain import AgeSource, fold
+from auditor.facts import Age, AgeEvidence
 
 
 @dataclass(frozen=True)
@@ -68,29 +68,44 @@ def device_age(
     """The device's age from the best evidence it has; None when it has none."""
     if in_service_on is not None:
         if in_service_precision == "year":
-            return Age(float(today.year - in_service_on.year), "register", basis=f"in service {in_service_on.year}")
-        return Age(years_between(in_service_on, today), "register", basis=f"in service {in_service_on.isoformat()}")
+            return Age(
+                float(today.year - in_service_on.year), AgeSource.REGISTER, basis=f"in service {in_service_on.year}"
+            )
+        return Age(
+            years_between(in_service_on, today), AgeSource.REGISTER, basis=f"in service {in_service_on.isoformat()}"
+        )
     if manufactured_on is not None:
         return Age(
-            years_between(manufactured_on, today), "entity_mib", basis=f"manufactured {manufactured_on.isoformat()}"
+            years_between(manufactured_on, today),
+            AgeSource.ENTITY_MIB,
+            basis=f"manufactured {manufactured_on.isoformat()}",
         )
     if catalog is None:  # no catalog given: only dated evidence counts
         return None
     release = model_release(model, catalog)
     if release is not None:
         return Age(
-            float(today.year - release[1]), "model_catalog", estimate=True, basis=f"model {model} released {release[1]}"
+            float(today.year - release[1]),
+            AgeSource.MODEL_CATALOG,
+            estimate=True,
+            basis=f"model {model} released {release[1]}",
         )
     match = _WINDOWS_BUILD.search(sys_descr or "")
     if match and int(match[1]) in catalog.windows_last_sold:
         year = catalog.windows_last_sold[int(match[1])]
         return Age(
             float(today.year - year),
-            "os_lower_bound",
+            AgeSource.OS_LOWER_BOUND,
             lower_bound=True,
             basis=f"Windows build {match[1]}, last sold on new computers in {year}",
         )
     return None
+
+
+def evidence_age(evidence: AgeEvidence, today: dt.date, catalog: AgeCatalog | None) -> Age | None:
+    """`device_age` of what the database holds of a device."""
+    e = evidence
+    return device_age(today, e.in_service_on, e.in_service_precision, e.manufactured_on, e.model, e.sys_descr, catalog)
 
 
 def over_age(age: Age | None, threshold_years: float) -> bool | None:

@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.config import RuleSettings
-from auditor.domain import FindingKind, Severity
+from auditor.domain import FindingKind, Severity, Verdict
 from auditor.facts import DeviceState, FindingFact
-from auditor.links.congestion import Judgement, Verdict
 from auditor.rules.age import over_age
+from auditor.settings import RuleSettings
+from auditor.traffic import Judgement
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

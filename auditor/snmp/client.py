@@ -30,8 +30,9 @@ from pysnmp.hlapi.v1arch import asyncio as v1
 from pysnmp.hlapi.v3arch import asyncio as v3
 from pysnmp.proto import errind, rfc1902, rfc1905
 
-from auditor.config import Secret, SnmpV3Profile
 from auditor.domain import SnmpVersion
+from auditor.errors import SnmpError, SnmpPduError, SnmpTimeout
+from auditor.settings import Secret, SnmpV3Profile
 from auditor.snmp import ber
 
 log = logging.getLogger(__name__)
@@ -40,26 +41,6 @@ RECEIVE_BUFFER = 8 * 1024 * 1024  # the default ~208 KiB drops replies with ~200
 DEFAULT_MAX_REPETITIONS = 25
 MAX_WALK_ROWS = 100_000
 SEND_INTERVAL_S = 0.0002  # at most 5,000 GETs a second from one process
-
-
-class SnmpFailure(Exception):
-    """A request that did not give an answer; str() says what, for the device's record."""
-
-
-class SnmpTimeout(SnmpFailure):
-    pass
-
-
-class SnmpError(SnmpFailure):
-    """The agent answered with an error, or with something that is not a valid answer."""
-
-
-class SnmpPduError(SnmpError):
-    """The agent refused the request itself (tooBig, noSuchName…): a smaller request may pass."""
-
-    def __init__(self, message: str, status: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

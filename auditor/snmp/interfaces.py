@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from auditor.domain import fold
-from auditor.facts import CounterSample, InterfaceFacts
+from auditor.facts import InterfaceFacts
 from auditor.snmp import oids, values
+from auditor.traffic import CounterSample
 
 
 def interfaces(columns: Mapping[str, Sequence[tuple[str, Any]]]) -> list[InterfaceFacts]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.catalogs import vendor_catalog
+from auditor.errors import SnmpError
 from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts
 from auditor.snmp import oids, values
-from auditor.snmp.client import SnmpClient, SnmpError, SnmpTarget
+from auditor.snmp.client import SnmpClient, SnmpTarget
 from auditor.snmp.identify import Catalog, entity_row, identify
 from auditor.snmp.interfaces import interfaces
 
@@ -46,10 +46,9 @@ async def read_interfaces(client: SnmpClient, target: SnmpTarget) -> list[Interf
 
 
 async def read_identity(
-    client: SnmpClient, target: SnmpTarget, catalog: Catalog | None = None, system: Mapping[str, Any] | None = None
+    client: SnmpClient, target: SnmpTarget, catalog: Catalog, system: Mapping[str, Any] | None = None
 ) -> DeviceFacts:
     """Everything a scan learns: system group, the vendor's own OIDs and the standard probes, ENTITY-MIB."""
-    catalog = catalog or vendor_catalog()
     system = system if system is not None else await read_system(client, target)
     extra = await client.get(target, catalog.extra_oids(values.oid(system.get(oids.SYS_OBJECT_ID))))
     return identify(system, extra, await read_entity(client, target), catalog)

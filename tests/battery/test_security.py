@@ -28,7 +28,7 @@ from auditor.config import load_settings
 from auditor.db import repo
 from auditor.db.engine import open_database
 from auditor.facts import DeviceFacts, HostObservation
-from auditor.files import FORMULA_TRIGGERS
+from auditor.formulas import FORMULA_TRIGGERS
 from tests.battery.tally import counted
 from tests.conftest import Cli
 from tests.links.test_window_stats import province_of_links

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from auditor.facts import CounterSample
+from auditor.traffic import CounterSample
 from auditor.links.rates import intervals
 
 T0 = dt.datetime(2026, 11, 16, 0, 0, tzinfo=dt.UTC)

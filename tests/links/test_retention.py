@@ -15,7 +15,8 @@ from auditor.db import repo
 from auditor.db.engine import open_database
 from auditor.db.models import Device, DevicePoll, LinkSample
 from auditor.errors import ConfigError
-from auditor.links.rollup import RawSample, hourly
+from auditor.links.rollup import hourly
+from auditor.traffic import RawSample
 from tests.conftest import Cli
 from tests.links.test_window_stats import NOW, _samples, unit_with_links
 

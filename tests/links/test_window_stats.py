@@ -20,8 +20,9 @@ from auditor.db.engine import open_database
 from auditor.db.models import Link, Run, Unit
 from auditor.domain import RunOutcome
 from auditor.errors import AuditorError
-from auditor.facts import CounterSample, Interval, LinkObservation
-from auditor.links.congestion import Verdict, window_stats
+from auditor.traffic import CounterSample, Interval, LinkObservation
+from auditor.domain import Verdict
+from auditor.links.congestion import window_stats
 from tests.conftest import Cli
 
 NOW = dt.datetime(2026, 11, 22, 0, 0, 7, 250_000, tzinfo=dt.UTC)

@@ -40,7 +40,7 @@ def target(lab: SnmpSimulator, community: str, **kwargs: object) -> SnmpTarget:
 
 async def _identity(t: SnmpTarget) -> DeviceFacts:
     async with SnmpClient() as client:
-        return await read_identity(client, t)
+        return await read_identity(client, t, vendor_catalog())
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from auditor.catalogs import vendor_catalog
 from auditor.config import Secret
 from auditor.domain import Category
 from auditor.facts import DeviceFacts
@@ -93,7 +94,7 @@ def corpus_facts() -> Iterator[dict[str, DeviceFacts]]:
                 targets = [
                     SnmpTarget(agents.host, agents.port, community=Secret(n), timeout_s=1.0, retries=1) for n in names
                 ]
-                found = await asyncio.gather(*(read_identity(client, t) for t in targets))
+                found = await asyncio.gather(*(read_identity(client, t, vendor_catalog()) for t in targets))
                 return dict(zip(names, found, strict=True))
 
         yield asyncio.run(read_all())

@@ -1,6 +1,6 @@
 """`auditor agent`: the long-running loop that samples links every 5 minutes and polls devices on
 their own, slower cadence.  Several agents may serve one poller group on PostgreSQL: each claims
-due work in batches with short leases (db/work.py) and keeps them alive with a heartbeat.  One
+due work in batches with short leases (db/claims.py) and keeps them alive with a heartbeat.  One
 cycle's failure is logged and the next cycle runs; SIGTERM or SIGINT ends the loop after the
 batch under way (what is left stays due, for another agent or the next start), so a sample is
 never left half stored."""
@@ -14,18 +14,19 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from auditor.config import Settings
-from auditor.db import work
+from auditor.db import claims
 from auditor.db.engine import Database, open_database
 from auditor.errors import AuditorError
 from auditor.facts import AgentIdentity
-from auditor.polling import Claim, PollOptions, poll, sample_links
+from auditor.jobs.poll import poll
+from auditor.jobs.runs import Claim, Clock, may_run, system_now
+from auditor.jobs.sample import sample_links
+from auditor.settings import PollOptions, Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,6 @@ class AgentReport:
     failed_cycles: int = 0
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _moment(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
@@ -54,15 +51,15 @@ def _moment(seconds: float) -> dt.datetime:
 class _Heartbeat(threading.Thread):
     """Tells the database this agent is alive, and renews its leases, every third of a lease."""
 
-    def __init__(self, database: Database, me: AgentIdentity) -> None:
+    def __init__(self, database: Database, me: AgentIdentity, clock: Clock) -> None:
         super().__init__(name="heartbeat", daemon=True)
-        self.database, self.me, self.done = database, me, threading.Event()
+        self.database, self.me, self.clock, self.done = database, me, clock, threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(self.me.lease_s / 3):
             try:
                 with self.database.session() as session:
-                    work.heartbeat(session, self.me.name, _now(), self.me.lease_s)
+                    claims.heartbeat(session, self.me.name, self.clock(), self.me.lease_s)
             except (AuditorError, OSError) as exc:
                 log.warning("heartbeat failed: %s; trying again in %.0f s", exc, self.me.lease_s / 3)
 
@@ -70,8 +67,9 @@ class _Heartbeat(threading.Thread):
 def _drain(
     database: Database,
     me: AgentIdentity,
-    kind: work.Kind,
+    kind: claims.Kind,
     *,
+    clock: Clock,
     unit_code: str | None,
     due_by: dt.datetime,
     due_at: dt.datetime,
@@ -85,14 +83,14 @@ def _drain(
     done = 0
     while not stop.is_set():
         with database.session() as session:
-            ids = work.claim(
+            ids = claims.claim(
                 session,
                 kind,
                 me.name,
                 group=me.group,
                 unit_code=unit_code,
                 due_by=due_by,
-                now=_now(),
+                now=clock(),
                 lease_s=me.lease_s,
                 limit=batch,
             )
@@ -102,7 +100,7 @@ def _drain(
             done += run(Claim(me.name, tuple(ids), due_at))
         except BaseException:
             with database.session() as session:
-                work.release(session, me.name, kind, ids)
+                claims.release(session, me.name, kind, ids)
             raise
     return done
 
@@ -130,17 +128,19 @@ def run_agent(
     max_cycles: int | None = None,
     scans_dir: Path = Path("scans"),
     say: Callable[[str], None] = print,
+    clock: Clock = system_now,
 ) -> AgentReport:
     """Run until SIGTERM/SIGINT (or `max_cycles`); returns what was done.
 
     Each cycle, on the `interval_s` grid: claim and sample the due links, then claim and poll the
     due devices (due every `poll_every_s`), a batch at a time; other agents of the group take the
     rest.  Raises AgentConflict if the name is taken, or if SQLite already has a live agent.
+    `clock`: the time the cycles are placed by (the machine's; a test may give its own).
     """
     database = open_database(settings.db_url)
     try:
         with database.session() as session:
-            work.register_agent(session, me, _now())
+            claims.register_agent(session, me, clock(), may_run)
     except BaseException:
         database.close()
         raise
@@ -151,7 +151,7 @@ def run_agent(
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    beat = _Heartbeat(database, me)
+    beat = _Heartbeat(database, me, clock)
     beat.start()
     report = AgentReport()
     say(
@@ -160,17 +160,18 @@ def run_agent(
     )
 
     def poll_batch(claim: Claim) -> int:
-        return poll(database, settings, options=options, scans_dir=scans_dir, claim=claim).targets
+        return poll(database, settings, clock(), options=options, scans_dir=scans_dir, claim=claim).targets
 
     def link_batch(claim: Claim) -> int:
-        found = sample_links(database, settings, options=options, claim=claim)
+        found = sample_links(database, settings, clock(), options=options, claim=claim)
         return found.links - found.lost
 
-    def drain(kind: work.Kind, due_by: dt.datetime, due_at: float, run: Callable[[Claim], int]) -> int:
+    def drain(kind: claims.Kind, due_by: dt.datetime, due_at: float, run: Callable[[Claim], int]) -> int:
         return _drain(
             database,
             me,
             kind,
+            clock=clock,
             unit_code=unit_code,
             due_by=due_by,
             due_at=_moment(due_at),
@@ -181,11 +182,11 @@ def run_agent(
 
     try:
         while not stop.is_set() and (max_cycles is None or report.cycles < max_cycles):
-            stop.wait(max(0.0, next_tick(time.time(), interval_s) - time.time()))
+            stop.wait(max(0.0, next_tick(clock().timestamp(), interval_s) - clock().timestamp()))
             if stop.is_set():
                 break
             report.cycles += 1
-            started = time.time()
+            started = clock().timestamp()
             tick = math.floor(started / interval_s) * interval_s
             device_tick = math.floor(started / poll_every_s) * poll_every_s
             due_by = _moment(started)
@@ -195,7 +196,7 @@ def run_agent(
                 report.link_samples += links
                 report.device_polls += devices
                 with database.session() as session:
-                    work.record_cycle(session, me.name, _moment(tick), _now(), devices, links)
+                    claims.record_cycle(session, me.name, _moment(tick), clock(), devices, links)
                 log.info("cycle %d: %d links sampled, %d devices polled", report.cycles, links, devices)
             except (AuditorError, OSError) as exc:  # the database or the network had a bad moment
                 report.failed_cycles += 1
@@ -207,12 +208,12 @@ def run_agent(
         beat.join()
         try:
             with database.session() as session:
-                work.stop_agent(session, me.name, _now())
+                claims.stop_agent(session, me.name, clock())
         except (AuditorError, OSError) as exc:
             log.warning("could not record the stop (the leases will expire on their own): %s", exc)
         database.close()
     say(
-        f"Agent stopped at {dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z} after {report.cycles} cycles "
+        f"Agent stopped at {clock().astimezone():%Y-%m-%d %H:%M:%S %z} after {report.cycles} cycles "
         f"({report.failed_cycles} failed)."
     )
     return report

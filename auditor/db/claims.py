@@ -15,34 +15,22 @@ refused with a clear error.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
+from auditor.db.common import DEFAULT_GROUP, chunked, unit_is
 from auditor.db.models import Agent, Device, Link, Unit
 from auditor.domain import DeviceStatus
 from auditor.errors import AgentConflict, AuditorError
 from auditor.facts import AgentIdentity, AgentView
 
-DEFAULT_GROUP = "default"  # the group of units nobody put in one, and of devices with no unit
 Kind = Literal["device", "link"]  # what an agent claims
 MODELS: dict[str, type[Device] | type[Link]] = {"device": Device, "link": Link}
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process of this host is still running."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def _live(row: Agent, now: dt.datetime) -> bool:
@@ -54,17 +42,17 @@ def _describe(row: Agent, now: dt.datetime) -> str:
     return f"agent {row.name!r} on {row.host} (pid {row.pid}, last heartbeat {age:.0f} s ago)"
 
 
-def register_agent(session: Session, me: AgentIdentity, now: dt.datetime) -> None:
+def register_agent(session: Session, me: AgentIdentity, now: dt.datetime, running: Callable[[str, int], bool]) -> None:
     """Record this agent as running; refuse if its name is taken by a live agent, or, on SQLite, if
-    any other agent is live.  Leases left under its name by a dead predecessor are released."""
+    any other agent is live.  Leases left under its name by a dead predecessor are released.
+    `running(host, pid)`: whether that process may still run (the caller can look at its own host)."""
     row = session.scalar(select(Agent).where(Agent.name == me.name))
-    if row is not None and _live(row, now) and (row.host, row.pid) != (me.host, me.pid):
-        dead_here = row.host == me.host and not process_alive(row.pid)
-        if not dead_here:
-            raise AgentConflict(
-                f"{_describe(row, now)} is already running under this name; "
-                "give this one another name (--name or agent.name)"
-            )
+    taken = row is not None and _live(row, now) and (row.host, row.pid) != (me.host, me.pid)
+    if row is not None and taken and running(row.host, row.pid):
+        raise AgentConflict(
+            f"{_describe(row, now)} is already running under this name; "
+            "give this one another name (--name or agent.name)"
+        )
     if row is None:
         row = Agent(name=me.name)
         session.add(row)
@@ -104,8 +92,8 @@ def release(session: Session, name: str, kind: Kind | None = None, ids: Sequence
         mine = update(model).where(model.lease_owner == name).values(lease_owner=None, lease_expires=None)
         if ids is None:
             session.execute(mine)
-        for start in range(0, len(ids or ()), 5000):
-            session.execute(mine.where(model.id.in_(list(ids or ())[start : start + 5000])))
+        for chunk in chunked(list(ids or ())):
+            session.execute(mine.where(model.id.in_(chunk)))
 
 
 def stop_agent(session: Session, name: str, now: dt.datetime) -> None:
@@ -121,7 +109,7 @@ def _in_group(statement: Any, model: Any, group: str | None, unit_code: str | No
     else:
         statement = statement.join(Unit, Link.unit_id == Unit.id)
     if unit_code is not None:
-        statement = statement.where(func.lower(Unit.code) == unit_code.lower())
+        statement = statement.where(unit_is(unit_code))
     if group is not None:
         statement = statement.where(func.coalesce(Unit.poller_group, DEFAULT_GROUP) == group)
     return statement
@@ -155,10 +143,8 @@ def claim(
     statement = statement.order_by(model.id).limit(limit).with_for_update(skip_locked=True, of=model)
     ids = list(session.scalars(statement))
     until = now + dt.timedelta(seconds=lease_s)
-    for start in range(0, len(ids), 5000):
-        session.execute(
-            update(model).where(model.id.in_(ids[start : start + 5000])).values(lease_owner=name, lease_expires=until)
-        )
+    for chunk in chunked(ids):
+        session.execute(update(model).where(model.id.in_(chunk)).values(lease_owner=name, lease_expires=until))
     return ids
 
 
@@ -167,24 +153,30 @@ def still_held(session: Session, kind: Kind, name: str, ids: Sequence[int]) -> s
     while the results are being stored)."""
     model = MODELS[kind]
     held: set[int] = set()
-    for start in range(0, len(ids), 5000):
+    for chunk in chunked(ids):
         held.update(
             session.scalars(
-                select(model.id)
-                .where(model.id.in_(ids[start : start + 5000]), model.lease_owner == name)
-                .with_for_update(of=model)
+                select(model.id).where(model.id.in_(chunk), model.lease_owner == name).with_for_update(of=model)
             )
         )
+    return held
+
+
+def settle(session: Session, kind: Kind, name: str, ids: Sequence[int], due_at: dt.datetime) -> set[int]:
+    """Which of `ids` this agent still holds, done for the cycle in the caller's transaction (the
+    one that stores their results): the others were taken over, and their results are not stored."""
+    held = still_held(session, kind, name, ids)
+    complete(session, kind, name, sorted(held), due_at)
     return held
 
 
 def complete(session: Session, kind: Kind, name: str, ids: Sequence[int], due_at: dt.datetime) -> None:
     """Done for this cycle: due again at `due_at`, lease given back."""
     model = MODELS[kind]
-    for start in range(0, len(ids), 5000):
+    for chunk in chunked(ids):
         session.execute(
             update(model)
-            .where(model.id.in_(ids[start : start + 5000]), model.lease_owner == name)
+            .where(model.id.in_(chunk), model.lease_owner == name)
             .values(due_at=due_at, lease_owner=None, lease_expires=None)
         )
 
@@ -232,8 +224,6 @@ def list_agents(session: Session, now: dt.datetime) -> list[AgentView]:
 
 
 # ---------------------------------------------------------------- one job at a time
-
-AUDIT_LOCK = 0x61756469  # "audi": the advisory lock key of `auditor audit` on PostgreSQL
 
 
 @contextmanager

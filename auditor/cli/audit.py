@@ -1,0 +1,183 @@
+"""`auditor audit`, `auditor findings`, `auditor prune` and `auditor export …`: the rules' results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditor.cli.common import (
+    AuditorGroup,
+    common_options,
+    echo,
+    format_option,
+    listing,
+    notes,
+    now,
+    opened,
+    poll_options,
+    snmp_options,
+)
+from auditor.domain import FindingKind
+from auditor.settings import Settings
+
+FINDING_COLUMNS = [
+    ("kind", "KIND"),
+    ("severity", "SEVERITY"),
+    ("unit_code", "UNIT"),
+    ("subject", "SUBJECT"),
+    ("first_detected", "FIRST SEEN"),
+    ("last_detected", "LAST SEEN"),
+    ("resolved_at", "RESOLVED"),
+]
+FINDING_KINDS = click.Choice([k.value for k in FindingKind])
+
+
+@click.command("findings")
+@click.option("--kind", type=FINDING_KINDS, help="Only this kind.")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's findings.")
+@click.option("--all", "include_resolved", is_flag=True, help="Resolved findings too.")
+@format_option
+@common_options
+def findings_command(
+    settings: Settings, kind: str | None, unit_code: str | None, include_resolved: bool, fmt: str
+) -> None:
+    """List what the last audit found, with its evidence (JSON and CSV carry the evidence).
+
+    Kinds: over_age, unknown_age, unreachable, frequent_reboots, unregistered, missing,
+    link_congested, link_warning, link_insufficient_data.
+
+    Example: auditor findings --kind over_age --format csv > thiet-bi-qua-han.csv
+    """
+    from dataclasses import replace
+
+    from auditor.jobs.listings import findings_of
+
+    with opened(settings) as database:
+        found = findings_of(database, kind, unit_code, include_resolved)
+    if fmt == "csv":
+        found = [replace(f, evidence=json.dumps(f.evidence, ensure_ascii=False)) for f in found]  # type: ignore[arg-type]
+    echo(listing(found, fmt, FINDING_COLUMNS))
+
+
+@click.command("audit")
+@click.option("--no-poll", is_flag=True, help="Judge what the database holds; do not poll the devices first.")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=FINDING_KINDS,
+    multiple=True,
+    help="Exit 3 when findings of this kind are open (repeatable).",
+)
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(0, 3600),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for an audit already running.",
+)
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the procurement workbook to DIR/<date>/danh-muc-de-xuat.xlsx.",
+)
+@snmp_options
+@common_options
+def audit_command(
+    settings: Settings,
+    no_poll: bool,
+    fail_on: tuple[str, ...],
+    lock_wait: float,
+    export_dir: Path | None,
+    scans_dir: Path,
+    **snmp: Any,
+) -> None:
+    """The nightly job: poll the devices, apply every rule, update the findings.
+
+    Findings are opened, refreshed, or resolved when their condition clears.  One audit at a
+    time: an overlapping run waits up to --lock-wait seconds, then exits with a message.
+    With --quiet it prints nothing unless something fails (a mail from cron only on trouble).
+
+    Example: auditor audit --quiet --fail-on link_congested --log-file /var/log/auditor/audit.log
+    """
+    from auditor.jobs.audit import alone, nightly
+
+    options = poll_options(settings, snmp)
+    with opened(settings) as database, alone(database, lock_wait):
+        report, workbook, pruned = nightly(
+            database,
+            settings,
+            now(),
+            poll_first=not no_poll,
+            options=options,
+            scans_dir=scans_dir,
+            export_dir=export_dir,
+        )
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.open_by_kind.items())) or "none"
+    echo(
+        f"Audit (run {report.run_id}): {report.devices} devices, {report.links} links\n"
+        f"  open findings: {kinds}\n"
+        f"  new {report.new}, still open {report.still_open}, resolved {report.resolved}"
+        + (f"\n  workbook: {workbook}" if workbook else "")
+        + (f"\n  retention: {pruned.line()}" if pruned.samples_rolled_up or pruned.polls_deleted else "")
+    )
+    failing = {k: report.open_by_kind[k] for k in fail_on if report.open_by_kind.get(k)}
+    if failing:
+        click.echo("Failing on: " + ", ".join(f"{k} {n}" for k, n in sorted(failing.items())), err=True)
+        click.get_current_context().exit(3)
+
+
+@click.command("prune")
+@common_options
+def prune_command(settings: Settings) -> None:
+    """Apply the retention settings now (`auditor audit` does it after every audit).
+
+    Link samples older than retention.link_samples_raw_days (default 30) become one row per link
+    and hour; device polls older than retention.device_polls_days (default 14) are deleted.  The
+    judged window (links.window_days) is always younger than the first, so no verdict changes.
+
+    Example: auditor prune
+    """
+    from auditor.jobs.prune import prune
+
+    with opened(settings) as database:
+        report = prune(database, settings, now())
+    echo(f"Retention: {report.line()}.")
+
+
+@click.group("export", cls=AuditorGroup)
+def export_group() -> None:
+    """Documents for the Office and for other systems."""
+
+
+@export_group.command("procurement")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), help="Default: from FILE's ending.")
+@click.option("--replace-broken", is_flag=True, help="Also replace devices whose condition is broken.")
+@common_options
+def export_procurement(
+    settings: Settings, file: Path, lang: str, unit_code: str | None, fmt: str | None, replace_broken: bool
+) -> None:
+    """Write the equipment investment list (danh mục đầu tư trang thiết bị) that follows the norms.
+
+    XLSX: the list to print and sign (amounts as formulas), with sheets that back every line.
+    CSV and JSON: the same lines, for other systems.
+
+    Example: auditor export procurement danh-muc-de-xuat.xlsx
+    """
+    from auditor.jobs.export import export_procurement as write
+
+    fmt = fmt or file.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv", "json"):
+        raise click.BadParameter("name the file *.xlsx, *.csv or *.json, or pass --format", param_hint="FILE")
+    with opened(settings) as database:
+        data = write(
+            database, settings, file, now(), fmt=fmt, lang=lang, unit_code=unit_code, replace_broken=replace_broken
+        )
+    echo(f"Wrote {len(data.plan.lines)} lines, total {data.plan.total_vnd():,} VND, to {file}.")
+    notes(data.plan.notes)

@@ -1,0 +1,168 @@
+"""`auditor units|devices|links list`, `auditor links report` and `auditor config show`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from auditor import __version__
+from auditor.cli.common import AuditorGroup, common_options, echo, format_option, listing, now, opened, today
+from auditor.config import describe
+from auditor.output import render, toml_text
+from auditor.settings import Settings
+
+UNIT_COLUMNS = [
+    ("code", "CODE"),
+    ("name", "NAME"),
+    ("kind", "KIND"),
+    ("staff_count", "STAFF"),
+    ("poller_group", "GROUP"),
+    ("devices", "DEVICES"),
+    ("links", "LINKS"),
+]
+DEVICE_COLUMNS = [
+    ("id", "ID"),
+    ("unit_code", "UNIT"),
+    ("hostname", "HOSTNAME"),
+    ("ip", "IP"),
+    ("category", "CATEGORY"),
+    ("vendor", "VENDOR"),
+    ("model", "MODEL"),
+    ("serial", "SERIAL"),
+    ("asset_tag", "ASSET TAG"),
+    ("age_years", "AGE"),
+    ("age_source", "AGE FROM"),
+    ("registered", "REGISTERED"),
+    ("reachable", "UP"),
+]
+LINK_COLUMNS = [
+    ("unit_code", "UNIT"),
+    ("name", "NAME"),
+    ("provider", "PROVIDER"),
+    ("capacity_down_mbps", "DOWN Mbps"),
+    ("capacity_up_mbps", "UP Mbps"),
+    ("device", "DEVICE"),
+    ("interface", "INTERFACE"),
+    ("far_end_ip", "FAR END"),
+]
+
+
+LINK_REPORT_COLUMNS = [
+    ("unit_code", "UNIT"),
+    ("name", "LINK"),
+    ("capacity_down_mbps", "DOWN"),
+    ("capacity_up_mbps", "UP"),
+    ("samples", "SAMPLES"),
+    ("coverage_pct", "COVER %"),
+    ("p95_in_mbps", "P95 IN"),
+    ("p95_in_pct", "IN %"),
+    ("p95_out_mbps", "P95 OUT"),
+    ("p95_out_pct", "OUT %"),
+    ("loss_pct", "LOSS %"),
+    ("rtt_p95_ms", "RTT ms"),
+    ("verdict", "VERDICT"),
+    ("recommended_mbps", "UPGRADE TO"),
+]
+
+
+@click.group(cls=AuditorGroup)
+def units() -> None:
+    """The audited units: provincial boards, the Fatherland Front, commune and ward committees."""
+
+
+@units.command("list")
+@format_option
+@common_options
+def units_list(settings: Settings, fmt: str) -> None:
+    """List the units with their staff counts and how many devices and links each has.
+
+    Example: auditor units list --format json
+    """
+    from auditor.jobs import listings
+
+    with opened(settings) as database:
+        echo(listing(listings.units(database), fmt, UNIT_COLUMNS))
+
+
+@click.group(cls=AuditorGroup)
+def devices() -> None:
+    """Equipment, registered or discovered."""
+
+
+@devices.command("list")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices.")
+@format_option
+@common_options
+def devices_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
+    """List devices with identity, age and reachability (JSON keys are stable for scripts).
+
+    Example: auditor devices list --unit XA-ANHSON --format csv > thiet-bi.csv
+    """
+    from auditor.jobs import listings
+
+    with opened(settings) as database:
+        echo(listing(listings.devices(database, today(), unit_code), fmt, DEVICE_COLUMNS))
+
+
+@click.group(cls=AuditorGroup)
+def links() -> None:
+    """The units' links to the dedicated data network."""
+
+
+@links.command("list")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's links.")
+@format_option
+@common_options
+def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
+    """List links with their contracted bandwidth, carrying device and far end.
+
+    Example: auditor links list --format table
+    """
+    from auditor.jobs import listings
+
+    with opened(settings) as database:
+        echo(listing(listings.links(database, unit_code), fmt, LINK_COLUMNS))
+
+
+@links.command("report")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's links.")
+@format_option
+@common_options
+def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
+    """Judge every link by the congestion test over the last window (default 7 days).
+
+    Per link: contracted capacity, samples and coverage, the 95th percentile in and out (Mbps and
+    % of capacity), loss, round trip, the verdict (ok, warning, congested, insufficient_data) and
+    the bandwidth tier to upgrade to.  JSON and CSV add the maxima and the justification lines.
+
+    Example: auditor links report --format json > danh-gia-duong-truyen.json
+    """
+    from auditor.jobs.judge import link_verdicts
+
+    with opened(settings) as database:
+        verdicts = link_verdicts(database, settings, now(), unit_code)
+    echo(render([v.row() for v in verdicts], fmt, LINK_REPORT_COLUMNS))
+
+
+@click.group(cls=AuditorGroup)
+def config() -> None:
+    """The settings in force."""
+
+
+@config.command()
+@click.option("--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True)
+@common_options
+def show(settings: Settings, fmt: str) -> None:
+    """Print the effective settings (defaults, auditor.toml, AUDITOR_* and flags), secrets masked.
+
+    Example: auditor config show --config /etc/auditor/auditor.toml
+    """
+    tree = describe(settings)
+    if fmt == "json":
+        echo(json.dumps(tree, ensure_ascii=False, indent=2))
+        return
+    overridden = sorted(k for k, v in settings.sources.items() if v != "default")
+    header = [f"# auditor {__version__}: settings in force"]
+    header += [f"# {key} from {settings.sources[key]}" for key in overridden]
+    echo("\n".join(header) + "\n\n" + toml_text(tree))

@@ -1,0 +1,417 @@
+"""The register's aggregate: units, devices and links, written from register rows and read back as
+typed views.  Only storing: matching a row to the device it describes is done by its keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from auditor.db.common import of_unit, unit_is
+from auditor.db.models import Device, Link, Unit
+from auditor.domain import fold
+from auditor.errors import AuditorError
+from auditor.facts import (
+    AgeEvidence,
+    DeviceRecord,
+    DeviceView,
+    ImportCounts,
+    LinkRecord,
+    LinkView,
+    ParsedRow,
+    RowError,
+    UnitRecord,
+    UnitView,
+)
+
+
+@dataclass
+class ApplyResult:
+    counts: dict[str, ImportCounts] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _merge(target: Any, values: dict[str, Any], now: dt.datetime) -> bool:
+    """Set the given non-empty values; a blank cell never erases what the database knows."""
+    changed = False
+    for name, value in values.items():
+        if value is not None and getattr(target, name) != value:
+            setattr(target, name, value)
+            changed = True
+    if changed:
+        target.updated_at = now
+    return changed
+
+
+def _count(counts: ImportCounts, created: bool, changed: bool) -> ImportCounts:
+    if created:
+        return counts + ImportCounts(created=1)
+    return counts + (ImportCounts(updated=1) if changed else ImportCounts(unchanged=1))
+
+
+class _Units:
+    """The units known so far, by code and by folded name, for resolving device and link rows."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_code: dict[str, Unit] = {}
+        self.by_name: dict[str, Unit] = {}
+        for unit in session.scalars(select(Unit)):
+            self.add(unit)
+
+    def add(self, unit: Unit) -> None:
+        self.by_code[fold(unit.code)] = unit
+        self.by_name[fold(unit.name)] = unit
+
+    def resolve(self, ref: str) -> Unit | None:
+        if ref.startswith("name:"):
+            return self.by_name.get(fold(ref.removeprefix("name:")))
+        return self.by_code.get(fold(ref))
+
+
+def _unknown_unit(row: ParsedRow, ref: str) -> RowError:
+    written = ref.removeprefix("name:")
+    header = next((h for h, value in row.cells if fold(value) == fold(written)), None)
+    column = f'column "{header}": ' if header else ""
+    if ref.startswith("name:"):
+        return row.reject(
+            f'{column}unit "{written}" is not in the register; use its code, or add it on the units sheet (Đơn vị)'
+        )
+    return row.reject(
+        f'{column}unit code "{ref}" is not in the register; add it on the units sheet (Đơn vị) '
+        "of this file or import the units first"
+    )
+
+
+def _apply_units(
+    session: Session, units: _Units, rows: Sequence[ParsedRow], result: ApplyResult, now: dt.datetime
+) -> None:
+    counts = ImportCounts()
+    for row in rows:
+        record = row.record
+        assert isinstance(record, UnitRecord)
+        unit = units.resolve(record.code)
+        created = unit is None
+        if unit is None:
+            unit = Unit(code=record.code, name=record.name, poller_group="default", created_at=now, updated_at=now)
+            session.add(unit)
+        changed = _merge(
+            unit,
+            {
+                "name": record.name,
+                "kind": record.kind,
+                "staff_count": record.staff_count,
+                "poller_group": record.poller_group,
+            },
+            now,
+        )
+        units.add(unit)
+        counts = _count(counts, created, changed)
+    session.flush()
+    result.counts["units"] = counts
+
+
+def _describe(device: Device) -> str:
+    name = device.hostname or device.ip or device.asset_tag or device.serial
+    return f"id {device.id}, {name}" if device.id is not None else f"{name}, added earlier in this import"
+
+
+class _Devices:
+    """Indexes of the devices in the database, for matching register rows to them."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_tag: dict[str, Device] = {}
+        self.by_serial: dict[str, Device] = {}
+        self.by_host: dict[tuple[int | None, str], Device] = {}
+        self.by_ip: dict[tuple[int | None, str], Device] = {}
+        for device in session.scalars(select(Device)):
+            self.add(device)
+
+    def add(self, device: Device) -> None:
+        if device.asset_tag:
+            self.by_tag[fold(device.asset_tag)] = device
+        if device.serial:
+            self.by_serial[fold(device.serial)] = device
+        if device.hostname:
+            self.by_host[(device.unit_id, fold(device.hostname))] = device
+        if device.ip:
+            self.by_ip[(device.unit_id, device.ip)] = device
+
+    def match(self, record: DeviceRecord, unit_id: int) -> tuple[Device | None, str | None]:
+        """The device this row describes, or an error message when its identities disagree.
+
+        Asset tag first (the register's own key), then serial, then hostname or IP within the
+        unit.  A hostname/IP match whose asset tag or serial differs is another device that
+        took the old one's name: it is created, never written over the old one.
+        """
+        by_tag = self.by_tag.get(fold(record.asset_tag)) if record.asset_tag else None
+        by_serial = self.by_serial.get(fold(record.serial)) if record.serial else None
+        if by_tag is not None:
+            if by_serial is not None and by_serial is not by_tag:
+                return None, (
+                    f'serial "{record.serial}" belongs to another device ({_describe(by_serial)}) than asset tag '
+                    f'"{record.asset_tag}" ({_describe(by_tag)})'
+                )
+            return by_tag, None
+        if by_serial is not None:
+            if record.asset_tag and by_serial.asset_tag:
+                return None, (
+                    f'serial "{record.serial}" is registered with asset tag "{by_serial.asset_tag}", '
+                    f'not "{record.asset_tag}"; correct the row or the register'
+                )
+            return by_serial, None
+        for weak in (
+            self.by_host.get((unit_id, fold(record.hostname))) if record.hostname else None,
+            self.by_ip.get((unit_id, record.ip)) if record.ip else None,
+        ):
+            if weak is None:
+                continue
+            clash = (record.asset_tag and weak.asset_tag) or (record.serial and weak.serial)
+            if not clash:
+                return weak, None
+        return None, None
+
+
+def _apply_devices(
+    session: Session, units: _Units, rows: Sequence[ParsedRow], result: ApplyResult, now: dt.datetime
+) -> None:
+    counts = ImportCounts()
+    devices = _Devices(session)
+    for row in rows:
+        record = row.record
+        assert isinstance(record, DeviceRecord)
+        unit = units.resolve(record.unit_code)
+        if unit is None:
+            result.errors.append(_unknown_unit(row, record.unit_code))
+            continue
+        device, problem = devices.match(record, unit.id)
+        if problem:
+            result.errors.append(row.reject(problem))
+            continue
+        created = device is None
+        if device is None:
+            device = Device(unit_id=unit.id, registered=True, created_at=now, updated_at=now)
+            session.add(device)
+        # Every field of the record but its unit reference is a device column of the same name.
+        values = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "unit_code"}
+        changed = _merge(device, values | {"unit_id": unit.id, "registered": True}, now)
+        devices.add(device)
+        counts = _count(counts, created, changed)
+    session.flush()
+    result.counts["devices"] = counts
+
+
+class _UnitDevices:
+    """A unit's devices by hostname (folded) and address, read once per unit: a register names a
+    link's router by either, and a unit may have thousands of devices."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.units: dict[int, dict[str, Device]] = {}
+
+    def find(self, unit_id: int, ref: str) -> Device | None:
+        known = self.units.get(unit_id)
+        if known is None:
+            known = self.units[unit_id] = {}
+            for device in self.session.scalars(select(Device).where(Device.unit_id == unit_id).order_by(Device.id)):
+                if device.ip:
+                    known.setdefault(device.ip, device)
+                if device.hostname:
+                    known.setdefault(fold(device.hostname), device)
+        return known.get(fold(ref)) or known.get(ref.strip())
+
+
+def _apply_links(
+    session: Session, units: _Units, rows: Sequence[ParsedRow], result: ApplyResult, now: dt.datetime
+) -> None:
+    counts = ImportCounts()
+    existing = {(link.unit_id, fold(link.name)): link for link in session.scalars(select(Link))}
+    devices = _UnitDevices(session)
+    for row in rows:
+        record = row.record
+        assert isinstance(record, LinkRecord)
+        unit = units.resolve(record.unit_code)
+        if unit is None:
+            result.errors.append(_unknown_unit(row, record.unit_code))
+            continue
+        link = existing.get((unit.id, fold(record.name)))
+        created = link is None
+        if link is None:
+            link = Link(
+                unit_id=unit.id,
+                name=record.name,
+                capacity_down_mbps=record.capacity_down_mbps,
+                capacity_up_mbps=record.capacity_up_mbps,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(link)
+            existing[(unit.id, fold(record.name))] = link
+        device = devices.find(unit.id, record.device) if record.device else None
+        if record.device and device is None:
+            result.notes.append(
+                f'{row.where}: device "{record.device}" is not (yet) in unit {unit.code}; '
+                "the link will be tied to it once it is registered or discovered"
+            )
+        changed = _merge(
+            link,
+            {
+                "capacity_down_mbps": record.capacity_down_mbps,
+                "capacity_up_mbps": record.capacity_up_mbps,
+                "provider": record.provider,
+                "circuit_id": record.circuit_id,
+                "device_ref": record.device,
+                "device_id": device.id if device else None,
+                "interface": record.interface,
+                "far_end_ip": record.far_end_ip,
+            },
+            now,
+        )
+        counts = _count(counts, created, changed)
+    session.flush()
+    result.counts["links"] = counts
+
+
+def apply_register(
+    session: Session,
+    units: Sequence[ParsedRow],
+    devices: Sequence[ParsedRow],
+    links: Sequence[ParsedRow],
+    now: dt.datetime,
+) -> ApplyResult:
+    """Write register rows into the session (not committed): units, then devices, then links."""
+    result = ApplyResult()
+    known = _Units(session)
+    if units:
+        _apply_units(session, known, units, result, now)
+    if devices:
+        _apply_devices(session, known, devices, result, now)
+    if links:
+        _apply_links(session, known, links, result, now)
+    if devices:  # a link registered before its router: tie it now that the router is here
+        tie_links(session)
+    return result
+
+
+def tie_links(session: Session) -> None:
+    """Links the register tied to a device that did not exist yet: tie them once it does."""
+    loose = list(session.scalars(select(Link).where(Link.device_id.is_(None), Link.device_ref.is_not(None))))
+    devices = _UnitDevices(session)
+    for link in loose:
+        device = devices.find(link.unit_id, link.device_ref or "")
+        if device is not None:
+            link.device_id = device.id
+
+
+# ---------------------------------------------------------------- listings
+
+
+def list_units(session: Session) -> list[UnitView]:
+    # (A Result has .keys(), so dict(result) would take it for a mapping: build the dicts by hand.)
+    device_counts = {u: n for u, n in session.execute(select(Device.unit_id, func.count()).group_by(Device.unit_id))}
+    link_counts = {u: n for u, n in session.execute(select(Link.unit_id, func.count()).group_by(Link.unit_id))}
+    return [
+        UnitView(
+            id=u.id,
+            code=u.code,
+            name=u.name,
+            kind=u.kind,
+            staff_count=u.staff_count,
+            poller_group=u.poller_group,
+            devices=device_counts.get(u.id, 0),
+            links=link_counts.get(u.id, 0),
+        )
+        for u in session.scalars(select(Unit).order_by(Unit.code))
+    ]
+
+
+def device_view(device: Any, unit_code: str | None) -> tuple[DeviceView, AgeEvidence]:
+    """A device (a model instance, or a row of the device table: both name the columns) as listings
+    see it, its age not yet known, and the evidence its age is computed from."""
+    view = DeviceView(
+        id=device.id,
+        unit_code=unit_code,
+        hostname=device.hostname,
+        ip=device.ip,
+        mac=device.mac,
+        category=device.category,
+        vendor=device.vendor,
+        model=device.model,
+        serial=device.serial,
+        asset_tag=device.asset_tag,
+        firmware=device.firmware,
+        os_version=device.os_version,
+        manufactured_on=device.manufactured_on,
+        in_service_on=device.in_service_on,
+        in_service_precision=device.in_service_precision,
+        age_years=None,
+        age_source=None,
+        age_basis=None,
+        condition=device.condition,
+        location=device.location,
+        registered=device.registered,
+        status=device.status,
+        reachable=device.reachable,
+        rtt_ms=device.rtt_ms,
+        uptime_s=device.uptime_s,
+        first_seen=device.first_seen,
+        last_seen=device.last_seen,
+        snmp_version=device.snmp_version,
+        snmp_port=device.snmp_port,
+    )
+    evidence = AgeEvidence(
+        device.in_service_on, device.in_service_precision, device.manufactured_on, device.model, device.sys_descr
+    )
+    return view, evidence
+
+
+def list_devices(session: Session, unit_code: str | None = None) -> list[tuple[DeviceView, AgeEvidence]]:
+    """Every device (or one unit's), with its age evidence: the caller knows the day and the rules."""
+    # Rows, not model instances: a country's 100,000 devices load in half the time.
+    statement = select(Device.__table__, Unit.code.label("unit_code")).outerjoin(Unit, Device.unit_id == Unit.id)
+    if unit_code is not None:
+        statement = statement.where(unit_is(unit_code))
+    rows = session.execute(statement.order_by(Device.unit_id, Device.hostname, Device.ip, Device.id))
+    return [device_view(row, row.unit_code) for row in rows]
+
+
+def list_links(session: Session, unit_code: str | None = None) -> list[LinkView]:
+    statement = of_unit(
+        select(Link).options(selectinload(Link.unit), selectinload(Link.device)), Link.unit_id, unit_code
+    )
+    return [
+        LinkView(
+            id=link.id,
+            unit_code=link.unit.code,
+            name=link.name,
+            provider=link.provider,
+            circuit_id=link.circuit_id,
+            capacity_down_mbps=link.capacity_down_mbps,
+            capacity_up_mbps=link.capacity_up_mbps,
+            device=(link.device.hostname or link.device.ip) if link.device else link.device_ref,
+            interface=link.interface,
+            if_index=link.if_index,
+            far_end_ip=link.far_end_ip,
+        )
+        for link in session.scalars(statement.order_by(Link.unit_id, Link.name))
+    ]
+
+
+def require_unit(session: Session, unit_code: str | None) -> None:
+    """Refuse a --unit that names no unit, with the way to find the right code."""
+    if unit_code and not unit_exists(session, unit_code):
+        raise AuditorError(f"no unit with code {unit_code!r}; `auditor units list` shows the codes")
+
+
+def unit_exists(session: Session, unit_code: str) -> bool:
+    return session.scalar(select(func.count()).select_from(Unit).where(unit_is(unit_code))) == 1
+
+
+def unit_ids(session: Session) -> dict[str, int]:
+    """Every unit's id by its code."""
+    return {code: unit_id for unit_id, code in session.execute(select(Unit.id, Unit.code))}

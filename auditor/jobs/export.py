@@ -1,0 +1,125 @@
+"""`auditor export procurement` and `auditor register export`: the documents, from the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.catalogs import age_catalog
+from auditor.db import register
+from auditor.db.engine import Database
+from auditor.facts import DeviceView, LinkView, UnitView
+from auditor.files import atomic_output
+from auditor.jobs.judge import link_verdicts
+from auditor.jobs.listings import aged
+from auditor.output import render_csv
+from auditor.procurement.document import (
+    PLAN_KEYS,
+    ProcurementData,
+    Register,
+    plan_links,
+    plan_records,
+    register_of,
+    settings_rows,
+)
+from auditor.procurement.plan import plan
+from auditor.procurement.workbook import write_workbook
+from auditor.register.columns import SheetKind
+from auditor.register.writers import export_csv, write_register_workbook
+from auditor.settings import Settings
+from auditor.traffic import LinkVerdict
+
+
+def read_register(database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None) -> Register:
+    """Every unit (or one) and its devices, their ages on `now`'s day, as the plan and the workbook's
+    detail sheets need them."""
+    with database.session(commit=False) as session:
+        register.require_unit(session, unit_code)
+        units = [u for u in register.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
+        devices = aged(session, now.date(), unit_code, age_catalog())
+        links = register.list_links(session, unit_code)
+    return register_of(units, devices, links, settings.age)
+
+
+def procurement_data(
+    database: Database,
+    settings: Settings,
+    now: dt.datetime,
+    unit_code: str | None = None,
+    replace_broken: bool = False,
+    verdicts: Sequence[LinkVerdict] | None = None,
+    register_read: Register | None = None,
+) -> ProcurementData:
+    """The plan for every unit (or one), from the register, the ages and the link verdicts (each
+    read or judged now, unless the audit that just ran hands over its own)."""
+    found = register_read or read_register(database, settings, now, unit_code)
+    if verdicts is None:
+        verdicts = link_verdicts(database, settings, now, unit_code)
+    return ProcurementData(
+        plan(found.units, plan_links(verdicts), settings.catalog, replace_broken),
+        found.units,
+        tuple(verdicts),
+        found.ages,
+        now,
+    )
+
+
+def export_procurement(
+    database: Database,
+    settings: Settings,
+    path: Path,
+    now: dt.datetime,
+    *,
+    fmt: str = "xlsx",
+    lang: str = "vi",
+    unit_code: str | None = None,
+    replace_broken: bool = False,
+    verdicts: Sequence[LinkVerdict] | None = None,
+    register_read: Register | None = None,
+) -> ProcurementData:
+    """Write the investment list to `path`: the workbook to sign (xlsx), or its lines (csv, json)."""
+    data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts, register_read)
+    if fmt == "xlsx":
+        write_workbook(path, data, settings_rows(settings, data), settings.province, lang)
+        return data
+    lines = plan_records(data.plan)
+    with atomic_output(path) as temporary:
+        if fmt == "csv":
+            rows = [row | {"device_ids": " ".join(map(str, row["device_ids"]))} for row in lines]
+            temporary.write_text(render_csv(rows, PLAN_KEYS) + "\n", encoding="utf-8-sig")
+        else:
+            document = {
+                "generated_at": data.generated_at.isoformat(),
+                "province": settings.province,
+                "total_vnd": data.plan.total_vnd(),
+                "lines": lines,
+                "notes": list(data.plan.notes),
+            }
+            temporary.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return data
+
+
+@dataclass(frozen=True)
+class RegisterExport:
+    units: list[UnitView]
+    devices: list[DeviceView]
+    links: list[LinkView]
+
+
+def export_register(
+    database: Database, path: Path, today: dt.date, *, lang: str = "vi", kind: SheetKind, unit_code: str | None = None
+) -> RegisterExport:
+    """The register (or one unit's part) as the survey workbook, or one table of it as CSV."""
+    with database.session(commit=False) as session:
+        register.require_unit(session, unit_code)
+        units = [u for u in register.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
+        devices = [view for view, _ in aged(session, today, unit_code, age_catalog())]
+        links = register.list_links(session, unit_code)
+    if path.suffix.lower() == ".csv":
+        export_csv(path, kind, units, devices, links)
+    else:
+        write_register_workbook(path, lang, units, devices, links, template=False)
+    return RegisterExport(units, devices, links)

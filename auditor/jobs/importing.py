@@ -1,0 +1,75 @@
+"""`auditor register import`: read a file, check every row, write the good ones in one transaction,
+and hand the rejected ones back in an errors file the clerk can correct and import again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.db import register, runs
+from auditor.db.engine import Database
+from auditor.domain import RunKind, RunOutcome
+from auditor.facts import ImportCounts, ParsedRow, RowError
+from auditor.register.columns import SheetKind
+from auditor.register.files import default_errors_path, parse_file
+from auditor.register.writers import write_errors_file
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: Path
+    counts: dict[str, ImportCounts]
+    errors: tuple[RowError, ...]
+    notes: tuple[str, ...]
+    errors_file: Path | None  # None: no rows rejected, or a dry run not asked for one
+    dry_run: bool
+    run_id: int | None
+
+    @property
+    def imported(self) -> int:
+        return sum(c.created + c.updated + c.unchanged for c in self.counts.values())
+
+
+def import_register(
+    path: Path,
+    database: Database,
+    now: dt.datetime,
+    today: dt.date,
+    *,
+    kind: SheetKind | None = None,
+    dry_run: bool = False,
+    errors_path: Path | None = None,
+) -> ImportResult:
+    """Import `path`.  `today` is the clerk's date (a year in the future is refused against it),
+    `now` the moment stored with the rows.  A dry run writes nothing, not even the errors file,
+    unless `errors_path` asks for one."""
+    parsed = parse_file(path, today, kind)
+    rows: dict[SheetKind, list[ParsedRow]] = {k: [] for k in SheetKind}
+    errors: list[RowError] = []
+    notes: list[str] = []
+    for sheet in parsed:
+        if sheet.kind is not None:
+            rows[sheet.kind].extend(sheet.rows)
+        errors.extend(sheet.errors)
+        notes.extend(sheet.notes)
+
+    run_id = None
+    # One transaction for the whole file; a dry run does all the work, then rolls it back.
+    with database.session(commit=not dry_run) as session:
+        applied = register.apply_register(
+            session, rows[SheetKind.UNITS], rows[SheetKind.DEVICES], rows[SheetKind.LINKS], now
+        )
+        errors.extend(applied.errors)
+        notes.extend(applied.notes)
+        if not dry_run:
+            counts = {k: vars(c) for k, c in applied.counts.items()} | {"rejected": len(errors)}
+            outcome = RunOutcome.PARTIAL if errors else RunOutcome.OK
+            run_id = runs.record_run(session, RunKind.IMPORT, outcome, counts, now, message=path.name).id
+
+    errors.sort(key=lambda e: (e.where.sheet or "", e.where.row))
+    written = None
+    if errors and (errors_path is not None or not dry_run):
+        written = errors_path or default_errors_path(path)
+        write_errors_file(written, errors, {sheet.name: sheet.headers for sheet in parsed})
+    return ImportResult(path, applied.counts, tuple(errors), tuple(notes), written, dry_run, run_id)

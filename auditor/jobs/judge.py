@@ -1,0 +1,133 @@
+"""`auditor links report`, and the audit's half that judges the links: every link's verdict over the
+window ending at `now`, from its stored samples, by the congestion test (links.congestion)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from auditor.db import register, samples
+from auditor.db.engine import Database, open_database
+from auditor.jobs.fanout import Workers, send_answer
+from auditor.links.congestion import judge_window, justify, summarise, window_stats
+from auditor.settings import LinkSettings, Settings
+from auditor.traffic import LinkVerdict, WindowNumbers, WindowStats
+
+PARALLEL_LINKS = 500  # from this many links the judgement runs in worker processes
+JUDGE_WORKERS = 2  # at most; no more than the machine's cores
+
+
+def _ranked(figures: WindowStats | WindowNumbers, percentile: float) -> WindowStats:
+    """The statistics of a window the database ranked, or of the numbers it handed back."""
+    if isinstance(figures, WindowStats):
+        return figures
+    f = figures
+    return summarise(f.intervals, f.ins, f.outs, f.losses, f.rtts, f.rtt_maxes, percentile)
+
+
+def link_verdicts(
+    database: Database,
+    settings: Settings | LinkSettings,
+    now: dt.datetime,
+    unit_code: str | None = None,
+    only: Sequence[int] | None = None,
+) -> list[LinkVerdict]:
+    """Every link's verdict over the window ending at `now`, from its stored samples.
+
+    Over all hours the database reads each window's figures (no sample is loaded); when only
+    business hours are judged, which needs each sample's local time, the samples are loaded and
+    the same statistics computed here.  `only`: just these links (a worker's share).
+    """
+    links_settings = settings.links if isinstance(settings, Settings) else settings
+    since = now - dt.timedelta(days=links_settings.window_days)
+    with database.session(commit=False) as session:
+        register.require_unit(session, unit_code)
+        links = register.list_links(session, unit_code)
+        if only is not None:
+            chosen = set(only)
+            links = [link for link in links if link.id in chosen]
+        ids = [link.id for link in links]
+        if links_settings.business_hours is None:
+            figures = samples.window_figures(session, ids, since, now, links_settings.percentile)
+            stats = {i: _ranked(f, links_settings.percentile) for i, f in figures.items()}
+        else:
+            history = samples.link_history(session, ids, since)
+            stats = {
+                i: window_stats(intervals, pings, now, links_settings) for i, (intervals, pings) in history.items()
+            }
+    verdicts = []
+    for link in links:
+        judgement = judge_window(link.capacity_down_mbps, link.capacity_up_mbps, stats[link.id], now, links_settings)
+        label = f"{link.unit_code} / {link.name}"
+        verdicts.append(
+            LinkVerdict(
+                link.id,
+                link.unit_code,
+                link.name,
+                judgement,
+                justify(label, judgement, "vi"),
+                justify(label, judgement, "en"),
+            )
+        )
+    return verdicts
+
+
+@contextmanager
+def judging(
+    database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None
+) -> Iterator[Callable[[], list[LinkVerdict]]]:
+    """The links' verdicts, judged beside whatever the caller does meanwhile; yields the function
+    that waits for them.
+
+    With many links the judgement runs in worker processes, each on its own connection with a
+    share of the links (a range of ids, which SQLite reads without its index): on SQLite they
+    rank a week of samples on the other cores, on PostgreSQL the server ranks them, while this
+    process applies the device rules and reads the register.  With few links (a province) it
+    runs here, when first asked for: a process would cost more than it saves.
+    """
+    with database.session(commit=False) as session:
+        register.require_unit(session, unit_code)
+        order = [link.id for link in register.list_links(session, unit_code)]
+    count = max(1, min(JUDGE_WORKERS, os.cpu_count() or 1))
+    if len(order) < PARALLEL_LINKS or database.in_memory:
+        done: list[list[LinkVerdict]] = []
+
+        def here() -> list[LinkVerdict]:
+            if not done:
+                done.append(link_verdicts(database, settings, now, unit_code))
+            return done[0]
+
+        yield here
+        return
+    ids = sorted(order)
+    shares = [ids[i * len(ids) // count : (i + 1) * len(ids) // count] for i in range(count)]
+    # The URL (with any password) reaches each worker through its pipe's arguments, never its argv.
+    url = database.engine.url.render_as_string(hide_password=False)
+    workers = Workers(_judge_apart, [(url, settings.links, now, share) for share in shares], "auditor-judgement")
+    answer: list[list[LinkVerdict]] = []
+
+    def wait() -> list[LinkVerdict]:
+        if not answer:
+            found = {v.link_id: v for verdicts in workers.answers("link judgement") for v in verdicts}
+            answer.append([found[i] for i in order if i in found])  # links added since: judged next time
+        return answer[0]
+
+    try:
+        yield wait
+    finally:
+        workers.close()
+
+
+def _judge_apart(
+    send: Any, url: str, settings: LinkSettings, now: dt.datetime, share: Sequence[int]
+) -> None:  # pragma: no cover - runs in a worker process; tests check its answers
+    """A worker process of `judging`: the verdicts of its share of the links, or its error, down the pipe."""
+
+    def verdicts() -> list[LinkVerdict]:
+        with open_database(url) as database:
+            return link_verdicts(database, settings, now, only=share)
+
+    send_answer(send, verdicts, "link judgement")

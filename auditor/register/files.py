@@ -1,0 +1,37 @@
+"""A register file read and checked: every data sheet of it parsed into rows and rejections."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from auditor.domain import fold
+from auditor.errors import InputFileError
+from auditor.register.columns import NON_DATA_SHEETS, SheetKind
+from auditor.register.parse import ParsedSheet, parse_sheet
+from auditor.register.readers import read_sheets
+
+
+def default_errors_path(source: Path) -> Path:
+    """Next to the input: khao-sat.xlsx → khao-sat.errors.xlsx (a CSV's errors go to a CSV)."""
+    suffix = ".csv" if source.suffix.lower() in (".csv", ".txt", ".tsv") else ".xlsx"
+    return source.with_name(f"{source.stem}.errors{suffix}")
+
+
+def parse_file(path: Path, today: dt.date, kind: SheetKind | None = None) -> list[ParsedSheet]:
+    """Every data sheet of the file, parsed; the file-level problems raise InputFileError."""
+    sheets = read_sheets(path)
+    data_sheets = [s for s in sheets if s.name is None or fold(s.name) not in NON_DATA_SHEETS]
+    if kind is not None and len(data_sheets) > 1:
+        raise InputFileError(
+            f"{path.name}: --kind applies to a CSV or a one-sheet workbook, and this "
+            f"workbook has {len(data_sheets)} sheets; name them Đơn vị / Thiết bị / Đường truyền"
+        )
+    parsed = [parse_sheet(sheet, today, kind) for sheet in data_sheets]
+    if not any(p.kind for p in parsed):
+        notes = "; ".join(n for p in parsed for n in p.notes) or "the file is empty"
+        raise InputFileError(
+            f"{path.name}: found no units, devices or links to import ({notes}). Use the "
+            "headers of `auditor register template`, or pass --kind for a CSV"
+        )
+    return parsed
