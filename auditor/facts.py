@@ -251,6 +251,7 @@ class PollTarget:
 
     device_id: int
     address: str
+    hostname: str | None = None
     snmp_version: SnmpVersion | None = None
     snmp_port: int | None = None
     snmp_community: str | None = field(default=None, repr=False)

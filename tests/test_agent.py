@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from auditor.agent import next_tick
 from auditor.db.engine import open_database
 from auditor.db.models import Device, DevicePoll, LinkSample, Run
+from auditor.jobs.agent import next_tick
 from auditor.lab.snmpsim import SnmpSimulator
 from tests.conftest import Cli, PostgresServer
 from tests.links.test_sampling import register_link_router

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from auditor.db import repo
+from auditor.db.claims import held_alone
 from auditor.db.engine import make_engine, open_database
 from auditor.db.models import Run
-from auditor.db.claims import held_alone
-from auditor.jobs.audit import AUDIT_LOCK
+from auditor.db.observations import poll_targets
 from auditor.facts import HostObservation
 from auditor.files import exclusive
+from auditor.jobs.audit import AUDIT_LOCK
+from auditor.jobs.poll import record_observations
 from auditor.lab.postgres import PostgresServer
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
@@ -82,20 +83,18 @@ def test_unreachable_and_reboots_come_from_the_stored_polls(auditor: Cli, workdi
     database = open_database(auditor.db_url)
     now = dt.datetime.now(dt.UTC)
     with database.session() as session:
-        ids = {t.address: t.device_id for t in repo.poll_targets(session)}
-        # Three polls: gw never answers; sw answers, restarting before each of the last two.
-        for i, uptime in enumerate((500_000, 60, 30)):  # 500,000 s, then 60, then 30: two restarts
-            at = now - dt.timedelta(hours=3 - i)
-            repo.apply_observations(
-                session,
-                [
-                    HostObservation("127.0.0.1", at, device_id=ids["127.0.0.1"], alive=False),
-                    HostObservation(
-                        "127.0.0.2", at, device_id=ids["127.0.0.2"], alive=True, snmp_ok=True, uptime_s=uptime
-                    ),
-                ],
-                None,
-            )
+        ids = {t.address: t.device_id for t in poll_targets(session)}
+    # Three polls: gw never answers; sw answers, restarting before each of the last two.
+    for i, uptime in enumerate((500_000, 60, 30)):  # 500,000 s, then 60, then 30: two restarts
+        at = now - dt.timedelta(hours=3 - i)
+        record_observations(
+            database,
+            [
+                HostObservation("127.0.0.1", at, device_id=ids["127.0.0.1"], alive=False),
+                HostObservation("127.0.0.2", at, device_id=ids["127.0.0.2"], alive=True, snmp_ok=True, uptime_s=uptime),
+            ],
+            at,
+        )
     database.close()
     (workdir / "auditor.toml").write_text("[rules]\nreboots_per_week = 2\n", encoding="utf-8")
     assert "frequent_reboots 1" in auditor.ok("audit", "--no-poll", "--config", "auditor.toml").stdout

@@ -95,7 +95,9 @@ def notes(lines: Sequence[str]) -> None:
 
 
 def quiet() -> bool:
-    return bool(_shared(click.get_current_context(), "quiet", False))
+    """Whether --quiet was given, before the command's name or after it."""
+    ctx = click.get_current_context()
+    return bool(_shared(ctx, "quiet", ctx.params.get("quiet", False)))
 
 
 def _shared(ctx: click.Context, name: str, value: Any) -> Any:

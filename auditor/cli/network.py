@@ -181,10 +181,10 @@ def _link_sample(settings: Settings, unit_code: str | None, group: str | None, o
     for reason in sorted(report.unknown):
         log.info("%s: %s", reason, REASONS.get(reason, reason))
     notes(report.errors)
-    if report.links and not report.read:
+    if report.asked and not report.read:
         raise AuditorError(
-            f"none of the {report.links} links could be read (the first: {report.errors[0]}); "
-            "check that their routers answer SNMP with a configured community"
+            f"no router answered: none of the {report.asked} links with a router could be read (the first: "
+            f"{report.errors[0]}); check the routers, the network and snmp.communities"
         )
 
 

@@ -42,13 +42,14 @@ def _describe(row: Agent, now: dt.datetime) -> str:
     return f"agent {row.name!r} on {row.host} (pid {row.pid}, last heartbeat {age:.0f} s ago)"
 
 
-def register_agent(session: Session, me: AgentIdentity, now: dt.datetime, running: Callable[[str, int], bool]) -> None:
+def register_agent(session: Session, me: AgentIdentity, now: dt.datetime, alive: Callable[[int], bool]) -> None:
     """Record this agent as running; refuse if its name is taken by a live agent, or, on SQLite, if
     any other agent is live.  Leases left under its name by a dead predecessor are released.
-    `running(host, pid)`: whether that process may still run (the caller can look at its own host)."""
+    `alive(pid)` tells whether a process of this agent's host still runs (a predecessor on the same
+    host whose process is gone is taken over at once, without waiting for its lease)."""
     row = session.scalar(select(Agent).where(Agent.name == me.name))
     taken = row is not None and _live(row, now) and (row.host, row.pid) != (me.host, me.pid)
-    if row is not None and taken and running(row.host, row.pid):
+    if row is not None and taken and (row.host != me.host or alive(row.pid)):
         raise AgentConflict(
             f"{_describe(row, now)} is already running under this name; "
             "give this one another name (--name or agent.name)"

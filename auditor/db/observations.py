@@ -20,6 +20,7 @@ def poll_target(d: Device, links: Sequence[LinkPort] = (), carries_link: bool = 
     return PollTarget(
         device_id=d.id,
         address=d.ip or "",
+        hostname=d.hostname,
         snmp_version=d.snmp_version,
         snmp_port=d.snmp_port,
         snmp_community=d.snmp_community,

@@ -24,7 +24,7 @@ from auditor.db.engine import Database, open_database
 from auditor.errors import AuditorError
 from auditor.facts import AgentIdentity
 from auditor.jobs.poll import poll
-from auditor.jobs.runs import Claim, Clock, may_run, system_now
+from auditor.jobs.runs import Claim, Clock, process_alive, system_now
 from auditor.jobs.sample import sample_links
 from auditor.settings import PollOptions, Settings
 
@@ -140,7 +140,7 @@ def run_agent(
     database = open_database(settings.db_url)
     try:
         with database.session() as session:
-            claims.register_agent(session, me, clock(), may_run)
+            claims.register_agent(session, me, clock(), process_alive)
     except BaseException:
         database.close()
         raise

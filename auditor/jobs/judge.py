@@ -28,6 +28,15 @@ def _ranked(figures: WindowStats | WindowNumbers, percentile: float) -> WindowSt
     return summarise(f.intervals, f.ins, f.outs, f.losses, f.rtts, f.rtt_maxes, percentile)
 
 
+def window_stats_of(
+    session: Any, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime, percentile: float
+) -> dict[int, WindowStats]:
+    """Each link's statistics over (since, now], all hours, without loading its samples: ranked by
+    the database where it can (PostgreSQL), here from the numbers it hands back where it cannot."""
+    figures = samples.window_figures(session, link_ids, since, now, percentile)
+    return {i: _ranked(f, percentile) for i, f in figures.items()}
+
+
 def link_verdicts(
     database: Database,
     settings: Settings | LinkSettings,
@@ -51,8 +60,7 @@ def link_verdicts(
             links = [link for link in links if link.id in chosen]
         ids = [link.id for link in links]
         if links_settings.business_hours is None:
-            figures = samples.window_figures(session, ids, since, now, links_settings.percentile)
-            stats = {i: _ranked(f, links_settings.percentile) for i, f in figures.items()}
+            stats = window_stats_of(session, ids, since, now, links_settings.percentile)
         else:
             history = samples.link_history(session, ids, since)
             stats = {

@@ -16,7 +16,7 @@ from auditor.db import register, runs
 from auditor.db.engine import Database
 from auditor.discovery.icmp import Pinger
 from auditor.domain import RunKind, RunOutcome
-from auditor.facts import HostObservation, PollTarget
+from auditor.facts import HostObservation, ObservationCounts, PollTarget
 from auditor.jobs.fanout import observe_all
 from auditor.jobs.observe import Progress
 from auditor.jobs.results import write_results
@@ -67,10 +67,23 @@ def judged(observation: HostObservation, target: PollTarget | None, notes: list[
                 names = ", ".join(i.name or i.descr or str(i.if_index) for i in found[:12])
                 notes.append(
                     f'link "{link.name}": the register names interface "{link.interface}", which '
-                    f"{target.address} does not have (it has {names}…)"
+                    f"{target.hostname or target.address} does not have (it has {names}…)"
                 )
             ports.append((link.link_id, chosen.if_index if chosen else None))
     return replace(observation, rebooted=came_up is not None, link_interfaces=tuple(ports))
+
+
+def record_observations(
+    database: Database, observations: Sequence[HostObservation], now: dt.datetime, run_id: int | None = None
+) -> ObservationCounts:
+    """Observations made elsewhere (a lab's, a test's) stored as a poll stores its own: each judged
+    against its device's previous poll, in one transaction."""
+    notes: list[str] = []
+    with database.session() as session:
+        known = {t.address: t for t in stored.poll_targets(session)}
+        seen = [judged(o, known.get(o.address), notes) for o in observations]
+        counts = stored.apply_observations(session, seen, run_id, now)
+    return replace(counts, notes=counts.notes + tuple(notes))
 
 
 def store(

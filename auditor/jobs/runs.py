@@ -56,11 +56,6 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def may_run(host: str, pid: int) -> bool:
-    """Whether the process `pid` of `host` may still be running: only this host's can be looked at."""
-    return host != socket.gethostname() or process_alive(pid)
-
-
 def start_run(database: Database, kind: RunKind, now: dt.datetime, agent: str | None = None) -> int:
     """A run, committed at once (a run that dies still leaves its trace).  This host's runs left
     'running' by a process that is gone are marked interrupted first."""

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 class LinkReport:
     run_id: int
     links: int = 0
+    asked: int = 0  # links with a router to read
     read: int = 0
     rates: int = 0
     unknown: dict[str, int] = field(default_factory=dict)
@@ -133,6 +134,7 @@ def _rates(
     stored: list[tuple[LinkObservation, Interval | None]] = []
     for link, observation in zip(links, observations, strict=True):
         interval: Interval | None = None
+        report.asked += link.device is not None
         if observation.counters is not None:
             report.read += 1
             if link.previous is None:

@@ -23,12 +23,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from auditor import audit
 from auditor.config import load_settings
-from auditor.db import repo
 from auditor.db.engine import open_database
+from auditor.db.observations import poll_targets
 from auditor.facts import DeviceFacts, HostObservation
 from auditor.formulas import FORMULA_TRIGGERS
+from auditor.jobs import judge
+from auditor.jobs.judge import judging
+from auditor.jobs.poll import record_observations
 from tests.battery.tally import counted
 from tests.conftest import Cli
 from tests.links.test_window_stats import province_of_links
@@ -60,23 +62,23 @@ def _hostile_inventory(auditor: Cli, workdir: Path) -> None:
     database = open_database(auditor.db_url)
     now = dt.datetime.now(dt.UTC)
     with database.session() as session:
-        ids = {t.address: t.device_id for t in repo.poll_targets(session)}
-        repo.apply_observations(  # as a poll stores what each device answered
-            session,
-            [
-                HostObservation(
-                    f"127.0.0.{i + 10}",
-                    now,
-                    device_id=ids[f"127.0.0.{i + 10}"],
-                    alive=True,
-                    snmp_ok=True,
-                    uptime_s=1000,
-                    facts=DeviceFacts(sys_name=text, sys_descr=text, model=text),
-                )
-                for i, text in enumerate(HOSTILE)
-            ],
-            None,
-        )
+        ids = {t.address: t.device_id for t in poll_targets(session)}
+    record_observations(  # as a poll stores what each device answered
+        database,
+        [
+            HostObservation(
+                f"127.0.0.{i + 10}",
+                now,
+                device_id=ids[f"127.0.0.{i + 10}"],
+                alive=True,
+                snmp_ok=True,
+                uptime_s=1000,
+                facts=DeviceFacts(sys_name=text, sys_descr=text, model=text),
+            )
+            for i, text in enumerate(HOSTILE)
+        ],
+        now,
+    )
     database.close()
 
 
@@ -225,9 +227,9 @@ def test_the_workers_command_lines_carry_no_database_url(
     province_of_links(sqlite_url, 2)
     database = open_database(sqlite_url)
     settings = load_settings(db_url=sqlite_url)
-    monkeypatch.setattr(audit, "PARALLEL_LINKS", 1)
+    monkeypatch.setattr(judge, "PARALLEL_LINKS", 1)
     try:
-        with audit.judging(database, settings, dt.datetime.now(dt.UTC)) as judged:
+        with judging(database, settings, dt.datetime.now(dt.UTC)) as judged:
             lines = [Path(f"/proc/{w.pid}/cmdline").read_bytes() for w in multiprocessing.active_children()]
             judged()
     finally:

@@ -396,7 +396,7 @@ def test_a_file_that_cannot_be_a_register_is_refused_whole(
     lost = kept(registered)
     counted(refused=result.exit_code == 1 and "Traceback" not in result.stderr, lost=lost)
     assert result.exit_code == 1, result.stdout
-    assert result.stderr.startswith(f"Error: {name}:") and says in result.stderr, result.stderr
+    assert f"\nError: {name}:" in f"\n{result.stderr}" and says in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert lost == 0  # what was imported before is still there
 

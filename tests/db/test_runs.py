@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
 
 from sqlalchemy import select
 
-from auditor.db import repo
 from auditor.db.engine import open_database
 from auditor.db.models import Run
 from auditor.domain import RunKind, RunOutcome
+from auditor.jobs.runs import start_run
 from tests.conftest import Cli
+
+NOW = dt.datetime(2026, 3, 2, 1, 15, tzinfo=dt.UTC)
+HERE = socket.gethostname()
 
 
 def test_the_next_run_marks_a_dead_processs_run_interrupted(auditor: Cli) -> None:
@@ -22,19 +26,26 @@ def test_the_next_run_marks_a_dead_processs_run_interrupted(auditor: Cli) -> Non
     with database.session() as session:
         session.add_all(
             [
-                Run(kind=RunKind.POLL, outcome=RunOutcome.RUNNING, counts={}, host=socket.gethostname(), pid=child.pid),
-                Run(kind=RunKind.POLL, outcome=RunOutcome.RUNNING, counts={}, host="another-host", pid=child.pid),
+                Run(kind=RunKind.POLL, outcome=RunOutcome.RUNNING, counts={}, host=HERE, pid=child.pid, started_at=NOW),
+                Run(
+                    kind=RunKind.POLL,
+                    outcome=RunOutcome.RUNNING,
+                    counts={},
+                    host="another-host",
+                    pid=child.pid,
+                    started_at=NOW,
+                ),
                 Run(
                     kind=RunKind.AUDIT,
                     outcome=RunOutcome.RUNNING,
                     counts={},
                     host=socket.gethostname(),
                     pid=os.getpid(),
+                    started_at=NOW,
                 ),
             ]
         )
-    with database.session() as session:
-        repo.start_run(session, RunKind.SCAN)
+    start_run(database, RunKind.SCAN, NOW)
     with database.session(commit=False) as session:
         runs = [
             (r.host == socket.gethostname(), r.pid, r.outcome, r.message)

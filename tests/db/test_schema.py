@@ -132,11 +132,13 @@ def test_stored_values_come_back_exactly(db_url: str) -> None:
     database = open_database(db_url)
     seen = dt.datetime(2026, 11, 21, 23, 59, 1, tzinfo=dt.timezone(dt.timedelta(hours=7)))
     with database.session() as session:
-        unit = Unit(code="XA-A", name="A")
+        unit = Unit(code="XA-A", name="A", created_at=seen, updated_at=seen)
         session.add(unit)
         session.flush()
-        device = Device(unit_id=unit.id, hostname="gw", last_seen=seen)
-        link = Link(unit_id=unit.id, name="WAN", capacity_down_mbps=30, capacity_up_mbps=30)
+        device = Device(unit_id=unit.id, hostname="gw", last_seen=seen, created_at=seen, updated_at=seen)
+        link = Link(
+            unit_id=unit.id, name="WAN", capacity_down_mbps=30, capacity_up_mbps=30, created_at=seen, updated_at=seen
+        )
         session.add_all([device, link])
         session.flush()
         session.add(LinkSample(link_id=link.id, sampled_at=seen, in_octets=2**64 - 1, out_octets=2**63))

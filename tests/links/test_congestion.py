@@ -7,11 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from auditor.settings import LinkSettings
-from auditor.traffic import Interval
 from auditor.domain import Verdict
 from auditor.links.congestion import judge, justify, nearest_rank
-from auditor.traffic import PingSample
+from auditor.settings import LinkSettings
+from auditor.traffic import Interval, PingSample
 
 NOW = dt.datetime(2026, 11, 21, 17, 0, tzinfo=dt.UTC)  # Sunday 22 November 2026, 00:00 in Hà Nội
 STEP = dt.timedelta(minutes=5)

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from auditor.traffic import CounterSample
 from auditor.links.rates import intervals
+from auditor.traffic import CounterSample
 
 T0 = dt.datetime(2026, 11, 16, 0, 0, tzinfo=dt.UTC)
 STEP = dt.timedelta(minutes=5)

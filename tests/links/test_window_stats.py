@@ -13,16 +13,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from auditor import audit
 from auditor.config import LinkSettings, load_settings
-from auditor.db import repo
+from auditor.db import findings, samples
 from auditor.db.engine import open_database
 from auditor.db.models import Link, Run, Unit
-from auditor.domain import RunOutcome
+from auditor.domain import RunOutcome, Verdict
 from auditor.errors import AuditorError
-from auditor.traffic import CounterSample, Interval, LinkObservation
-from auditor.domain import Verdict
+from auditor.jobs import audit, judge
 from auditor.links.congestion import window_stats
+from auditor.traffic import CounterSample, Interval, LinkObservation
 from tests.conftest import Cli
 
 NOW = dt.datetime(2026, 11, 22, 0, 0, 7, 250_000, tzinfo=dt.UTC)
@@ -63,10 +62,15 @@ def _samples(rng: random.Random, link_id: int, count: int) -> list[tuple[LinkObs
 
 def unit_with_links(session: Session, count: int) -> tuple[Unit, list[int]]:
     """Unit XA-A with `count` 30 Mbps links; the unit and the links' ids."""
-    unit = Unit(code="XA-A", name="A")
+    unit = Unit(code="XA-A", name="A", created_at=NOW, updated_at=NOW)
     session.add(unit)
     session.flush()
-    links = [Link(unit_id=unit.id, name=f"WAN{i}", capacity_down_mbps=30, capacity_up_mbps=30) for i in range(count)]
+    links = [
+        Link(
+            unit_id=unit.id, name=f"WAN{i}", capacity_down_mbps=30, capacity_up_mbps=30, created_at=NOW, updated_at=NOW
+        )
+        for i in range(count)
+    ]
     session.add_all(links)
     session.flush()
     return unit, [link.id for link in links]
@@ -77,18 +81,18 @@ def test_database_window_statistics_equal_the_pure_ones(
     auditor: Cli, percentile: float, scan_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite both ways: a few links through the index, many in one pass over the table."""
-    monkeypatch.setattr(repo, "SQLITE_SCAN_FROM", scan_from)
+    monkeypatch.setattr(samples, "SQLITE_SCAN_FROM", scan_from)
     database = open_database(auditor.db_url)
     rng = random.Random(20261122)
     with database.session() as session:
         _, ids = unit_with_links(session, 4)
         for link_id, count in zip(ids[:3], (2100, 700, 3), strict=True):  # a full week, two days, a new link
-            repo.store_link_samples(session, _samples(rng, link_id, count), run_id=None)
+            samples.store_link_samples(session, _samples(rng, link_id, count), None, NOW)
     settings = LinkSettings(percentile=percentile)
     since = NOW - dt.timedelta(days=settings.window_days)
     with database.session(commit=False) as session:
-        in_sql = repo.link_window_stats(session, ids, since, NOW, percentile)
-        history = repo.link_history(session, ids, since)
+        in_sql = judge.window_stats_of(session, ids, since, NOW, percentile)
+        history = samples.link_history(session, ids, since)
         pure = {i: window_stats(intervals, pings, NOW, settings) for i, (intervals, pings) in history.items()}
     database.close()
     assert in_sql == pure
@@ -99,17 +103,17 @@ def test_database_window_statistics_equal_the_pure_ones(
 def test_a_share_of_the_links_reads_only_its_range(auditor: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """A judgement worker's share (a range of ids, read in one pass without the index) gets the same
     statistics as the whole, and nothing of the links outside it."""
-    monkeypatch.setattr(repo, "SQLITE_SCAN_FROM", 1)
+    monkeypatch.setattr(samples, "SQLITE_SCAN_FROM", 1)
     database = open_database(auditor.db_url)
     rng = random.Random(7)
     with database.session() as session:
         _, ids = unit_with_links(session, 4)
         for link_id in ids:
-            repo.store_link_samples(session, _samples(rng, link_id, 400), run_id=None)
+            samples.store_link_samples(session, _samples(rng, link_id, 400), None, NOW)
     since = NOW - dt.timedelta(days=7)
     with database.session(commit=False) as session:
-        whole = repo.link_window_stats(session, ids, since, NOW, 95)
-        share = repo.link_window_stats(session, ids[1:3], since, NOW, 95)
+        whole = judge.window_stats_of(session, ids, since, NOW, 95)
+        share = judge.window_stats_of(session, ids[1:3], since, NOW, 95)
     database.close()
     assert share == {i: whole[i] for i in ids[1:3]}
     assert all(s.samples > 300 for s in whole.values())
@@ -121,7 +125,7 @@ def province_of_links(url: str, count: int) -> None:
     with database.session() as session:
         _, ids = unit_with_links(session, count)
         for n, link_id in enumerate(ids):  # a full week, a new link, two days
-            repo.store_link_samples(session, _samples(rng, link_id, (2100, 40, 700)[n % 3]), run_id=None)
+            samples.store_link_samples(session, _samples(rng, link_id, (2100, 40, 700)[n % 3]), None, NOW)
     database.close()
 
 
@@ -131,13 +135,13 @@ def test_links_judged_in_worker_processes_as_here(auditor: Cli, monkeypatch: pyt
     province_of_links(auditor.db_url, 7)
     database = open_database(auditor.db_url)
     settings = load_settings(db_url=auditor.db_url)
-    here = audit.link_verdicts(database, settings, NOW)
-    monkeypatch.setattr(audit, "PARALLEL_LINKS", 2)
-    with audit.judging(database, settings, NOW) as judged:
+    here = judge.link_verdicts(database, settings, NOW)
+    monkeypatch.setattr(judge, "PARALLEL_LINKS", 2)
+    with judge.judging(database, settings, NOW) as judged:
         workers = multiprocessing.active_children()
         apart = judged()
     database.close()
-    assert len(workers) == min(audit.JUDGE_WORKERS, os.cpu_count() or 1) and all(
+    assert len(workers) == min(judge.JUDGE_WORKERS, os.cpu_count() or 1) and all(
         w.name == "auditor-judgement" for w in workers
     )
     assert apart == here and len(here) == 7
@@ -151,17 +155,17 @@ def test_a_judgement_worker_that_dies_stops_the_audit_with_a_message(
     province_of_links(auditor.db_url, 3)
     database = open_database(auditor.db_url)
     settings = load_settings(db_url=auditor.db_url)
-    monkeypatch.setattr(audit, "PARALLEL_LINKS", 1)
+    monkeypatch.setattr(judge, "PARALLEL_LINKS", 1)
     with (
         pytest.raises(AuditorError, match=r"ended without an answer .* run it again"),
-        audit.judging(database, settings, NOW) as judged,
+        judge.judging(database, settings, NOW) as judged,
     ):
         workers = multiprocessing.active_children()
         for worker in workers:
             os.kill(worker.pid or 0, signal.SIGKILL)
-        audit.await_verdicts(database, audit.assess_devices(database, settings, NOW), judged)
+        audit.await_verdicts(database, audit.assess_devices(database, settings, NOW), judged, NOW)
     with database.session(commit=False) as session:
-        assert repo.list_findings(session) == []
+        assert findings.list_findings(session) == []
         (run,) = session.scalars(select(Run))
         assert run.outcome is RunOutcome.FAILED and "ended without an answer" in (run.message or "")
     database.close()
