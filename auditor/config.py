@@ -308,20 +308,7 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             communities=_communities(values, sources),
             v3=_v3_profiles(values.get("snmp.v3"), sources.get("snmp.v3", "")),
         ),
-        links=LinkSettings(
-            interval_s=int(_num(values, "links.interval_s", 10, 86400, sources)),
-            window_days=_num(values, "links.window_days", 0.0001, 366, sources),
-            percentile=_num(values, "links.percentile", 1, 100, sources),
-            congested_pct=_num(values, "links.congested_pct", 1, 1000, sources),
-            warning_pct=_num(values, "links.warning_pct", 1, 1000, sources),
-            target_pct=_num(values, "links.target_pct", 1, 1000, sources),
-            min_coverage_pct=_num(values, "links.min_coverage_pct", 0, 100, sources),
-            tiers_mbps=tuple(sorted(float(t) for t in tiers)),
-            loss_warning_pct=_num(values, "links.loss_warning_pct", 0, 100, sources),
-            rtt_warning_ms=_num(values, "links.rtt_warning_ms", 0, 60_000, sources),
-            business_hours=_hours(str(values["links.business_hours"]), sources["links.business_hours"]),
-            timezone=_timezone(str(values["links.timezone"]), sources["links.timezone"]),
-        ),
+        links=_links(values, sources, tiers),
         catalog=_catalog(values, sources),
         rules=RuleSettings(
             unreachable_polls=int(_num(values, "rules.unreachable_polls", 1, 10_000, sources)),
@@ -337,6 +324,23 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
         retention=_retention(values, sources),
         config_file=path,
         sources=MappingProxyType(sources),
+    )
+
+
+def _links(values: Mapping[str, Any], sources: Mapping[str, str], tiers: list[float]) -> LinkSettings:
+    return LinkSettings(
+        interval_s=int(_num(values, "links.interval_s", 10, 86400, sources)),
+        window_days=_num(values, "links.window_days", 0.0001, 366, sources),
+        percentile=_num(values, "links.percentile", 1, 100, sources),
+        congested_pct=_num(values, "links.congested_pct", 1, 1000, sources),
+        warning_pct=_num(values, "links.warning_pct", 1, 1000, sources),
+        target_pct=_num(values, "links.target_pct", 1, 1000, sources),
+        min_coverage_pct=_num(values, "links.min_coverage_pct", 0, 100, sources),
+        tiers_mbps=tuple(sorted(float(t) for t in tiers)),
+        loss_warning_pct=_num(values, "links.loss_warning_pct", 0, 100, sources),
+        rtt_warning_ms=_num(values, "links.rtt_warning_ms", 0, 60_000, sources),
+        business_hours=_hours(str(values["links.business_hours"]), sources["links.business_hours"]),
+        timezone=_timezone(str(values["links.timezone"]), sources["links.timezone"]),
     )
 
 

@@ -146,16 +146,11 @@ SQLITE_WINDOW_LINKS = 250  # a few links: found through the (link_id, sampled_at
 SQLITE_SCAN_FROM = 1000  # many links: one pass over the table in its own order, no index hops
 
 
-def _sqlite_window_numbers(
-    session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime
-) -> dict[int, WindowNumbers]:
-    """SQLite's half of window_figures: the window filtered by the database, the numbers handed
-    back to be ranked.  Through the driver's own cursor, numbers kept in arrays of doubles: a week
-    of a country's samples is 8 million rows, and a row object each would cost more than ranking."""
-    as_text = LinkSample.__table__.c.sampled_at.type.bind_processor(session.get_bind().dialect)
-    assert as_text is not None
-    since_text, now_text = as_text(since), as_text(now)
-    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+def _sqlite_window_queries(
+    link_ids: Sequence[int], since_text: Any, now_text: Any
+) -> list[tuple[str, list[Any], Sequence[int]]]:
+    """(SQL, parameters, the links it reads) for the window of `link_ids`: one pass over the table for
+    many links, the (link_id, sampled_at) index for a few."""
     interval = "(unknown_reason IS NULL OR unknown_reason NOT IN (?, ?, ?)) AND started_at >= ?"
     known = "unknown_reason IS NULL AND in_bps IS NOT NULL AND out_bps IS NOT NULL AND started_at >= ?"
     columns = (
@@ -166,22 +161,33 @@ def _sqlite_window_numbers(
     if len(link_ids) >= SQLITE_SCAN_FROM:
         # The whole table in its own order; `+link_id` keeps SQLite off the index, whose order
         # would cost a random read per row.  A worker given a share of the links reads its range.
-        queries = [
+        return [
             (
                 columns + "WHERE +link_id BETWEEN ? AND ? AND sampled_at > ? AND sampled_at <= ?",
                 [*head, min(link_ids), max(link_ids), since_text, now_text],
                 link_ids,
             )
         ]
-    else:
-        queries = [
-            (
-                columns + f"WHERE link_id IN ({', '.join('?' * len(chunk))}) AND sampled_at > ? AND sampled_at <= ?",
-                [*head, *chunk, since_text, now_text],
-                chunk,
-            )
-            for chunk in (list(c) for c in chunked(link_ids, SQLITE_WINDOW_LINKS))
-        ]
+    return [
+        (
+            columns + f"WHERE link_id IN ({', '.join('?' * len(chunk))}) AND sampled_at > ? AND sampled_at <= ?",
+            [*head, *chunk, since_text, now_text],
+            chunk,
+        )
+        for chunk in (list(c) for c in chunked(link_ids, SQLITE_WINDOW_LINKS))
+    ]
+
+
+def _sqlite_window_numbers(
+    session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime
+) -> dict[int, WindowNumbers]:
+    """SQLite's half of window_figures: the window filtered by the database, the numbers handed
+    back to be ranked.  Through the driver's own cursor, numbers kept in arrays of doubles: a week
+    of a country's samples is 8 million rows, and a row object each would cost more than ranking."""
+    as_text = LinkSample.__table__.c.sampled_at.type.bind_processor(session.get_bind().dialect)
+    assert as_text is not None
+    queries = _sqlite_window_queries(link_ids, as_text(since), as_text(now))
+    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     found: dict[int, WindowNumbers] = {}
     for sql, parameters, chosen in queries:
         # Per link: intervals counted, then the numbers; a link's arrays are made up front, so the

@@ -101,6 +101,65 @@ def open_icmp_socket() -> tuple[socket.socket, bool]:
     return sock, raw
 
 
+class _Sweep:
+    """One sweep's state: the targets, their results, the echoes in flight, the socket."""
+
+    def __init__(self, targets: list[str], results: dict[str, PingResult], until_reply: bool) -> None:
+        self.targets, self.results, self.until_reply = targets, results, until_reply
+        self.sock, self.raw = open_icmp_socket()
+        self.cookie = secrets.token_bytes(4)
+        self.identifier = (os.getpid() ^ int.from_bytes(self.cookie[:2], "big")) & 0xFFFF
+        self.sent_at: dict[tuple[int, int], int] = {}  # (target index, echo number) → monotonic ns
+        self.done = asyncio.Event()
+        self.waiting = set(range(len(targets)))
+
+    def on_readable(self) -> None:
+        while True:
+            try:
+                data, (source, _) = self.sock.recvfrom(2048)
+            except OSError:  # BlockingIOError: nothing more to read now
+                return
+            now = time.monotonic_ns()
+            icmp = data[(data[0] & 0x0F) * 4 :] if self.raw else data
+            if len(icmp) < 18 or icmp[0] != ECHO_REPLY or icmp[8:12] != self.cookie:
+                continue  # not ours: another process's ping, or an echo request seen on loopback
+            index, echo = struct.unpack("!IH", icmp[12:18])
+            if index >= len(self.targets) or self.targets[index] != source:
+                continue  # a reply from an address we did not ask
+            started = self.sent_at.pop((index, echo), None)
+            if started is None:
+                continue  # a duplicate
+            result = self.results[self.targets[index]]
+            result.received += 1
+            result.rtts_ms.append((now - started) / 1e6)
+            if self.until_reply:
+                self.waiting.discard(index)
+                if not self.waiting:
+                    self.done.set()
+
+    async def send_round(self, echo: int, batch: int) -> None:
+        """Echo number `echo` to every target still waiting, `batch` at a time, 10 ms apart."""
+        pending = sorted(self.waiting) if self.until_reply else range(len(self.targets))
+        for position, index in enumerate(pending):
+            address = self.targets[index]
+            payload = self.cookie + struct.pack("!IH", index, echo)
+            packet = echo_request(self.identifier, (index + echo) & 0xFFFF, payload)
+            self.sent_at[(index, echo)] = time.monotonic_ns()
+            try:
+                self.sock.sendto(packet, (address, 0))
+                self.results[address].sent += 1
+            except BlockingIOError:
+                await asyncio.sleep(0.005)  # the send buffer is full: let replies drain
+                with contextlib.suppress(OSError):
+                    self.sock.sendto(packet, (address, 0))
+                    self.results[address].sent += 1
+            except OSError as exc:  # no route, and the like: this target is done
+                self.results[address].error = exc.strerror or str(exc)
+                self.waiting.discard(index)
+            if position % batch == batch - 1:
+                await asyncio.sleep(0.01)
+
+
 class SweepPinger:
     """One socket, paced sends, replies matched by a per-sweep cookie, target index and source address."""
 
@@ -114,69 +173,19 @@ class SweepPinger:
         targets = [a for a in addresses if _ipv4(a, results)]
         if not targets:
             return results
-        sock, raw = open_icmp_socket()
+        sweep = _Sweep(targets, results, until_reply)
         loop = asyncio.get_running_loop()
-        cookie = secrets.token_bytes(4)
-        identifier = (os.getpid() ^ int.from_bytes(cookie[:2], "big")) & 0xFFFF
-        sent_at: dict[tuple[int, int], int] = {}  # (target index, echo number) → monotonic ns
-        done = asyncio.Event()
-        waiting = set(range(len(targets)))
-
-        def on_readable() -> None:
-            while True:
-                try:
-                    data, (source, _) = sock.recvfrom(2048)
-                except (BlockingIOError, InterruptedError):
-                    return
-                except OSError:
-                    return
-                now = time.monotonic_ns()
-                icmp = data[(data[0] & 0x0F) * 4 :] if raw else data
-                if len(icmp) < 18 or icmp[0] != ECHO_REPLY or icmp[8:12] != cookie:
-                    continue  # not ours: another process's ping, or an echo request seen on loopback
-                index, echo = struct.unpack("!IH", icmp[12:18])
-                if index >= len(targets) or targets[index] != source:
-                    continue  # a reply from an address we did not ask
-                started = sent_at.pop((index, echo), None)
-                if started is None:
-                    continue  # a duplicate
-                result = results[targets[index]]
-                result.received += 1
-                result.rtts_ms.append((now - started) / 1e6)
-                if until_reply:
-                    waiting.discard(index)
-                if until_reply and not waiting:
-                    done.set()
-
-        loop.add_reader(sock.fileno(), on_readable)
+        loop.add_reader(sweep.sock.fileno(), sweep.on_readable)
         try:
-            batch = max(1, self.rate // 100)
             for echo in range(count):
-                pending = sorted(waiting) if until_reply else range(len(targets))
-                for position, index in enumerate(pending):
-                    address = targets[index]
-                    packet = echo_request(identifier, (index + echo) & 0xFFFF, cookie + struct.pack("!IH", index, echo))
-                    sent_at[(index, echo)] = time.monotonic_ns()
-                    try:
-                        sock.sendto(packet, (address, 0))
-                        results[address].sent += 1
-                    except BlockingIOError:
-                        await asyncio.sleep(0.005)  # the send buffer is full: let replies drain
-                        with contextlib.suppress(OSError):
-                            sock.sendto(packet, (address, 0))
-                            results[address].sent += 1
-                    except OSError as exc:  # no route, and the like: this target is done
-                        results[address].error = exc.strerror or str(exc)
-                        waiting.discard(index)
-                    if position % batch == batch - 1:
-                        await asyncio.sleep(0.01)
-                if until_reply and not waiting:
+                await sweep.send_round(echo, max(1, self.rate // 100))
+                if until_reply and not sweep.waiting:
                     break
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(done.wait(), timeout_s)
+                    await asyncio.wait_for(sweep.done.wait(), timeout_s)
         finally:
-            loop.remove_reader(sock.fileno())
-            sock.close()
+            loop.remove_reader(sweep.sock.fileno())
+            sweep.sock.close()
         return results
 
 

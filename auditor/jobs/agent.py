@@ -116,6 +116,92 @@ def agent_identity(settings: Settings, name: str | None, group: str | None, leas
     )
 
 
+@dataclass
+class _Cycles:
+    """What every cycle of one agent needs: its database, its work, its cadence, its stop signal."""
+
+    database: Database
+    settings: Settings
+    me: AgentIdentity
+    interval_s: float
+    poll_every_s: float
+    batch: int
+    unit_code: str | None
+    options: PollOptions | None
+    scans_dir: Path
+    clock: Clock
+    stop: threading.Event
+
+    def poll_batch(self, claim: Claim) -> int:
+        found = poll(
+            self.database, self.settings, self.clock(), options=self.options, scans_dir=self.scans_dir, claim=claim
+        )
+        return found.targets
+
+    def link_batch(self, claim: Claim) -> int:
+        found = sample_links(self.database, self.settings, self.clock(), options=self.options, claim=claim)
+        return found.links - found.lost
+
+    def drain(self, kind: claims.Kind, due_by: dt.datetime, due_at: float, run: Callable[[Claim], int]) -> int:
+        return _drain(
+            self.database,
+            self.me,
+            kind,
+            clock=self.clock,
+            unit_code=self.unit_code,
+            due_by=due_by,
+            due_at=_moment(due_at),
+            batch=self.batch,
+            run=run,
+            stop=self.stop,
+        )
+
+    def run(self, report: AgentReport) -> None:
+        """One cycle, at its moment on the grid: the due links, then the due devices."""
+        report.cycles += 1
+        started = self.clock().timestamp()
+        tick = math.floor(started / self.interval_s) * self.interval_s
+        device_tick = math.floor(started / self.poll_every_s) * self.poll_every_s
+        due_by = _moment(started)
+        try:
+            links = self.drain("link", due_by, tick + self.interval_s, self.link_batch)
+            devices = self.drain("device", due_by, device_tick + self.poll_every_s, self.poll_batch)
+            report.link_samples += links
+            report.device_polls += devices
+            with self.database.session() as session:
+                claims.record_cycle(session, self.me.name, _moment(tick), self.clock(), devices, links)
+            log.info("cycle %d: %d links sampled, %d devices polled", report.cycles, links, devices)
+        except (AuditorError, OSError) as exc:  # the database or the network had a bad moment
+            report.failed_cycles += 1
+            log.error("cycle %d failed: %s; the next cycle will try again", report.cycles, exc)
+
+    def wait(self) -> bool:
+        """Sleep until the next moment on the grid; False if stopped meanwhile."""
+        now = self.clock().timestamp()
+        self.stop.wait(max(0.0, next_tick(now, self.interval_s) - now))
+        return not self.stop.is_set()
+
+
+def _registered(settings: Settings, me: AgentIdentity, clock: Clock) -> Database:
+    database = open_database(settings.db_url)
+    try:
+        with database.session() as session:
+            claims.register_agent(session, me, clock(), process_alive)
+    except BaseException:
+        database.close()
+        raise
+    return database
+
+
+def _stopped(database: Database, me: AgentIdentity, clock: Clock) -> None:
+    try:
+        with database.session() as session:
+            claims.stop_agent(session, me.name, clock())
+    except (AuditorError, OSError) as exc:
+        log.warning("could not record the stop (the leases will expire on their own): %s", exc)
+    database.close()
+
+
 def run_agent(
     settings: Settings,
     *,
@@ -137,13 +223,7 @@ def run_agent(
     rest.  Raises AgentConflict if the name is taken, or if SQLite already has a live agent.
     `clock`: the time the cycles are placed by (the machine's; a test may give its own).
     """
-    database = open_database(settings.db_url)
-    try:
-        with database.session() as session:
-            claims.register_agent(session, me, clock(), process_alive)
-    except BaseException:
-        database.close()
-        raise
+    database = _registered(settings, me, clock)
     stop = threading.Event()
 
     def on_signal(number: int, _frame: FrameType | None) -> None:
@@ -158,60 +238,18 @@ def run_agent(
         f"Agent {me.name} started: links every {interval_s:g} s, devices every {poll_every_s:g} s, "
         f"{'group ' + me.group if me.group else 'every group'}."
     )
-
-    def poll_batch(claim: Claim) -> int:
-        return poll(database, settings, clock(), options=options, scans_dir=scans_dir, claim=claim).targets
-
-    def link_batch(claim: Claim) -> int:
-        found = sample_links(database, settings, clock(), options=options, claim=claim)
-        return found.links - found.lost
-
-    def drain(kind: claims.Kind, due_by: dt.datetime, due_at: float, run: Callable[[Claim], int]) -> int:
-        return _drain(
-            database,
-            me,
-            kind,
-            clock=clock,
-            unit_code=unit_code,
-            due_by=due_by,
-            due_at=_moment(due_at),
-            batch=batch,
-            run=run,
-            stop=stop,
-        )
-
+    cycles = _Cycles(
+        database, settings, me, interval_s, poll_every_s, batch, unit_code, options, scans_dir, clock, stop
+    )
     try:
-        while not stop.is_set() and (max_cycles is None or report.cycles < max_cycles):
-            stop.wait(max(0.0, next_tick(clock().timestamp(), interval_s) - clock().timestamp()))
-            if stop.is_set():
-                break
-            report.cycles += 1
-            started = clock().timestamp()
-            tick = math.floor(started / interval_s) * interval_s
-            device_tick = math.floor(started / poll_every_s) * poll_every_s
-            due_by = _moment(started)
-            try:
-                links = drain("link", due_by, tick + interval_s, link_batch)
-                devices = drain("device", due_by, device_tick + poll_every_s, poll_batch)
-                report.link_samples += links
-                report.device_polls += devices
-                with database.session() as session:
-                    claims.record_cycle(session, me.name, _moment(tick), clock(), devices, links)
-                log.info("cycle %d: %d links sampled, %d devices polled", report.cycles, links, devices)
-            except (AuditorError, OSError) as exc:  # the database or the network had a bad moment
-                report.failed_cycles += 1
-                log.error("cycle %d failed: %s; the next cycle will try again", report.cycles, exc)
+        while not stop.is_set() and (max_cycles is None or report.cycles < max_cycles) and cycles.wait():
+            cycles.run(report)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
         beat.done.set()
         beat.join()
-        try:
-            with database.session() as session:
-                claims.stop_agent(session, me.name, clock())
-        except (AuditorError, OSError) as exc:
-            log.warning("could not record the stop (the leases will expire on their own): %s", exc)
-        database.close()
+        _stopped(database, me, clock)
     say(
         f"Agent stopped at {clock().astimezone():%Y-%m-%d %H:%M:%S %z} after {report.cycles} cycles "
         f"({report.failed_cycles} failed)."

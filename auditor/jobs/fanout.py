@@ -108,35 +108,34 @@ def observe_all(
     shares: list[list[str]] = [[] for _ in range(count)]
     for address in addresses:
         shares[zlib.crc32(address.encode()) % count].append(address)
+    work = [
+        (share, options, clock, catalog, {a: known[a] for a in share if a in known}, identity, snmp_addresses)
+        for share in shares
+        if share
+    ]
+    results = _in_processes(count, work, progress)
+    order = {address: i for i, address in enumerate(addresses)}
+    observations = sorted((o for found, _ in results for o in found), key=lambda o: order[o.address])
+    icmp = next((state for _, state in results if state != "ok"), "ok")
+    return observations, icmp
+
+
+def _in_processes(
+    count: int, work: Sequence[tuple[Any, ...]], progress: Progress | None
+) -> list[tuple[list[HostObservation], str]]:
+    """`_observe_share` of each share of `work` in a pool of `count` processes, progress relayed."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     with concurrent.futures.ProcessPoolExecutor(
         count, mp_context=context, initializer=_worker_start, initargs=(queue,)
     ) as pool:
-        futures = [
-            pool.submit(
-                _observe_share,
-                share,
-                options,
-                clock,
-                catalog,
-                {a: known[a] for a in share if a in known},
-                identity,
-                snmp_addresses,
-            )
-            for share in shares
-            if share
-        ]
+        futures = [pool.submit(_observe_share, *args) for args in work]
         while not all(f.done() for f in futures):
             with contextlib.suppress(queue_module.Empty):
                 done = queue.get(timeout=0.2)
                 if progress:
                     progress(done)
-        results = [f.result() for f in futures]
-    order = {address: i for i, address in enumerate(addresses)}
-    observations = sorted((o for found, _ in results for o in found), key=lambda o: order[o.address])
-    icmp = next((state for _, state in results if state != "ok"), "ok")
-    return observations, icmp
+        return [f.result() for f in futures]
 
 
 class Workers:

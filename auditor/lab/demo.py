@@ -14,22 +14,24 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from auditor.db.engine import open_database
 from auditor.jobs.listings import links as list_links
 from auditor.lab.history import Pattern, seed_link
-from auditor.lab.province import write_recordings
+from auditor.lab.province import SimulatedRouter, write_recordings
 from auditor.lab.snmpsim import SnmpSimulator, free_udp_port
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "register"
 
 
-def main(out: Path = Path("demo-output")) -> None:
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    db = f"sqlite:///{out / 'inventory.db'}"
+Run = Callable[..., None]
+
+
+def _runner(db: str) -> Run:
+    """Each command as a person types it: a process of the installed `auditor`, its output shown."""
     auditor = str(Path(sys.executable).with_name("auditor"))
 
     def run(*args: str, show: bool = True) -> None:
@@ -45,11 +47,16 @@ def main(out: Path = Path("demo-output")) -> None:
         if done.returncode != 0:
             raise SystemExit(f"the demo stopped: `auditor {' '.join(args)}` exited {done.returncode}")
 
+    return run
+
+
+def _register(run: Run, out: Path) -> tuple[list[SimulatedRouter], int]:
+    """The register imported as a clerk would, then the routers' SNMP settings; the routers and
+    the port their simulated agents answer on."""
     run("init")
     run("register", "template", str(out / "phieu-khao-sat.xlsx"))
     for sheet in ("don-vi", "thiet-bi", "duong-truyen"):
         run("register", "import", str(EXAMPLES / f"{sheet}.csv"))
-
     routers = write_recordings(EXAMPLES, out / "agents")
     port = free_udp_port(routers[0].address)
     settings = out / "snmp.csv"  # what a clerk adds to the register for the routers that speak SNMP
@@ -59,7 +66,34 @@ def main(out: Path = Path("demo-output")) -> None:
         encoding="utf-8",
     )
     run("register", "import", str(settings))
+    return routers, port
 
+
+def _history(db: str, routers: list[SimulatedRouter], now: dt.datetime) -> None:
+    """A week of history for every link, ending half an hour before `now`: the live samples that
+    follow start a new series (the first interval is a gap, and says so)."""
+    with open_database(db) as database:
+        links = {link.unit_code: link for link in list_links(database)}
+        for seed, router in enumerate(routers):
+            busy = router.capacity_mbps * router.load
+            pattern = Pattern(
+                busy,
+                busy / 8,
+                router.capacity_mbps * 0.1,
+                busy / 20,
+                rtt_ms=15 + seed * 3,
+                loss_pct=0.0 if router.load < 0.9 else 1.5,
+            )
+            seed_link(database, links[router.unit_code].id, pattern, now - dt.timedelta(minutes=30), seed=seed)
+    print(f"\n(stored a simulated week of 5-minute samples for {len(routers)} links)")
+
+
+def main(out: Path = Path("demo-output")) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    db = f"sqlite:///{out / 'inventory.db'}"
+    run = _runner(db)
+    routers, port = _register(run, out)
     endpoints = tuple(f"--agent-udpv4-endpoint={r.address}:{port}" for r in routers[1:])
     with SnmpSimulator(
         out / "agents",
@@ -70,46 +104,13 @@ def main(out: Path = Path("demo-output")) -> None:
         extra_args=endpoints,
     ):
         # Two addresses on Hưng Phúc's LAN are not in the register: the scan finds them.
+        scans = str(out / "scans")
         run(
-            "scan",
-            "127.38.5.0/29",
-            "--unit",
-            "XA-HUNGPHUC",
-            "--scans-dir",
-            str(out / "scans"),
-            "--timeout",
-            "0.5",
-            "--retries",
-            "0",
+            "scan", "127.38.5.0/29", "--unit", "XA-HUNGPHUC", "--scans-dir", scans, "--timeout", "0.5", "--retries", "0"
         )
-        run("poll", "--scans-dir", str(out / "scans"), "--timeout", "1", "--retries", "0")
+        run("poll", "--scans-dir", scans, "--timeout", "1", "--retries", "0")
         run("devices", "list", "--unit", "XA-HUNGPHUC")
-
-        # A week of history for every link, ending half an hour ago: the live samples that follow
-        # start a new series (the first interval is a gap, and says so).
-        now = dt.datetime.now(dt.UTC)
-        database = open_database(db)
-        links = {link.unit_code: link for link in list_links(database)}
-        for seed, router in enumerate(routers):
-            link = links[router.unit_code]
-            busy = router.capacity_mbps * router.load
-            seed_link(
-                database,
-                link.id,
-                Pattern(
-                    busy,
-                    busy / 8,
-                    router.capacity_mbps * 0.1,
-                    busy / 20,
-                    rtt_ms=15 + seed * 3,
-                    loss_pct=0.0 if router.load < 0.9 else 1.5,
-                ),
-                now - dt.timedelta(minutes=30),
-                seed=seed,
-            )
-        database.close()
-        print(f"\n(stored a simulated week of 5-minute samples for {len(routers)} links)")
-
+        _history(db, routers, dt.datetime.now(dt.UTC))
         run("poll", "--links")
         time.sleep(3)
         run("poll", "--links")

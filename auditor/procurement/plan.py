@@ -16,6 +16,7 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from auditor.domain import CATEGORY_LABELS, Category, category_unit
 from auditor.settings import Catalog, KitItem
@@ -117,23 +118,48 @@ def _norm_for(catalog: Catalog, category: Category) -> tuple[str, int, tuple[Cat
     return None
 
 
-def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) -> tuple[list[Line], list[str]]:
-    """The lines and notes for one unit."""
-    lines: list[Line] = []
-    notes: list[str] = []
-    replaced: dict[Category, int] = {}
+SPEC = "Theo tiêu chuẩn, định mức hiện hành"
 
-    # Replacements, capped by the norm where one applies: never more than the staff may have.
+
+def _line(
+    unit: PlanUnit, kind: LineKind, category: Category, quantity: int, catalog: Catalog, reason: str, **more: Any
+) -> Line:
+    return Line(
+        unit.code,
+        unit.name,
+        kind,
+        category.value,
+        _label(category),
+        SPEC,
+        category_unit(category).vi,
+        quantity,
+        _price(catalog, category),
+        reason,
+        **more,
+    )
+
+
+def _worn(unit: PlanUnit, catalog: Catalog, replace_broken: bool) -> dict[Category, list[PlanDevice]]:
+    """The devices to replace, by category: over age (or broken, if asked), and priced."""
     by_category: dict[Category, list[PlanDevice]] = {}
     for device in unit.devices:
         if device.category is None or device.category not in catalog.prices:
             continue
         if device.over_age or (replace_broken and not device.working):
             by_category.setdefault(device.category, []).append(device)
+    return by_category
+
+
+def _replacements(
+    unit: PlanUnit, catalog: Catalog, replace_broken: bool, notes: list[str]
+) -> tuple[list[Line], dict[Category, int]]:
+    """Replacements, capped by the norm where one applies: never more than the staff may have."""
+    lines: list[Line] = []
+    replaced: dict[Category, int] = {}
+    by_category = _worn(unit, catalog, replace_broken)
     for category in sorted(by_category, key=lambda c: c.value):
         worn = sorted(by_category[category], key=lambda d: (-(d.age_years or 0), d.label))
         norm = _norm_for(catalog, category)
-        allowed = None
         if norm is not None and unit.staff_count is not None:
             _, per_item, categories, _ = norm
             allowed = math.ceil(unit.staff_count / per_item)
@@ -155,70 +181,45 @@ def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) ->
             + (f"quá {min(d.age_years or 0 for d in over):g} năm sử dụng" if over else "hỏng")
             + f": {why}"
         )
-        lines.append(
-            Line(
-                unit.code,
-                unit.name,
-                LineKind.REPLACEMENT,
-                category.value,
-                _label(category),
-                "Theo tiêu chuẩn, định mức hiện hành",
-                category_unit(category).vi,
-                len(worn),
-                _price(catalog, category),
-                reason,
-                device_ids=tuple(d.device_id for d in worn),
-            )
-        )
+        ids = tuple(d.device_id for d in worn)
+        lines.append(_line(unit, LineKind.REPLACEMENT, category, len(worn), catalog, reason, device_ids=ids))
+    return lines, replaced
 
-    # Shortfalls against the norms, counting what works and what the replacements bring.
+
+def _shortfalls(unit: PlanUnit, catalog: Catalog, replaced: dict[Category, int], notes: list[str]) -> list[Line]:
+    """Shortfalls against the norms, counting what works and what the replacements bring."""
     if unit.staff_count is None:
         notes.append(f"{unit.code}: no staff count in the register, so no shortfall against the norms was computed")
-    else:
-        for _, rule in sorted(catalog.norms.items()):
-            allowed = math.ceil(unit.staff_count / rule.staff_per_item)
-            have = sum(1 for d in unit.devices if d.category in rule.categories and d.working and not d.over_age)
-            have += sum(replaced.get(c, 0) for c in rule.categories)
-            missing = allowed - have
-            if missing <= 0:
-                continue
-            category = rule.categories[0]  # a computer short is a desktop: the cheaper of the two
-            lines.append(
-                Line(
-                    unit.code,
-                    unit.name,
-                    LineKind.SHORTFALL,
-                    category.value,
-                    _label(category),
-                    "Theo tiêu chuẩn, định mức hiện hành",
-                    category_unit(category).vi,
-                    missing,
-                    _price(catalog, category),
-                    f"Thiếu so với định mức: {unit.staff_count} biên chế được {allowed}, hiện có {have} "
-                    f"đang sử dụng được ({rule.source})",
-                )
-            )
+        return []
+    lines = []
+    for _, rule in sorted(catalog.norms.items()):
+        allowed = math.ceil(unit.staff_count / rule.staff_per_item)
+        have = sum(1 for d in unit.devices if d.category in rule.categories and d.working and not d.over_age)
+        have += sum(replaced.get(c, 0) for c in rule.categories)
+        missing = allowed - have
+        if missing <= 0:
+            continue
+        category = rule.categories[0]  # a computer short is a desktop: the cheaper of the two
+        reason = (
+            f"Thiếu so với định mức: {unit.staff_count} biên chế được {allowed}, hiện có {have} "
+            f"đang sử dụng được ({rule.source})"
+        )
+        lines.append(_line(unit, LineKind.SHORTFALL, category, missing, catalog, reason))
+    return lines
 
-    # The minimum kit of the unit's kind.
+
+def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) -> tuple[list[Line], list[str]]:
+    """The lines and notes for one unit: replacements, shortfalls, then the minimum kit of its kind."""
+    notes: list[str] = []
+    lines, replaced = _replacements(unit, catalog, replace_broken, notes)
+    lines += _shortfalls(unit, catalog, replaced, notes)
     for item in sorted(catalog.minimum_kit.values(), key=lambda i: i.category.value):
         if not _kit_applies(item, unit):
             continue
         if any(d.category is item.category and d.working for d in unit.devices):
             continue
-        lines.append(
-            Line(
-                unit.code,
-                unit.name,
-                LineKind.MINIMUM_KIT,
-                item.category.value,
-                _label(item.category),
-                "Theo tiêu chuẩn, định mức hiện hành",
-                category_unit(item.category).vi,
-                1,
-                _price(catalog, item.category),
-                f"Đơn vị chưa có thiết bị đang sử dụng được ({item.source})",
-            )
-        )
+        reason = f"Đơn vị chưa có thiết bị đang sử dụng được ({item.source})"
+        lines.append(_line(unit, LineKind.MINIMUM_KIT, item.category, 1, catalog, reason))
     return lines, notes
 
 

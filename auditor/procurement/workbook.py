@@ -167,10 +167,9 @@ def _formula(sheet: Any, value: Any, style: str) -> Cell:
     return cell
 
 
-def _proposal(sheet: Any, plan: Plan, lang: str, province: str, generated: dt.datetime) -> None:
-    """Rows in order (the sheet is write-only: a row is written when appended)."""
-    width = len(COLUMNS)
-    last_col = get_column_letter(width)
+def _title_block(sheet: Any, lang: str, province: str, generated: dt.datetime) -> None:
+    """Rows 1-6: the title, the province, the dates, the column headers."""
+    last_col = get_column_letter(len(COLUMNS))
     for col, (_, width_chars) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width_chars
     sheet.freeze_panes = f"A{FIRST_LINE_ROW}"  # before the first row: a write-only sheet writes its view first
@@ -187,6 +186,10 @@ def _proposal(sheet: Any, plan: Plan, lang: str, province: str, generated: dt.da
     sheet.append([])
     sheet.append([text_cell(sheet, label.text(lang), HEADER.name) for label, _ in COLUMNS])
 
+
+def _unit_sections(sheet: Any, plan: Plan, lang: str) -> tuple[int, list[str]]:
+    """A section per unit: its heading with the subtotal, then its lines; (next row, subtotal cells)."""
+    width = len(COLUMNS)
     row = FIRST_LINE_ROW
     subtotals: list[str] = []
     by_unit: dict[str, list[Line]] = {}
@@ -218,7 +221,15 @@ def _proposal(sheet: Any, plan: Plan, lang: str, province: str, generated: dt.da
             sheet.row_dimensions[row].height = _height(values)
             sheet.append(_styled(sheet, values, line_styles))
         row += 1
-    total = row
+    return row, subtotals
+
+
+def _proposal(sheet: Any, plan: Plan, lang: str, province: str, generated: dt.datetime) -> None:
+    """Rows in order (the sheet is write-only: a row is written when appended)."""
+    width = len(COLUMNS)
+    last_col = get_column_letter(width)
+    _title_block(sheet, lang, province, generated)
+    total, subtotals = _unit_sections(sheet, plan, lang)
     totals: list[Any] = [None, TEXT["total"].text(lang), None, None, None, None, None]
     totals += [f"=SUM({','.join(subtotals)})" if subtotals else 0, None, None]
     sheet.append(
@@ -260,14 +271,9 @@ def _table(book: Workbook, title: str, headers: Sequence[str], rows: Sequence[Se
 AGE_BUCKETS: tuple[tuple[str, float, float], ...] = (("0–3", 0, 3), ("4–6", 3, 6), ("7–10", 6, 10), ("> 10", 10, 1000))
 
 
-def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
-    """Counts by unit and category, the age distribution and the links' utilisation, with native charts."""
+def _counts(sheet: Any, data: ProcurementData, lang: str, categories: Sequence[str]) -> int:
+    """Devices by unit and category, the over-age ones and the proposed amount; the rows written."""
     vi = lang == "vi"
-    sheet = book.create_sheet(TEXT["summary"].text(lang))
-    categories = sorted({a.category for a in data.ages if a.category})
-    over_col = len(categories) + 2
-    for col in range(1, over_col + 2):
-        sheet.column_dimensions[get_column_letter(col)].width = 14
     headings = [
         "Đơn vị" if vi else "Unit",
         *(CATEGORY_LABELS[Category(c)].text(lang) for c in categories),
@@ -288,10 +294,12 @@ def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
         sheet.append(
             [text_cell(sheet, unit), *(counts.get((unit, c), 0) for c in categories), over.get(unit, 0), amount]
         )
+    return len(units) + 1
 
-    top = len(units) + 4
-    sheet.append([])
-    sheet.append([])
+
+def _age_chart(sheet: Any, data: ProcurementData, lang: str, top: int, anchor: str) -> None:
+    """The devices by age bracket, from row `top`, and their bar chart at `anchor`."""
+    vi = lang == "vi"
     buckets = [
         (
             name,
@@ -314,22 +322,19 @@ def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
     ages.y_axis.title = "Số thiết bị" if vi else "Devices"
     ages.add_data(Reference(sheet, min_col=2, min_row=top, max_row=top + len(AGE_BUCKETS) + 1), titles_from_data=True)
     ages.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=top + len(AGE_BUCKETS) + 1))
-    sheet.add_chart(ages, f"{get_column_letter(over_col + 3)}2")
+    sheet.add_chart(ages, anchor)
 
+
+def _links_chart(sheet: Any, data: ProcurementData, lang: str, start: int, anchor: str) -> None:
+    """Each link's 95th percentile in both directions, from row `start`, and their bar chart at `anchor`."""
+    vi = lang == "vi"
     links = [v.row() for v in data.verdicts]
-    start = top + len(AGE_BUCKETS) + 4
-    sheet.append([])
-    sheet.append([])
-    sheet.append(
-        safe_row(
-            sheet,
-            [
-                "Đường truyền" if vi else "Link",
-                "P95 xuống (% băng thông)" if vi else "P95 down (% of capacity)",
-                "P95 lên (% băng thông)" if vi else "P95 up (% of capacity)",
-            ],
-        )
-    )
+    headings = [
+        "Đường truyền" if vi else "Link",
+        "P95 xuống (% băng thông)" if vi else "P95 down (% of capacity)",
+        "P95 lên (% băng thông)" if vi else "P95 up (% of capacity)",
+    ]
+    sheet.append(safe_row(sheet, headings))
     for link in links:
         sheet.append(safe_row(sheet, [link["unit_code"], link["p95_in_pct"], link["p95_out_pct"]]))
     if links:
@@ -341,7 +346,24 @@ def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
         )
         use.set_categories(Reference(sheet, min_col=1, min_row=start + 1, max_row=start + len(links)))
         use.width = max(15, round(len(links) * 1.2))
-        sheet.add_chart(use, f"{get_column_letter(over_col + 3)}20")
+        sheet.add_chart(use, anchor)
+
+
+def _summary(book: Workbook, data: ProcurementData, lang: str) -> None:
+    """Counts by unit and category, the age distribution and the links' utilisation, with native charts."""
+    sheet = book.create_sheet(TEXT["summary"].text(lang))
+    categories = sorted({a.category for a in data.ages if a.category})
+    over_col = len(categories) + 2
+    for col in range(1, over_col + 2):
+        sheet.column_dimensions[get_column_letter(col)].width = 14
+    written = _counts(sheet, data, lang, categories)
+    top = written + 3
+    sheet.append([])
+    sheet.append([])
+    _age_chart(sheet, data, lang, top, f"{get_column_letter(over_col + 3)}2")
+    sheet.append([])
+    sheet.append([])
+    _links_chart(sheet, data, lang, top + len(AGE_BUCKETS) + 4, f"{get_column_letter(over_col + 3)}20")
 
 
 def write_workbook(
@@ -355,6 +377,40 @@ def write_workbook(
         gc.unfreeze()
 
 
+AGE_HEADERS = (
+    Label("Đơn vị", "Unit"),
+    Label("Thiết bị", "Device"),
+    Label("Loại", "Category"),
+    Label("Model", "Model"),
+    Label("Số serial", "Serial"),
+    Label("Năm sử dụng", "Year"),
+    Label("Tuổi (năm)", "Age (years)"),
+    Label("Nguồn", "Source"),
+    Label("Căn cứ", "Basis"),
+)
+LINK_HEADERS = (  # each with the key of the links-report row it shows
+    (Label("Đơn vị", "Unit"), "unit_code"),
+    (Label("Đường truyền", "Link"), "name"),
+    (Label("Băng thông (Mbps)", "Capacity (Mbps)"), "capacity_down_mbps"),
+    (Label("Số mẫu", "Samples"), "samples"),
+    (Label("Đủ dữ liệu (%)", "Coverage (%)"), "coverage_pct"),
+    (Label("P95 xuống (Mbps)", "P95 down (Mbps)"), "p95_in_mbps"),
+    (Label("P95 xuống (%)", "P95 down (%)"), "p95_in_pct"),
+    (Label("P95 lên (Mbps)", "P95 up (Mbps)"), "p95_out_mbps"),
+    (Label("P95 lên (%)", "P95 up (%)"), "p95_out_pct"),
+    (Label("Mất gói (%)", "Loss (%)"), "loss_pct"),
+    (Label("Độ trễ P95 (ms)", "RTT P95 (ms)"), "rtt_p95_ms"),
+    (Label("Số ngày", "Days"), "days"),
+    (Label("Kết luận", "Verdict"), "verdict"),
+    (Label("Đề nghị (Mbps)", "Upgrade to (Mbps)"), "recommended_mbps"),
+    (Label("Giải trình", "Justification"), "justification"),
+)
+
+
+def _age_row(a: DeviceAgeRow) -> list[Any]:
+    return [a.unit_name or a.unit_code, a.label, a.category, a.model, a.serial, a.year, a.age_years, a.source, a.basis]
+
+
 def _write_workbook(
     path: Path, data: ProcurementData, settings_rows: Sequence[tuple[str, str]], province: str, lang: str
 ) -> None:
@@ -363,94 +419,13 @@ def _write_workbook(
         book.add_named_style(style)
     _proposal(book.create_sheet(TEXT["sheet"].text(lang)), data.plan, lang, province, data.generated_at)
     _summary(book, data, lang)
-    vi = lang == "vi"
-    age_headers = (
-        ["Đơn vị", "Thiết bị", "Loại", "Model", "Số serial", "Năm sử dụng", "Tuổi (năm)", "Nguồn", "Căn cứ"]
-        if vi
-        else ["Unit", "Device", "Category", "Model", "Serial", "Year", "Age (years)", "Source", "Basis"]
-    )
-
-    def age_row(a: DeviceAgeRow) -> list[Any]:
-        return [
-            a.unit_name or a.unit_code,
-            a.label,
-            a.category,
-            a.model,
-            a.serial,
-            a.year,
-            a.age_years,
-            a.source,
-            a.basis,
-        ]
-
-    _table(book, TEXT["over_age"].text(lang), age_headers, [age_row(a) for a in data.ages if a.over_age is True])
-    _table(book, TEXT["unknown_age"].text(lang), age_headers, [age_row(a) for a in data.ages if a.over_age is None])
-    link_headers = (
-        [
-            "Đơn vị",
-            "Đường truyền",
-            "Băng thông (Mbps)",
-            "Số mẫu",
-            "Đủ dữ liệu (%)",
-            "P95 xuống (Mbps)",
-            "P95 xuống (%)",
-            "P95 lên (Mbps)",
-            "P95 lên (%)",
-            "Mất gói (%)",
-            "Độ trễ P95 (ms)",
-            "Số ngày",
-            "Kết luận",
-            "Đề nghị (Mbps)",
-            "Giải trình",
-        ]
-        if vi
-        else [
-            "Unit",
-            "Link",
-            "Capacity (Mbps)",
-            "Samples",
-            "Coverage (%)",
-            "P95 down (Mbps)",
-            "P95 down (%)",
-            "P95 up (Mbps)",
-            "P95 up (%)",
-            "Loss (%)",
-            "RTT P95 (ms)",
-            "Days",
-            "Verdict",
-            "Upgrade to (Mbps)",
-            "Justification",
-        ]
-    )
-    _table(
-        book,
-        TEXT["links"].text(lang),
-        link_headers,
-        [
-            [
-                r["unit_code"],
-                r["name"],
-                r["capacity_down_mbps"],
-                r["samples"],
-                r["coverage_pct"],
-                r["p95_in_mbps"],
-                r["p95_in_pct"],
-                r["p95_out_mbps"],
-                r["p95_out_pct"],
-                r["loss_pct"],
-                r["rtt_p95_ms"],
-                r["days"],
-                r["verdict"],
-                r["recommended_mbps"],
-                r["justification_vi" if vi else "justification_en"],
-            ]
-            for r in (v.row() for v in data.verdicts)
-        ],
-    )
-    _table(
-        book,
-        TEXT["settings"].text(lang),
-        ["Thông số" if vi else "Setting", "Giá trị" if vi else "Value"],
-        list(settings_rows),
-    )
+    age_headers = [label.text(lang) for label in AGE_HEADERS]
+    _table(book, TEXT["over_age"].text(lang), age_headers, [_age_row(a) for a in data.ages if a.over_age is True])
+    _table(book, TEXT["unknown_age"].text(lang), age_headers, [_age_row(a) for a in data.ages if a.over_age is None])
+    justification = "justification_vi" if lang == "vi" else "justification_en"
+    keys = [justification if key == "justification" else key for _, key in LINK_HEADERS]
+    link_rows = [[row[key] for key in keys] for row in (v.row() for v in data.verdicts)]
+    _table(book, TEXT["links"].text(lang), [label.text(lang) for label, _ in LINK_HEADERS], link_rows)
+    setting = [Label("Thông số", "Setting").text(lang), Label("Giá trị", "Value").text(lang)]
+    _table(book, TEXT["settings"].text(lang), setting, list(settings_rows))
     save_workbook(book, path)

@@ -441,6 +441,27 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
             None,
             notes=(f"{place}: cannot tell whether this sheet holds units, devices or links; name it or pass --kind",),
         )
+    mapped = _columns(kind, raw_headers, place)
+    if isinstance(mapped, RowError):
+        return ParsedSheet(kind, headers=tuple(raw_headers), errors=(mapped,))
+    keys, headers, notes = mapped
+    good, errors = _rows(sheet, header_index, kind, raw_headers, keys, headers, today)
+    duplicates = list(_duplicates(good))
+    rejected = {e.where for e in duplicates}
+    return ParsedSheet(
+        kind,
+        tuple(r for r in good if r.where not in rejected),
+        tuple(sorted([*errors, *duplicates], key=lambda e: e.where.row)),
+        tuple(raw_headers),
+        tuple(notes),
+    )
+
+
+def _columns(
+    kind: SheetKind, raw_headers: Sequence[str], place: Where
+) -> tuple[dict[int, str], dict[str, str], list[str]] | RowError:
+    """Which column holds which key, the header each key was found under, and notes on the columns
+    passed over; or the error of two columns meaning the same."""
     keys: dict[int, str] = {}
     headers: dict[str, str] = {}
     notes: list[str] = []
@@ -453,12 +474,21 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
                 notes.append(f'{place}: column "{header}" is not a {kind.value} column; passed over')
             continue
         if key in headers:
-            return ParsedSheet(
-                kind,
-                headers=tuple(raw_headers),
-                errors=(RowError(place, f'columns "{headers[key]}" and "{header}" both mean {key}; keep one'),),
-            )
+            return RowError(place, f'columns "{headers[key]}" and "{header}" both mean {key}; keep one')
         keys[index], headers[key] = key, header
+    return keys, headers, notes
+
+
+def _rows(
+    sheet: Sheet,
+    header_index: int,
+    kind: SheetKind,
+    raw_headers: Sequence[str],
+    keys: dict[int, str],
+    headers: dict[str, str],
+    today: dt.date,
+) -> tuple[list[ParsedRow], list[RowError]]:
+    """Every non-empty row under the header, parsed into a record or rejected with its reasons."""
     good: list[ParsedRow] = []
     errors: list[RowError] = []
     for offset, row in enumerate(sheet.rows[header_index + 1 :], start=header_index + 2):
@@ -475,15 +505,7 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
             errors.append(RowError(where, "; ".join(checking.errors), as_written))
         else:
             good.append(ParsedRow(where, record, as_written))
-    duplicates = list(_duplicates(good))
-    rejected = {e.where for e in duplicates}
-    return ParsedSheet(
-        kind,
-        tuple(r for r in good if r.where not in rejected),
-        tuple(sorted([*errors, *duplicates], key=lambda e: e.where.row)),
-        tuple(raw_headers),
-        tuple(notes),
-    )
+    return good, errors
 
 
 def _identity_keys(record: Record) -> Iterator[tuple[str, str, str]]:

@@ -21,75 +21,71 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def device_findings(state: DeviceState, now: dt.datetime, rules: RuleSettings) -> Iterator[FindingFact]:
-    """Every finding one device earns today."""
+def _finding(state: DeviceState, kind: FindingKind, severity: Severity, evidence: dict[str, Any]) -> FindingFact:
+    return FindingFact(kind, severity, state.label, evidence, device_id=state.device_id, unit_id=state.unit_id)
 
-    def finding(kind: FindingKind, severity: Severity, evidence: dict[str, Any]) -> FindingFact:
-        return FindingFact(kind, severity, state.label, evidence, device_id=state.device_id, unit_id=state.unit_id)
 
+def _age(state: DeviceState) -> Iterator[FindingFact]:
+    """Over age, with the evidence; or of unknown age, with why it cannot be told."""
     verdict = over_age(state.age, state.threshold_years)
     age = state.age
     if verdict is True and age is not None:
-        yield finding(
-            FindingKind.OVER_AGE,
-            Severity.WARNING,
-            {
-                "age_years": age.years,
-                "threshold_years": state.threshold_years,
-                "source": age.source,
-                "basis": age.basis,
-                "estimate": age.estimate,
-                "lower_bound": age.lower_bound,
-            },
-        )
+        evidence = {
+            "age_years": age.years,
+            "threshold_years": state.threshold_years,
+            "source": age.source,
+            "basis": age.basis,
+            "estimate": age.estimate,
+            "lower_bound": age.lower_bound,
+        }
+        yield _finding(state, FindingKind.OVER_AGE, Severity.WARNING, evidence)
     elif verdict is None:
-        yield finding(
-            FindingKind.UNKNOWN_AGE,
-            Severity.INFO,
-            {
-                "threshold_years": state.threshold_years,
-                "why": "no in-service date, manufacture date, known model or old operating system"
-                if age is None
-                else f"at least {age.years:g} years ({age.basis}): maybe over {state.threshold_years:g}",
-                "category": state.category.value if state.category else None,
-            },
+        why = (
+            "no in-service date, manufacture date, known model or old operating system"
+            if age is None
+            else f"at least {age.years:g} years ({age.basis}): maybe over {state.threshold_years:g}"
         )
+        evidence = {
+            "threshold_years": state.threshold_years,
+            "why": why,
+            "category": state.category.value if state.category else None,
+        }
+        yield _finding(state, FindingKind.UNKNOWN_AGE, Severity.INFO, evidence)
 
+
+def _reboots(state: DeviceState, rules: RuleSettings) -> Iterator[FindingFact]:
+    if state.reboots_7d >= rules.reboots_per_week:
+        evidence = {
+            "reboots": state.reboots_7d,
+            "days": 7,
+            "threshold": rules.reboots_per_week,
+            "suggestion": "often power: check the supply, and whether the unit has a UPS",
+        }
+        yield _finding(state, FindingKind.FREQUENT_REBOOTS, Severity.WARNING, evidence)
+
+
+def _registration(state: DeviceState, now: dt.datetime, rules: RuleSettings) -> Iterator[FindingFact]:
+    """Seen but never registered; or registered but not seen for `missing_days`."""
+    if not state.registered:
+        yield _finding(state, FindingKind.UNREGISTERED, Severity.INFO, {"first_seen": _iso(state.first_seen)})
+    elif state.has_address and now - (state.last_seen or state.created_at) > dt.timedelta(days=rules.missing_days):
+        evidence = {
+            "last_seen": _iso(state.last_seen),
+            "days": rules.missing_days,
+            "registered_since": _iso(state.created_at),
+        }
+        yield _finding(state, FindingKind.MISSING, Severity.WARNING, evidence)
+
+
+def device_findings(state: DeviceState, now: dt.datetime, rules: RuleSettings) -> Iterator[FindingFact]:
+    """Every finding one device earns today."""
+    yield from _age(state)
     polls = state.recent_reachable[-rules.unreachable_polls :]
     if len(polls) == rules.unreachable_polls and not any(polls):
-        yield finding(
-            FindingKind.UNREACHABLE,
-            Severity.WARNING,
-            {"polls_without_answer": len(polls), "last_seen": _iso(state.last_seen)},
-        )
-
-    if state.reboots_7d >= rules.reboots_per_week:
-        yield finding(
-            FindingKind.FREQUENT_REBOOTS,
-            Severity.WARNING,
-            {
-                "reboots": state.reboots_7d,
-                "days": 7,
-                "threshold": rules.reboots_per_week,
-                "suggestion": "often power: check the supply, and whether the unit has a UPS",
-            },
-        )
-
-    if not state.registered:
-        yield finding(FindingKind.UNREGISTERED, Severity.INFO, {"first_seen": _iso(state.first_seen)})
-
-    if state.registered and state.has_address:
-        since = state.last_seen or state.created_at
-        if now - since > dt.timedelta(days=rules.missing_days):
-            yield finding(
-                FindingKind.MISSING,
-                Severity.WARNING,
-                {
-                    "last_seen": _iso(state.last_seen),
-                    "days": rules.missing_days,
-                    "registered_since": _iso(state.created_at),
-                },
-            )
+        evidence = {"polls_without_answer": len(polls), "last_seen": _iso(state.last_seen)}
+        yield _finding(state, FindingKind.UNREACHABLE, Severity.WARNING, evidence)
+    yield from _reboots(state, rules)
+    yield from _registration(state, now, rules)
 
 
 _LINK_KINDS = {

@@ -205,6 +205,114 @@ def _printer_model(answered: Mapping[str, Any], vendor: str | None) -> str | Non
     return re.sub(r"\s+series$", "", model, flags=re.IGNORECASE) or None
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What a device answered, and what it was taken for, as every field's rules need it."""
+
+    descr: str
+    object_id: str | None
+    profile: Profile | None
+    answered: Mapping[str, Any]
+    entity: EntityRow | None
+    ups: bool  # it answers UPS-MIB
+    printer: bool  # it answers Printer-MIB, or HOST-RESOURCES lists a printer (and it is no computer)
+
+
+def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
+    """The maker: the entity row where the profile trusts it, the profile, the enterprise number, UPS-MIB."""
+    if seen.profile and seen.profile.vendor_from_entity and seen.entity and seen.entity.mfg_name:
+        facts.offer("vendor", seen.entity.mfg_name, "entity")
+    if seen.profile and seen.profile.vendor:
+        facts.offer("vendor", seen.profile.vendor, f"profile {seen.profile.name}")
+    number = values.enterprise(seen.object_id)
+    if number is not None and number in catalog.enterprises and catalog.enterprises[number] != "net-snmp":
+        facts.offer("vendor", catalog.enterprises[number], "sysObjectID")
+    if seen.ups:
+        facts.offer("vendor", values.first_line(seen.answered.get(oids.UPS_IDENT_MANUFACTURER)), "ups-mib")
+    if seen.entity and seen.entity.mfg_name:
+        facts.offer("vendor", seen.entity.mfg_name, "entity")
+    if number == 8072:
+        facts.offer("vendor", "net-snmp", "sysObjectID")
+
+
+def _model(facts: _Facts, seen: _Seen) -> None:
+    """The model: the profile's OIDs and sysDescr pattern, the entity row, UPS-MIB, Printer-MIB."""
+    if seen.profile:
+        found, source = _first(seen.answered, seen.profile.model)
+        facts.offer("model", found, source)
+        if seen.profile.model_descr and (match := seen.profile.model_descr.search(seen.descr)):
+            facts.offer("model", match.group("v").strip(), "sysDescr")
+    if seen.entity:
+        facts.offer("model", seen.entity.model or None, "entity")
+    if seen.ups:
+        facts.offer("model", values.first_line(seen.answered.get(oids.UPS_IDENT_MODEL)), "ups-mib")
+    if seen.printer:
+        facts.offer("model", _printer_model(seen.answered, facts.values.get("vendor")), "host-resources")
+    if seen.entity and not seen.entity.model:
+        facts.offer("model", seen.entity.name if seen.entity.name and seen.entity.descr else None, "entity")
+    if seen.profile and "model" in facts.values:
+        facts.values["model"] = _pattern(seen.profile.model_pattern, seen.profile.model_format, facts.values["model"])
+
+
+def _serial(facts: _Facts, seen: _Seen) -> None:
+    """The serial number: the profile's OIDs, the entity row, Printer-MIB, sysDescr."""
+    if seen.profile:
+        found, source = _first(seen.answered, seen.profile.serial)
+        facts.offer("serial", found, source)
+    if seen.entity:
+        facts.offer("serial", seen.entity.serial, "entity")
+    facts.offer("serial", values.first_line(seen.answered.get(oids.PRT_GENERAL_SERIAL)), "printer-mib")
+    if seen.profile and seen.profile.serial_descr and (match := seen.profile.serial_descr.search(seen.descr)):
+        facts.offer("serial", match.group("v"), "sysDescr")
+
+
+def _version(facts: _Facts, seen: _Seen) -> None:
+    """The software version: from the sources in the order the profile trusts them."""
+    windows = windows_release(seen.descr, seen.object_id)
+    for where in seen.profile.version_order if seen.profile else ("descr", "entity"):
+        if where == "oids" and seen.profile:
+            found, source = _first(seen.answered, seen.profile.version)
+            facts.offer(
+                "os_version", _pattern(seen.profile.version_pattern, seen.profile.version_format, found), source
+            )
+        elif where == "descr":
+            if windows:
+                facts.offer("os_version", windows[0], "sysDescr")
+            if seen.profile and seen.profile.version_descr and (match := seen.profile.version_descr.search(seen.descr)):
+                groups = {k: v for k, v in match.groupdict().items() if v is not None}
+                facts.offer("os_version", seen.profile.version_format.format_map(_Blank(groups)).strip(), "sysDescr")
+        elif where == "entity" and seen.entity:
+            facts.offer("os_version", seen.entity.software_rev, "entity")
+    if seen.ups:
+        facts.offer("os_version", values.first_line(seen.answered.get(oids.UPS_IDENT_SOFTWARE)), "ups-mib")
+
+
+def _made(facts: _Facts, seen: _Seen) -> None:
+    """The manufacture date: ENTITY-MIB first, then the vendor's own."""
+    if seen.entity and seen.entity.mfg_date:
+        facts.offer("manufactured_on", seen.entity.mfg_date, "entity")
+    if seen.profile:
+        for oid in seen.profile.mfg_date:
+            facts.offer("manufactured_on", values.manufacture_date(seen.answered.get(oid)), f"oid {oid}")
+
+
+def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any]) -> None:
+    """The category: the profile's rules on what the device says of itself, then what its MIBs show."""
+    said = (seen.object_id or "", seen.descr, facts.values.get("model") or "")
+    if seen.profile:
+        for pattern, category in seen.profile.categories:
+            if any(pattern.search(text) for text in said):
+                facts.offer("category", category, f"profile {seen.profile.name}")
+                break
+        facts.offer("category", seen.profile.category, f"profile {seen.profile.name}")
+    if seen.printer:
+        facts.offer("category", Category.PRINTER, "printer-mib")
+    if seen.ups:
+        facts.offer("category", Category.UPS, "ups-mib")
+    if values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None:
+        facts.offer("category", Category.SERVER, "host-resources")
+
+
 def identify(
     system: Mapping[str, Any], answered: Mapping[str, Any], entity: EntityRow | None, catalog: Catalog
 ) -> DeviceFacts:
@@ -220,89 +328,13 @@ def identify(
     printer = values.text(answered.get(oids.PRT_GENERAL_SERIAL)) is not None or (
         not host and values.oid(answered.get(oids.HR_DEVICE_TYPE_1)) == oids.HR_DEVICE_PRINTER
     )
-
-    # Vendor
-    if profile and profile.vendor_from_entity and entity and entity.mfg_name:
-        facts.offer("vendor", entity.mfg_name, "entity")
-    if profile and profile.vendor:
-        facts.offer("vendor", profile.vendor, f"profile {profile.name}")
-    number = values.enterprise(object_id)
-    if number is not None and number in catalog.enterprises and catalog.enterprises[number] != "net-snmp":
-        facts.offer("vendor", catalog.enterprises[number], "sysObjectID")
-    if ups:
-        facts.offer("vendor", values.first_line(answered.get(oids.UPS_IDENT_MANUFACTURER)), "ups-mib")
-    if entity and entity.mfg_name:
-        facts.offer("vendor", entity.mfg_name, "entity")
-    if number == 8072:
-        facts.offer("vendor", "net-snmp", "sysObjectID")
-    vendor = facts.values.get("vendor")
-
-    # Model
-    if profile:
-        found, source = _first(answered, profile.model)
-        facts.offer("model", found, source)
-        if profile.model_descr and (match := profile.model_descr.search(descr)):
-            facts.offer("model", match.group("v").strip(), "sysDescr")
-    if entity:
-        facts.offer("model", entity.model or None, "entity")
-    if ups:
-        facts.offer("model", values.first_line(answered.get(oids.UPS_IDENT_MODEL)), "ups-mib")
-    if printer:
-        facts.offer("model", _printer_model(answered, vendor), "host-resources")
-    if entity and not entity.model:
-        facts.offer("model", entity.name if entity.name and entity.descr else None, "entity")
-    if profile and "model" in facts.values:
-        facts.values["model"] = _pattern(profile.model_pattern, profile.model_format, facts.values["model"])
-
-    # Serial
-    if profile:
-        found, source = _first(answered, profile.serial)
-        facts.offer("serial", found, source)
-    if entity:
-        facts.offer("serial", entity.serial, "entity")
-    facts.offer("serial", values.first_line(answered.get(oids.PRT_GENERAL_SERIAL)), "printer-mib")
-    if profile and profile.serial_descr and (match := profile.serial_descr.search(descr)):
-        facts.offer("serial", match.group("v"), "sysDescr")
-
-    # Version: the profile says which source it trusts first
-    windows = windows_release(descr, object_id)
-    for where in profile.version_order if profile else ("descr", "entity"):
-        if where == "oids" and profile:
-            found, source = _first(answered, profile.version)
-            facts.offer("os_version", _pattern(profile.version_pattern, profile.version_format, found), source)
-        elif where == "descr":
-            if windows:
-                facts.offer("os_version", windows[0], "sysDescr")
-            if profile and profile.version_descr and (match := profile.version_descr.search(descr)):
-                groups = {k: v for k, v in match.groupdict().items() if v is not None}
-                facts.offer("os_version", profile.version_format.format_map(_Blank(groups)).strip(), "sysDescr")
-        elif where == "entity" and entity:
-            facts.offer("os_version", entity.software_rev, "entity")
-    if ups:
-        facts.offer("os_version", values.first_line(answered.get(oids.UPS_IDENT_SOFTWARE)), "ups-mib")
-
-    # Manufacture date: ENTITY-MIB first, then the vendor's own
-    if entity and entity.mfg_date:
-        facts.offer("manufactured_on", entity.mfg_date, "entity")
-    if profile:
-        for oid in profile.mfg_date:
-            facts.offer("manufactured_on", values.manufacture_date(answered.get(oid)), f"oid {oid}")
-
-    # Category: the profile's rules on what the device says of itself, then what its MIBs show
-    said = (object_id or "", descr, facts.values.get("model") or "")
-    if profile:
-        for pattern, category in profile.categories:
-            if any(pattern.search(text) for text in said):
-                facts.offer("category", category, f"profile {profile.name}")
-                break
-        facts.offer("category", profile.category, f"profile {profile.name}")
-    if printer:
-        facts.offer("category", Category.PRINTER, "printer-mib")
-    if ups:
-        facts.offer("category", Category.UPS, "ups-mib")
-    if values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None:
-        facts.offer("category", Category.SERVER, "host-resources")
-
+    seen = _Seen(descr, object_id, profile, answered, entity, ups, printer)
+    _vendor(facts, seen, catalog)
+    _model(facts, seen)
+    _serial(facts, seen)
+    _version(facts, seen)
+    _made(facts, seen)
+    _category(facts, seen, system)
     return DeviceFacts(
         sys_descr=descr or None,
         sys_object_id=object_id,
