@@ -30,4 +30,4 @@ demo: $(STAMP)
 	$(BIN)/python -m auditor.lab.demo
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -70,3 +70,15 @@ class SnmpPduError(SnmpError):
 
 class BadValue(Exception):
     """One cell's value is not what its column expects; the message is the 'expected …' part."""
+
+
+class BerError(ValueError):
+    """The bytes are not a well-formed SNMP message."""
+
+
+class PostgresUnavailable(Exception):
+    """The lab's PostgreSQL: the server binaries (or a user to run them as) are missing; the message says which."""
+
+
+class SnmpSimError(RuntimeError):
+    pass

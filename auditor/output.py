@@ -20,7 +20,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:.15g}"  # every digit a double holds: 19873500 b/s, never 1.98735e+07
     return str(value)
 
 

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import cli
-from auditor.lab.postgres import ExistingPostgres, PostgresServer, PostgresUnavailable, throwaway_postgres
+from auditor.errors import PostgresUnavailable
+from auditor.lab.postgres import ExistingPostgres, PostgresServer, throwaway_postgres
 from auditor.lab.snmpsim import SnmpSimulator, responder_command
 
 REPO = Path(__file__).resolve().parent.parent

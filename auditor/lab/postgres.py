@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.db.engine import create_postgres_database
-
-
-class PostgresUnavailable(Exception):
-    """The server binaries (or a user to run them as) are missing; the message says which."""
+from auditor.errors import PostgresUnavailable
 
 
 @dataclass

@@ -17,11 +17,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from auditor.errors import SnmpSimError
+
 START_TIMEOUT_S = 120.0  # indexing the recordings the first time takes a few seconds each
-
-
-class SnmpSimError(RuntimeError):
-    pass
 
 
 def responder_command() -> str | None:

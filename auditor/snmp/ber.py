@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.errors import BerError
+
 GET_REQUEST, RESPONSE = 0xA0, 0xA2
 _INTEGER, _OCTETS, _NULL, _OID, _SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x30
 _IP_ADDRESS, _COUNTER32, _GAUGE32, _TIMETICKS, _OPAQUE, _COUNTER64 = 0x40, 0x41, 0x42, 0x43, 0x44, 0x46
@@ -44,10 +46,6 @@ ERROR_STATUS = [
     "notWritable",
     "inconsistentName",
 ]
-
-
-class BerError(ValueError):
-    """The bytes are not a well-formed SNMP message."""
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ class _GetProtocol(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
             response = ber.decode_response(data)
-        except ber.BerError as exc:  # garbage, or a reply to someone else: the request times out
+        except BerError as exc:  # garbage, or a reply to someone else: the request times out
             log.debug("undecodable datagram from %s: %s", addr[0], exc)
             return
         waiting = self.pending.get(response.request_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -52,3 +54,7 @@ def test_a_week_of_samples_judged(auditor: Cli, workdir: Path) -> None:
     assert any("XA-A" in line and "congested" in line and line.rstrip().endswith("50") for line in table)
     only_a = json.loads(auditor.ok("links", "report", "--unit", "XA-A", "--format", "json").stdout)
     assert [r["unit_code"] for r in only_a] == ["XA-A"]
+    # A spreadsheet reads the CSV's bit rates as the numbers they are, every digit, no exponent.
+    (csv_a,) = csv.DictReader(io.StringIO(auditor.ok("links", "report", "--unit", "XA-A", "--format", "csv").stdout))
+    assert csv_a["p95_in_bps"] == f"{a['p95_in_bps']:.15g}" and "e" not in csv_a["p95_in_bps"]
+    assert float(csv_a["p95_in_bps"]) == a["p95_in_bps"] > 1e7
