@@ -31,7 +31,7 @@ from pysnmp.hlapi.v3arch import asyncio as v3
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from auditor.domain import SnmpVersion
-from auditor.errors import SnmpError, SnmpPduError, SnmpTimeout
+from auditor.errors import BerError, SnmpError, SnmpPduError, SnmpTimeout
 from auditor.settings import Secret, SnmpV3Profile
 from auditor.snmp import ber
 
