@@ -24,6 +24,9 @@ from tests.conftest import Cli
 from tests.register.test_import import write_csv
 
 
+YEAR = dt.date.today().year  # young devices' years are counted back from the day the test runs
+
+
 def _register(auditor: Cli, workdir: Path, pc_year: str = "2010") -> None:
     write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "Đảng ủy xã A"]])
     write_csv(
@@ -31,7 +34,7 @@ def _register(auditor: Cli, workdir: Path, pc_year: str = "2010") -> None:
         [
             ["unit_code", "hostname", "ip", "asset_tag", "category", "in_service_year"],
             ["XA-A", "old-pc", "", "TS-1", "Máy vi tính để bàn", pc_year],
-            ["XA-A", "new-pc", "", "TS-2", "Máy vi tính để bàn", "2024"],
+            ["XA-A", "new-pc", "", "TS-2", "Máy vi tính để bàn", str(YEAR - 2)],
             ["XA-A", "mystery", "", "TS-3", "Máy in", ""],
         ],
     )
@@ -60,7 +63,7 @@ def test_findings_open_stay_open_and_resolve(auditor: Cli, workdir: Path) -> Non
     assert "new 0, still open 2, resolved 0" in auditor.ok("audit", "--no-poll").stdout
 
     # The clerk corrects the year: the condition clears, the finding is resolved, not deleted.
-    write_csv(workdir / "fix.csv", [["asset_tag", "unit_code", "in_service_year"], ["TS-1", "XA-A", "2022"]])
+    write_csv(workdir / "fix.csv", [["asset_tag", "unit_code", "in_service_year"], ["TS-1", "XA-A", str(YEAR - 4)]])
     auditor.ok("register", "import", "fix.csv")
     assert "new 0, still open 1, resolved 1" in auditor.ok("audit", "--no-poll").stdout
     assert _findings(auditor, "--kind", "over_age") == []
@@ -74,8 +77,8 @@ def test_unreachable_and_reboots_come_from_the_stored_polls(auditor: Cli, workdi
         workdir / "devices.csv",
         [
             ["unit_code", "hostname", "ip", "in_service_year"],
-            ["XA-A", "gw", "127.0.0.1", "2022"],
-            ["XA-A", "sw", "127.0.0.2", "2022"],
+            ["XA-A", "gw", "127.0.0.1", str(YEAR - 4)],
+            ["XA-A", "sw", "127.0.0.2", str(YEAR - 4)],
         ],
     )
     auditor.ok("register", "import", "units.csv")
