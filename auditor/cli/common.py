@@ -34,6 +34,7 @@ class AuditorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AuditorError as exc:
+            log.error("%s", exc, extra={"shown": False})  # the log file keeps it; stderr has it once, below
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -81,7 +82,6 @@ def setup_logging(verbose: int, quiet: bool, log_file: Path | None) -> None:
         logger.addHandler(handler)
         lowest = min(lowest, handler.level)
     logger.setLevel(lowest)
-    logger.propagate = False
 
 
 def notes(lines: Sequence[str]) -> None:

@@ -83,7 +83,8 @@ def test_a_link_sample_in_which_no_router_answered_fails_in_one_line(auditor: Cl
     quiet = _auditor(workdir, *flags, "--quiet", "--log-file", "links.log")
     assert quiet.returncode == 1 and quiet.stdout == "" and quiet.stderr.startswith("Error: no router answered")
     assert quiet.stderr.count("\n") == 1
-    assert (workdir / "links.log").read_text(encoding="utf-8").count(" WARNING auditor.notes: XA-") == 7
+    logged = (workdir / "links.log").read_text(encoding="utf-8")
+    assert logged.count(" WARNING auditor.notes: XA-") == 7 and " ERROR auditor: no router answered" in logged
 
 
 def test_a_dry_run_writes_nothing_not_even_the_errors_file(auditor: Cli, workdir: Path) -> None:
