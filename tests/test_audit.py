@@ -23,7 +23,6 @@ from auditor.lab.postgres import PostgresServer
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
 
-
 YEAR = dt.date.today().year  # young devices' years are counted back from the day the test runs
 
 
