@@ -59,7 +59,7 @@ def findings_command(
         found = findings_of(database, kind, unit_code, include_resolved)
     if fmt == "csv":
         found = [replace(f, evidence=json.dumps(f.evidence, ensure_ascii=False)) for f in found]  # type: ignore[arg-type]
-    echo(listing(found, fmt, FINDING_COLUMNS))
+    click.echo(listing(found, fmt, FINDING_COLUMNS))
 
 
 @click.command("audit")

@@ -127,7 +127,9 @@ def shared_options(func: F) -> F:
             ),
             click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug)."),
             click.option(
-                "--quiet", is_flag=True, help="Print nothing on success: problems go to the log file and the exit code."
+                "--quiet",
+                is_flag=True,
+                help="No report on success (listings still print): problems go to the log file and the exit code.",
             ),
             click.option(
                 "--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Also log to this file (appended)."
@@ -222,7 +224,7 @@ def opened(settings: Settings) -> Database:
 
 
 def echo(text: str) -> None:
-    """A command's result on stdout, unless --quiet."""
+    """A command's report of what it did, on stdout, unless --quiet (a listing's rows are always printed)."""
     if not quiet():
         click.echo(text)
 

@@ -7,7 +7,7 @@ import json
 import click
 
 from auditor import __version__
-from auditor.cli.common import AuditorGroup, common_options, echo, format_option, listing, now, opened, today
+from auditor.cli.common import AuditorGroup, common_options, format_option, listing, now, opened, today
 from auditor.config import describe
 from auditor.output import render, toml_text
 from auditor.settings import Settings
@@ -82,7 +82,7 @@ def units_list(settings: Settings, fmt: str) -> None:
     from auditor.jobs import listings
 
     with opened(settings) as database:
-        echo(listing(listings.units(database), fmt, UNIT_COLUMNS))
+        click.echo(listing(listings.units(database), fmt, UNIT_COLUMNS))
 
 
 @click.group(cls=AuditorGroup)
@@ -102,7 +102,7 @@ def devices_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
     from auditor.jobs import listings
 
     with opened(settings) as database:
-        echo(listing(listings.devices(database, today(), unit_code), fmt, DEVICE_COLUMNS))
+        click.echo(listing(listings.devices(database, today(), unit_code), fmt, DEVICE_COLUMNS))
 
 
 @click.group(cls=AuditorGroup)
@@ -122,7 +122,7 @@ def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
     from auditor.jobs import listings
 
     with opened(settings) as database:
-        echo(listing(listings.links(database, unit_code), fmt, LINK_COLUMNS))
+        click.echo(listing(listings.links(database, unit_code), fmt, LINK_COLUMNS))
 
 
 @links.command("report")
@@ -142,7 +142,7 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
 
     with opened(settings) as database:
         verdicts = link_verdicts(database, settings, now(), unit_code)
-    echo(render([v.row() for v in verdicts], fmt, LINK_REPORT_COLUMNS))
+    click.echo(render([v.row() for v in verdicts], fmt, LINK_REPORT_COLUMNS))
 
 
 @click.group(cls=AuditorGroup)
@@ -160,9 +160,9 @@ def show(settings: Settings, fmt: str) -> None:
     """
     tree = describe(settings)
     if fmt == "json":
-        echo(json.dumps(tree, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(tree, ensure_ascii=False, indent=2))
         return
     overridden = sorted(k for k, v in settings.sources.items() if v != "default")
     header = [f"# auditor {__version__}: settings in force"]
     header += [f"# {key} from {settings.sources[key]}" for key in overridden]
-    echo("\n".join(header) + "\n\n" + toml_text(tree))
+    click.echo("\n".join(header) + "\n\n" + toml_text(tree))

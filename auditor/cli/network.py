@@ -292,4 +292,4 @@ def agents_command(settings: Settings, fmt: str) -> None:
 
     with opened(settings) as database:
         found = agents(database, now())
-    echo(listing(found, fmt, AGENT_COLUMNS))
+    click.echo(listing(found, fmt, AGENT_COLUMNS))

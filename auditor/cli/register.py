@@ -87,13 +87,13 @@ def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, err
         for error in result.errors[:MAX_ERRORS_SHOWN]:
             click.echo(f"  {error}", err=True)
         if len(result.errors) > MAX_ERRORS_SHOWN:
-            rest = "in the errors file" if result.errors_file else "(import without --dry-run for the errors file)"
+            rest = "in the errors file" if result.errors_file else "(--errors FILE writes them all to a file)"
             click.echo(f"  … and {len(result.errors) - MAX_ERRORS_SHOWN} more {rest}", err=True)
         kept = "were checked" if result.dry_run else "were imported"
         then = (
             f"Correct the rows in {result.errors_file} and import that file."
             if result.errors_file
-            else "Correct them and check again, or import without --dry-run to get them in an errors file."
+            else "Correct them and check again; add --errors FILE to get them in a file to correct."
         )
         raise RowsRejected(f"{len(result.errors)} row(s) rejected; the other {result.imported} {kept}. {then}")
 

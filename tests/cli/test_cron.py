@@ -45,6 +45,8 @@ def test_quiet_prints_nothing_and_the_log_file_has_it_all(auditor: Cli, workdir:
     assert " INFO auditor.jobs.audit: audit " in logged and "retention:" in logged
     before = _auditor(workdir, "--quiet", "--log-file", "audit.log", "--db", auditor.db_url, "audit", "--no-poll")
     assert (before.returncode, before.stdout, before.stderr) == (0, "", "")
+    # A listing's rows are its result, not a report: --quiet does not hide them.
+    assert "XA-0" in _auditor(workdir, "--quiet", "--db", auditor.db_url, "units", "list").stdout
 
 
 def test_a_log_file_that_cannot_be_written_is_a_usage_error(auditor: Cli, workdir: Path) -> None:
@@ -93,7 +95,7 @@ def test_a_dry_run_writes_nothing_not_even_the_errors_file(auditor: Cli, workdir
     )
     dry = auditor("register", "import", "units.csv", "--dry-run")
     assert dry.exit_code == 1 and "Dry run: nothing was written." in dry.stdout
-    assert "import without --dry-run to get them in an errors file" in dry.stderr
+    assert "Correct them and check again; add --errors FILE to get them in a file to correct." in dry.stderr
     assert not (workdir / "units.errors.csv").exists()
     asked = auditor("register", "import", "units.csv", "--dry-run", "--errors", "checked.csv")
     assert "Dry run: nothing was written but the errors file checked.csv." in asked.stdout
