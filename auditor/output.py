@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import enum
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -14,9 +16,22 @@ FORMATS = ("table", "json", "csv")
 MAX_CELL = 40
 
 
+def plain(value: Any) -> Any:
+    """A view's value as scripts read it: enums as their keys, dates and times as ISO 8601."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict | list):  # evidence, in a CSV cell: JSON, as scripts read it
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):

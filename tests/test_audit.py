@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import subprocess
 import sys
@@ -59,6 +61,8 @@ def test_findings_open_stay_open_and_resolve(auditor: Cli, workdir: Path) -> Non
         "estimate": False,
         "lower_bound": False,
     }
+    (as_csv,) = csv.DictReader(io.StringIO(auditor.ok("findings", "--kind", "over_age", "--format", "csv").stdout))
+    assert json.loads(as_csv["evidence"]) == over[0]["evidence"]  # a CSV cell holds the evidence as JSON
     assert "new 0, still open 2, resolved 0" in auditor.ok("audit", "--no-poll").stdout
 
     # The clerk corrects the year: the condition clears, the finding is resolved, not deleted.

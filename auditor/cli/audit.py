@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +50,10 @@ def findings_command(
 
     Example: auditor findings --kind over_age --format csv > thiet-bi-qua-han.csv
     """
-    from dataclasses import replace
-
     from auditor.jobs.listings import findings_of
 
     with opened(settings) as database:
         found = findings_of(database, kind, unit_code, include_resolved)
-    if fmt == "csv":
-        found = [replace(f, evidence=json.dumps(f.evidence, ensure_ascii=False)) for f in found]  # type: ignore[arg-type]
     click.echo(listing(found, fmt, FINDING_COLUMNS))
 
 

@@ -8,6 +8,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,7 +16,7 @@ import click
 
 from auditor.config import load_settings
 from auditor.errors import AuditorError
-from auditor.output import FORMATS, render
+from auditor.output import FORMATS, plain, render
 from auditor.settings import PollOptions, Settings
 
 if TYPE_CHECKING:  # the database layer is imported by the commands that use it: a quicker start
@@ -34,7 +35,8 @@ class AuditorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AuditorError as exc:
-            log.error("%s", exc, extra={"shown": False})  # the log file keeps it; stderr has it once, below
+            if log.handlers:  # the log file keeps it; stderr has it once, below (never twice through lastResort)
+                log.error("%s", exc, extra={"shown": False})
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -175,8 +177,8 @@ def format_option(func: F) -> F:
 
 
 def snmp_options(func: F) -> F:
-    """--timeout, --retries, --concurrency, --workers and --scans-dir; the command gets `options`
-    (PollOptions: the config's SNMP settings with these flags over them) and `scans_dir`."""
+    """--timeout, --retries, --concurrency, --workers and --scans-dir: the command gets `scans_dir`,
+    and the other four among its keyword arguments, for `poll_options`."""
     for option in reversed(
         [
             click.option("--timeout", "timeout_s", type=click.FloatRange(0.05, 60), help="SNMP timeout, seconds."),
@@ -208,7 +210,9 @@ def poll_options(settings: Settings, overrides: dict[str, Any], **more: Any) -> 
 
 def now() -> dt.datetime:
     """The moment a command runs: the one clock reading, handed to its job."""
-    return dt.datetime.now(dt.UTC)
+    from auditor.jobs.runs import system_now
+
+    return system_now()
 
 
 def today() -> dt.date:
@@ -230,9 +234,5 @@ def echo(text: str) -> None:
 
 
 def listing(rows: Sequence[Any], fmt: str, columns: Sequence[tuple[str, str]]) -> str:
-    """Views (dataclasses) rendered: enums as keys, dates as ISO 8601."""
-    from dataclasses import asdict
-
-    from auditor.jobs.listings import plain
-
+    """Views (dataclasses) rendered: enums as keys, dates as ISO 8601, evidence as JSON in a CSV."""
     return render([{k: plain(v) for k, v in asdict(row).items()} for row in rows], fmt, columns)

@@ -18,6 +18,7 @@ from auditor.cli.common import (
     now,
     opened,
     poll_options,
+    quiet,
     snmp_options,
 )
 from auditor.config import check_agent_name
@@ -258,8 +259,15 @@ def agent_command(
         options=options,
         max_cycles=max_cycles,
         scans_dir=scans_dir,
-        say=lambda text: click.echo(text, err=True),
+        say=_say,
     )
+
+
+def _say(text: str) -> None:
+    """What the agent says of itself (started, a signal, stopped): on stderr unless --quiet, in the log."""
+    log.info("%s", text, extra={"shown": False})
+    if not quiet():
+        click.echo(text, err=True)
 
 
 AGENT_COLUMNS = [

@@ -151,10 +151,6 @@ class Database:
         return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
     @property
-    def dialect(self) -> str:
-        return self.engine.url.get_backend_name()
-
-    @property
     def url(self) -> str:
         return mask_url(self.engine.url.render_as_string(hide_password=True))
 

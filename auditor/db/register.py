@@ -311,7 +311,8 @@ def tie_links(session: Session) -> None:
 # ---------------------------------------------------------------- listings
 
 
-def list_units(session: Session) -> list[UnitView]:
+def list_units(session: Session, unit_code: str | None = None) -> list[UnitView]:
+    """Every unit (or the one whose code is `unit_code`), with how many devices and links it has."""
     # (A Result has .keys(), so dict(result) would take it for a mapping: build the dicts by hand.)
     device_counts = {u: n for u, n in session.execute(select(Device.unit_id, func.count()).group_by(Device.unit_id))}
     link_counts = {u: n for u, n in session.execute(select(Link.unit_id, func.count()).group_by(Link.unit_id))}
@@ -326,7 +327,9 @@ def list_units(session: Session) -> list[UnitView]:
             devices=device_counts.get(u.id, 0),
             links=link_counts.get(u.id, 0),
         )
-        for u in session.scalars(select(Unit).order_by(Unit.code))
+        for u in session.scalars(
+            (select(Unit).where(unit_is(unit_code)) if unit_code else select(Unit)).order_by(Unit.code)
+        )
     ]
 
 

@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.catalogs import age_catalog
-from auditor.db import register
 from auditor.db.engine import Database
 from auditor.facts import DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
 from auditor.jobs.judge import link_verdicts
-from auditor.jobs.listings import aged
+from auditor.jobs.listings import register_views
 from auditor.output import render_csv
 from auditor.procurement.document import (
     PLAN_KEYS,
@@ -36,11 +34,7 @@ from auditor.traffic import LinkVerdict
 def read_register(database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None) -> Register:
     """Every unit (or one) and its devices, their ages on `now`'s day, as the plan and the workbook's
     detail sheets need them."""
-    with database.session(commit=False) as session:
-        register.require_unit(session, unit_code)
-        units = [u for u in register.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
-        devices = aged(session, now.date(), unit_code, age_catalog())
-        links = register.list_links(session, unit_code)
+    units, devices, links = register_views(database, now.date(), unit_code)
     return register_of(units, devices, links, settings.age)
 
 
@@ -113,11 +107,8 @@ def export_register(
     database: Database, path: Path, today: dt.date, *, lang: str = "vi", kind: SheetKind, unit_code: str | None = None
 ) -> RegisterExport:
     """The register (or one unit's part) as the survey workbook, or one table of it as CSV."""
-    with database.session(commit=False) as session:
-        register.require_unit(session, unit_code)
-        units = [u for u in register.list_units(session) if not unit_code or u.code.lower() == unit_code.lower()]
-        devices = [view for view, _ in aged(session, today, unit_code, age_catalog())]
-        links = register.list_links(session, unit_code)
+    units, aged_devices, links = register_views(database, today, unit_code)
+    devices = [view for view, _ in aged_devices]
     if path.suffix.lower() == ".csv":
         export_csv(path, kind, units, devices, links)
     else:

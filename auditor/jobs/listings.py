@@ -24,8 +24,7 @@ def _read(database: Database, unit_code: str | None, fetch: Callable[[Any], T]) 
 
 def units(database: Database, unit_code: str | None = None) -> list[UnitView]:
     """Every unit (or the one named), with how many devices and links each has."""
-    found = _read(database, unit_code, register.list_units)
-    return [u for u in found if not unit_code or u.code.lower() == unit_code.lower()]
+    return _read(database, unit_code, lambda s: register.list_units(s, unit_code))
 
 
 def aged(
@@ -39,6 +38,23 @@ def aged(
             view = replace(view, age_years=age.years, age_source=age.source, age_basis=age.basis)
         found.append((view, age))
     return found
+
+
+def register_views(
+    database: Database, today: dt.date, unit_code: str | None = None, catalog: AgeCatalog | None = None
+) -> tuple[list[UnitView], list[tuple[DeviceView, Age | None]], list[LinkView]]:
+    """The register (or one unit's part of it), read at once: units, devices with their ages on
+    `today`, links."""
+    chosen = catalog or age_catalog()
+
+    def read(session: Any) -> tuple[list[UnitView], list[tuple[DeviceView, Age | None]], list[LinkView]]:
+        return (
+            register.list_units(session, unit_code),
+            aged(session, today, unit_code, chosen),
+            register.list_links(session, unit_code),
+        )
+
+    return _read(database, unit_code, read)
 
 
 def devices(
@@ -62,14 +78,3 @@ def findings_of(
 def agents(database: Database, now: dt.datetime) -> list[AgentView]:
     """The agents, each judged running, stale or stopped as of `now`."""
     return _read(database, None, lambda s: claims.list_agents(s, now))
-
-
-def plain(value: Any) -> Any:
-    """A view's value as scripts read it: enums as their keys, dates and times as ISO 8601."""
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, str):
-        return str(value)
-    return value

@@ -108,3 +108,11 @@ def test_prune_help_gives_the_defaults_in_force(workdir: Path) -> None:
     said = " ".join(Cli("unused").ok("prune", "--help", db=False).stdout.split())
     assert f"link_samples_raw_days (default {retention.link_samples_raw_days:g})" in said
     assert f"device_polls_days (default {retention.device_polls_days:g})" in said
+
+
+def test_an_error_is_one_line_even_from_a_command_without_a_database(workdir: Path) -> None:
+    """`register template` has no shared options, so no log handler: its error is still one line."""
+    (workdir / "a-file").write_text("", encoding="utf-8")
+    done = _auditor(workdir, "register", "template", "a-file/phieu.xlsx")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("Error: cannot write a-file/phieu.xlsx: ") and done.stderr.count("\n") == 1
