@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from auditor.db.engine import open_database
-from auditor.db.models import Device, DevicePoll, LinkSample, Run
+from auditor.db.models import Device, DevicePoll, LinkSample, Run, RunOutcome
 from auditor.jobs.agent import next_tick
 from auditor.lab.snmpsim import SnmpSimulator
 from tests.conftest import Cli, PostgresServer
@@ -164,7 +164,8 @@ def test_a_killed_agents_work_is_finished_by_the_other(workdir: Path, postgres_s
     doomed = start_agent(workdir, db_url, "--name", "doomed", "--batch", "10", "--lease", "3", *SHARED)
     survivor = start_agent(workdir, db_url, "--name", "survivor", "--batch", "10", "--lease", "3", *SHARED)
     try:
-        wait_for(lambda: held_by(db_url, "doomed") > 0, 30, "the first agent claimed a batch")
+        # a batch claimed and its run under way (not the instant between the claim and the run)
+        wait_for(lambda: polling_now(db_url, "doomed"), 30, "the first agent is polling a claimed batch")
         doomed.kill()
         doomed.wait(timeout=10)
         orphaned = held_by(db_url, "doomed")  # claimed, never stored: what the survivor must take over
@@ -184,6 +185,18 @@ def test_a_killed_agents_work_is_finished_by_the_other(workdir: Path, postgres_s
         outcomes = [str(o) for o in session.scalars(select(Run.outcome).where(Run.agent == "doomed"))]
     database.close()
     assert outcomes.count("interrupted") == 1 and "running" not in outcomes
+
+
+def polling_now(db_url: str, agent: str) -> bool:
+    """Whether `agent` holds leases and has a poll run under way, seen in one snapshot."""
+    database = open_database(db_url)
+    with database.session(commit=False) as session:
+        held = session.scalar(select(func.count()).select_from(Device).where(Device.lease_owner == agent))
+        running = session.scalar(
+            select(func.count()).select_from(Run).where(Run.agent == agent, Run.outcome == RunOutcome.RUNNING)
+        )
+    database.close()
+    return bool(held) and bool(running)
 
 
 def held_by(db_url: str, agent: str) -> int:
