@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-future demo lint typecheck unit clean
+.PHONY: test test-future demo lint typecheck unit clean catalogs
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test-future: $(STAMP)
 # into demo-output/ (see auditor/lab/demo.py for the story it tells).
 demo: $(STAMP)
 	$(BIN)/python -m auditor.lab.demo
+
+# The translations: extract the strings the code marks, update auditor/locale/vi/.../auditor.po
+# (translators edit it), check it and compile it to auditor.mo.  The suite checks both are current.
+catalogs: $(STAMP)
+	$(BIN)/python -m auditor.lab.catalogs
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache *.egg-info

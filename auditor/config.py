@@ -23,7 +23,9 @@ from auditor.settings import (
     AgentSettings,
     AgeSettings,
     Catalog,
+    DocumentSettings,
     KitItem,
+    LinkPrice,
     LinkSettings,
     Norm,
     Price,
@@ -40,7 +42,9 @@ __all__ = [  # the loader, and the settings' types it fills (see auditor.setting
     "AgeSettings",
     "AgentSettings",
     "Catalog",
+    "DocumentSettings",
     "KitItem",
+    "LinkPrice",
     "LinkSettings",
     "Norm",
     "Price",
@@ -67,6 +71,7 @@ ENV_VARS: dict[str, str] = {
     "AUDITOR_SNMP_COMMUNITIES_FILE": "snmp.communities_file",
     "AUDITOR_SNMP_TIMEOUT": "snmp.timeout_s",
     "AUDITOR_SNMP_RETRIES": "snmp.retries",
+    "AUDITOR_TIMEZONE": "timezone",
 }
 
 
@@ -89,7 +94,7 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _catalog_flat(tree: Mapping[str, Any]) -> dict[str, Any]:
     return {
         f"catalog.{section}.{key}": value
-        for section in ("prices", "norms", "minimum_kit")
+        for section in ("prices", "norms", "minimum_kit", "link_prices")
         for key, value in tree.get(section, {}).items()
     }
 
@@ -215,43 +220,112 @@ def _v3_profiles(raw: Any, where: str) -> tuple[SnmpV3Profile, ...]:
     return tuple(profiles)
 
 
-def _catalog(values: Mapping[str, Any], sources: Mapping[str, str]) -> Catalog:
+def _checked(entry: Mapping[str, Any], where: str, name: str) -> bool:
+    value = entry.get("checked", True)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {name}.checked must be true or false")
+    return value
+
+
+def _price(name: str, value: Any, where: str) -> Price:
+    entry = value if isinstance(value, dict) else {"vnd": value, "source": "auditor.toml"}
+    if not isinstance(entry.get("vnd"), int) or entry["vnd"] < 0:
+        raise ConfigError(f"{where}: catalog.prices.{name} needs vnd = a whole number of đồng")
+    checked = _checked(entry, where, f"catalog.prices.{name}")
+    return Price(entry["vnd"], str(entry.get("source", where)), str(entry.get("spec", "")), checked)
+
+
+def _norm(name: str, value: Any, where: str) -> Norm:
+    if not isinstance(value, dict) or not isinstance(value.get("staff_per_item"), int) or value["staff_per_item"] < 1:
+        raise ConfigError(f"{where}: catalog.norms.{name} needs staff_per_item = a whole number ≥ 1")
+    categories = tuple(_category(c, where) for c in value.get("categories", [name]))
+    checked = _checked(value, where, f"catalog.norms.{name}")
+    return Norm(value["staff_per_item"], categories, str(value.get("source", where)), checked)
+
+
+def _kit(name: str, value: Any, where: str) -> KitItem:
+    if not isinstance(value, dict) or value.get("when", "always") not in ("always", "link_terminal"):
+        raise ConfigError(
+            f'{where}: catalog.minimum_kit.{name} needs category, when = "always" or '
+            '"link_terminal", unit_kinds and source'
+        )
+    return KitItem(
+        _category(str(value.get("category", name)), where),
+        value.get("when", "always"),
+        tuple(value.get("unit_kinds", ())),
+        str(value.get("source", where)),
+        _checked(value, where, f"catalog.minimum_kit.{name}"),
+    )
+
+
+def _link_price(name: str, value: Any, where: str) -> LinkPrice:
+    if (
+        not isinstance(value, dict)
+        or isinstance(value.get("mbps"), bool)
+        or not isinstance(value.get("mbps"), (int, float))
+        or value["mbps"] <= 0
+        or not isinstance(value.get("vnd_per_month"), int)
+        or value["vnd_per_month"] < 0
+    ):
+        raise ConfigError(
+            f'{where}: catalog.link_prices.{name} needs provider = "VNPT" (or "*"), mbps = the tier and '
+            "vnd_per_month = a whole number of đồng"
+        )
+    return LinkPrice(
+        str(value.get("provider", "*")).strip() or "*",
+        float(value["mbps"]),
+        value["vnd_per_month"],
+        str(value.get("source", where)),
+        _checked(value, where, f"catalog.link_prices.{name}"),
+    )
+
+
+def _catalog(values: Mapping[str, Any], sources: Mapping[str, str], months: int) -> Catalog:
     prices: dict[Category, Price] = {}
     norms: dict[str, Norm] = {}
+    kit: dict[str, KitItem] = {}
+    link_prices: list[LinkPrice] = []
     for key, value in values.items():
         where = sources[key]
-        if key.startswith("catalog.prices."):
-            name = key.removeprefix("catalog.prices.")
-            entry = value if isinstance(value, dict) else {"vnd": value, "source": "auditor.toml"}
-            if not isinstance(entry.get("vnd"), int) or entry["vnd"] < 0:
-                raise ConfigError(f"{where}: catalog.prices.{name} needs vnd = a whole number of đồng")
-            prices[_category(name, where)] = Price(entry["vnd"], str(entry.get("source", where)))
-        elif key.startswith("catalog.norms."):
-            name = key.removeprefix("catalog.norms.")
-            if (
-                not isinstance(value, dict)
-                or not isinstance(value.get("staff_per_item"), int)
-                or value["staff_per_item"] < 1
-            ):
-                raise ConfigError(f"{where}: catalog.norms.{name} needs staff_per_item = a whole number ≥ 1")
-            categories = tuple(_category(c, where) for c in value.get("categories", [name]))
-            norms[name] = Norm(value["staff_per_item"], categories, str(value.get("source", where)))
-    kit: dict[str, KitItem] = {}
-    for key, value in values.items():
-        if key.startswith("catalog.minimum_kit."):
-            name, where = key.removeprefix("catalog.minimum_kit."), sources[key]
-            if not isinstance(value, dict) or value.get("when", "always") not in ("always", "link_terminal"):
-                raise ConfigError(
-                    f'{where}: catalog.minimum_kit.{name} needs category, when = "always" or '
-                    '"link_terminal", unit_kinds and source'
-                )
-            kit[name] = KitItem(
-                _category(str(value.get("category", name)), where),
-                value.get("when", "always"),
-                tuple(value.get("unit_kinds", ())),
-                str(value.get("source", where)),
-            )
-    return Catalog(MappingProxyType(prices), MappingProxyType(norms), MappingProxyType(kit))
+        section, _, name = key.removeprefix("catalog.").partition(".")
+        if not key.startswith("catalog.") or not name:
+            continue
+        if section == "prices":
+            prices[_category(name, where)] = _price(name, value, where)
+        elif section == "norms":
+            norms[name] = _norm(name, value, where)
+        elif section == "minimum_kit":
+            kit[name] = _kit(name, value, where)
+        elif section == "link_prices":
+            link_prices.append(_link_price(name, value, where))
+    return Catalog(MappingProxyType(prices), MappingProxyType(norms), MappingProxyType(kit), tuple(link_prices), months)
+
+
+def _document(values: Mapping[str, Any], sources: Mapping[str, str]) -> DocumentSettings:
+    lines: dict[str, tuple[str, ...]] = {}
+    for key in ("issuer", "recipients"):
+        value = values[f"document.{key}"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f'{sources[f"document.{key}"]}: document.{key} must be a list of lines, e.g. ["A", "B"]')
+        lines[key] = tuple(v.strip() for v in value if v.strip())
+    if not lines["issuer"]:
+        raise ConfigError(f"{sources['document.issuer']}: document.issuer needs at least the issuing body's name")
+    texts = {
+        key: str(values[f"document.{key}"]).strip()
+        for key in (
+            "place",
+            "number",
+            "preparer_title",
+            "preparer_name",
+            "signer_for",
+            "signer_title",
+            "signer_name",
+            "font",
+        )
+    }
+    return DocumentSettings(issuer=lines["issuer"], recipients=lines["recipients"], **texts)
 
 
 def _hours(text: str, where: str) -> tuple[dt.time, dt.time] | None:
@@ -268,11 +342,11 @@ def _hours(text: str, where: str) -> tuple[dt.time, dt.time] | None:
     raise ConfigError(f'{where}: links.business_hours is {text!r}, expected e.g. "07:30-17:00" or ""')
 
 
-def _timezone(name: str, where: str) -> str:
+def _timezone(name: str, where: str, key: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{where}: links.timezone {name!r} is not a time zone; e.g. Asia/Ho_Chi_Minh") from exc
+        raise ConfigError(f"{where}: {key} {name!r} is not a time zone; e.g. Asia/Ho_Chi_Minh") from exc
     return name
 
 
@@ -309,7 +383,7 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             v3=_v3_profiles(values.get("snmp.v3"), sources.get("snmp.v3", "")),
         ),
         links=_links(values, sources, tiers),
-        catalog=_catalog(values, sources),
+        catalog=_catalog(values, sources, int(_num(values, "links.upgrade_months", 1, 120, sources))),
         rules=RuleSettings(
             unreachable_polls=int(_num(values, "rules.unreachable_polls", 1, 10_000, sources)),
             reboots_per_week=int(_num(values, "rules.reboots_per_week", 1, 10_000, sources)),
@@ -322,12 +396,16 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             batch=int(_num(values, "agent.batch", 1, 1_000_000, sources)),
         ),
         retention=_retention(values, sources),
+        document=_document(values, sources),
+        timezone=_timezone(str(values["timezone"]), sources["timezone"], "timezone"),
         config_file=path,
         sources=MappingProxyType(sources),
     )
 
 
 def _links(values: Mapping[str, Any], sources: Mapping[str, str], tiers: list[float]) -> LinkSettings:
+    # business hours are local: the province's time zone, unless the links have their own
+    zone = "links.timezone" if values["links.timezone"] else "timezone"
     return LinkSettings(
         interval_s=int(_num(values, "links.interval_s", 10, 86400, sources)),
         window_days=_num(values, "links.window_days", 0.0001, 366, sources),
@@ -340,7 +418,7 @@ def _links(values: Mapping[str, Any], sources: Mapping[str, str], tiers: list[fl
         loss_warning_pct=_num(values, "links.loss_warning_pct", 0, 100, sources),
         rtt_warning_ms=_num(values, "links.rtt_warning_ms", 0, 60_000, sources),
         business_hours=_hours(str(values["links.business_hours"]), sources["links.business_hours"]),
-        timezone=_timezone(str(values["links.timezone"]), sources["links.timezone"]),
+        timezone=_timezone(str(values[zone]), sources[zone], zone),
     )
 
 

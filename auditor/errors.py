@@ -44,6 +44,10 @@ class TargetError(AuditorError):
     exit_code = 2
 
 
+class RenderUnavailable(AuditorError):
+    """A document asked for as PDF or PNG, and the program that draws it is not installed."""
+
+
 class IcmpUnavailable(AuditorError):
     """Neither a raw socket nor a ping socket can be opened here."""
 

@@ -121,6 +121,7 @@ class Age:
     lower_bound: bool = False  # "at least this old"
     estimate: bool = False  # from the model's release year: the unit may be younger
     basis: str = ""  # what a person reads: "in service 2015", "model OptiPlex 380 released 2009"
+    evidence: tuple[str, ...] = field(default=(), compare=False)  # the figures of `basis`, for a translation
 
 
 @dataclass(frozen=True)

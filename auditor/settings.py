@@ -114,6 +114,8 @@ class RuleSettings:
 class Price:
     vnd: int
     source: str
+    spec: str = ""  # the minimum specification the signed list asks for
+    checked: bool = True  # False: taken from a secondary copy, to check against the official text
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Norm:
     staff_per_item: int
     categories: tuple[Category, ...]
     source: str
+    checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,18 @@ class KitItem:
     when: str  # "always" or "link_terminal"
     unit_kinds: tuple[str, ...]  # empty: every kind
     source: str
+    checked: bool = True
+
+
+@dataclass(frozen=True)
+class LinkPrice:
+    """A provider's monthly price for a bandwidth tier of the dedicated data network."""
+
+    provider: str  # "*": any provider
+    mbps: float
+    vnd_per_month: int
+    source: str
+    checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,30 @@ class Catalog:
     prices: Mapping[Category, Price]
     norms: Mapping[str, Norm]
     minimum_kit: Mapping[str, KitItem] = field(default_factory=lambda: MappingProxyType({}))
+    link_prices: tuple[LinkPrice, ...] = ()
+    link_months: int = 12  # a link upgrade is priced for this many months
+
+    def link_price(self, provider: str | None, mbps: float) -> LinkPrice | None:
+        """The tier's price from this provider, else from any provider ("*"); None: to be quoted."""
+        wanted = (provider or "").strip().casefold()
+        matches = [p for p in self.link_prices if p.mbps == mbps and p.provider.casefold() in (wanted, "*")]
+        return min(matches, key=lambda p: p.provider == "*", default=None)
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """The heading and signatures of the documents the Office signs (Party document layout)."""
+
+    issuer: tuple[str, ...] = ("ĐẢNG BỘ TỈNH NGHỆ AN", "VĂN PHÒNG TỈNH ỦY")  # top left; the last line bold
+    place: str = "Nghệ An"  # of the place-and-date line
+    number: str = "Số:      -DM/VPTU"
+    preparer_title: str = ""  # "": the language's own ("NGƯỜI LẬP BIỂU")
+    preparer_name: str = ""
+    signer_for: str = ""  # above the signer's title, e.g. "T/L BAN THƯỜNG VỤ"
+    signer_title: str = ""  # "": the language's own ("CHÁNH VĂN PHÒNG")
+    signer_name: str = ""
+    font: str = "Times New Roman"
+    recipients: tuple[str, ...] = ()  # "Nơi nhận:" lines, bottom left
 
 
 @dataclass(frozen=True)
@@ -149,6 +188,8 @@ class Settings:
     rules: RuleSettings = field(default_factory=RuleSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    document: DocumentSettings = field(default_factory=DocumentSettings)
+    timezone: str = "Asia/Ho_Chi_Minh"  # every date and time a person reads; storage stays UTC
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # key → where set
 

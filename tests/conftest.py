@@ -38,12 +38,12 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 class Cli:
     db_url: str
 
-    def __call__(self, *args: str, db: bool = True) -> Result:
+    def __call__(self, *args: str, db: bool = True, env: dict[str, str] | None = None) -> Result:
         argv = [*args, "--db", self.db_url] if db else list(args)
-        return CliRunner().invoke(cli, argv, catch_exceptions=False)
+        return CliRunner().invoke(cli, argv, catch_exceptions=False, env=env)
 
-    def ok(self, *args: str, db: bool = True) -> Result:
-        result = self(*args, db=db)
+    def ok(self, *args: str, db: bool = True, env: dict[str, str] | None = None) -> Result:
+        result = self(*args, db=db, env=env)
         assert result.exit_code == 0, f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
         return result
 

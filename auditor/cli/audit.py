@@ -12,6 +12,7 @@ from auditor.cli.common import (
     common_options,
     echo,
     format_option,
+    lang_option,
     listing,
     notes,
     now,
@@ -150,9 +151,11 @@ def export_group() -> None:
 
 @export_group.command("procurement")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@lang_option
 @click.option("--unit", "unit_code", metavar="CODE", help="Only this unit.")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), help="Default: from FILE's ending.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "pdf", "png", "csv", "json"]), help="Default: from FILE's ending."
+)
 @click.option("--replace-broken", is_flag=True, help="Also replace devices whose condition is broken.")
 @common_options
 def export_procurement(
@@ -161,18 +164,23 @@ def export_procurement(
     """Write the equipment investment list (danh mục đầu tư trang thiết bị) that follows the norms.
 
     XLSX: the list to print and sign (amounts as formulas), with sheets that back every line.
+    PDF: the signed list as it prints (LibreOffice draws it); PNG: its first page.
     CSV and JSON: the same lines, for other systems.
 
     Example: auditor export procurement danh-muc-de-xuat.xlsx
     """
+    from auditor.i18n import texts
     from auditor.jobs.export import export_procurement as write
+    from auditor.procurement.texts import to_check
 
     fmt = fmt or file.suffix.lower().lstrip(".")
-    if fmt not in ("xlsx", "csv", "json"):
-        raise click.BadParameter("name the file *.xlsx, *.csv or *.json, or pass --format", param_hint="FILE")
+    if fmt not in ("xlsx", "pdf", "png", "csv", "json"):
+        raise click.BadParameter(
+            "name the file *.xlsx, *.pdf, *.png, *.csv or *.json, or pass --format", param_hint="FILE"
+        )
     with opened(settings) as database:
         data = write(
             database, settings, file, now(), fmt=fmt, lang=lang, unit_code=unit_code, replace_broken=replace_broken
         )
     echo(f"Wrote {len(data.plan.lines)} lines, total {data.plan.total_vnd():,} VND, to {file}.")
-    notes(data.plan.notes)
+    notes([to_check(note, texts(lang)) for note in data.plan.notes])

@@ -16,6 +16,7 @@ import click
 
 from auditor.config import load_settings
 from auditor.errors import AuditorError
+from auditor.i18n import DEFAULT_LANG, LANGS
 from auditor.output import FORMATS, plain, render
 from auditor.settings import PollOptions, Settings
 
@@ -236,3 +237,15 @@ def echo(text: str) -> None:
 def listing(rows: Sequence[Any], fmt: str, columns: Sequence[tuple[str, str]]) -> str:
     """Views (dataclasses) rendered: enums as keys, dates as ISO 8601, evidence as JSON in a CSV."""
     return render([{k: plain(v) for k, v in asdict(row).items()} for row in rows], fmt, columns)
+
+
+# The reader's language: Vietnamese unless --lang or AUDITOR_LANG says English.
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(list(LANGS)),
+    default=DEFAULT_LANG,
+    envvar="AUDITOR_LANG",
+    show_default=True,
+    show_envvar=True,
+    help="The language of the document.",
+)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import AuditorGroup, common_options, echo, notes, now, opened, today
+from auditor.cli.common import AuditorGroup, common_options, echo, lang_option, notes, now, opened, today
 from auditor.errors import RowsRejected
 from auditor.settings import Settings, mask_url
 
@@ -100,7 +100,7 @@ def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, err
 
 @register.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@lang_option
 def template(file: Path, lang: str) -> None:
     """Write the blank survey workbook that units fill in and send back.
 
@@ -119,7 +119,7 @@ def template(file: Path, lang: str) -> None:
 
 @register.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@lang_option
 @click.option("--kind", type=KIND_CHOICE, default="devices", show_default=True, help="For CSV: which table.")
 @click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices and links.")
 @common_options

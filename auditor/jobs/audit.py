@@ -208,7 +208,7 @@ def _export_day(
     now: dt.datetime,
     register_read: Register,
 ) -> Path:
-    day = now.astimezone(zoneinfo.ZoneInfo(settings.links.timezone)).date().isoformat()
+    day = now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date().isoformat()
     workbook = export_dir / day / "danh-muc-de-xuat.xlsx"
     data = export_procurement(database, settings, workbook, now, verdicts=verdicts, register_read=register_read)
     log.info("audit: wrote %s (%d lines, %s VND)", workbook, len(data.plan.lines), f"{data.plan.total_vnd():,}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,19 +12,14 @@ from pathlib import Path
 from auditor.db.engine import Database
 from auditor.facts import DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
+from auditor.i18n import texts
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
-from auditor.procurement.document import (
-    PLAN_KEYS,
-    ProcurementData,
-    Register,
-    plan_links,
-    plan_records,
-    register_of,
-    settings_rows,
-)
+from auditor.procurement.document import ProcurementData, Register, plan_links, register_of
 from auditor.procurement.plan import plan
+from auditor.procurement.render import pdf_of, png_of
+from auditor.procurement.texts import PLAN_KEYS, plan_records, to_check
 from auditor.procurement.workbook import write_workbook
 from auditor.register.columns import SheetKind
 from auditor.register.writers import export_csv, write_register_workbook
@@ -53,7 +49,7 @@ def procurement_data(
     if verdicts is None:
         verdicts = link_verdicts(database, settings, now, unit_code)
     return ProcurementData(
-        plan(found.units, plan_links(verdicts), settings.catalog, replace_broken),
+        plan(found.units, plan_links(verdicts, found.providers), settings.catalog, replace_broken),
         found.units,
         tuple(verdicts),
         found.ages,
@@ -74,12 +70,21 @@ def export_procurement(
     verdicts: Sequence[LinkVerdict] | None = None,
     register_read: Register | None = None,
 ) -> ProcurementData:
-    """Write the investment list to `path`: the workbook to sign (xlsx), or its lines (csv, json)."""
+    """Write the investment list to `path`: the workbook to sign (xlsx), the signed list printed
+    (pdf; png: its first page, for a look), or its lines (csv, json)."""
     data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts, register_read)
     if fmt == "xlsx":
-        write_workbook(path, data, settings_rows(settings, data), settings.province, lang)
+        write_workbook(path, data, settings, lang)
         return data
-    lines = plan_records(data.plan)
+    if fmt in ("pdf", "png"):
+        with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:
+            workbook, pdf = Path(scratch) / f"{path.stem}.xlsx", Path(scratch) / f"{path.stem}.pdf"
+            write_workbook(workbook, data, settings, lang, details=False)
+            pdf_of(workbook, pdf if fmt == "png" else path)
+            if fmt == "png":
+                png_of(pdf, path)
+        return data
+    lines = plan_records(data.plan, texts(lang))
     with atomic_output(path) as temporary:
         if fmt == "csv":
             rows = [row | {"device_ids": " ".join(map(str, row["device_ids"]))} for row in lines]
@@ -89,8 +94,9 @@ def export_procurement(
                 "generated_at": data.generated_at.isoformat(),
                 "province": settings.province,
                 "total_vnd": data.plan.total_vnd(),
+                "unpriced_lines": data.plan.unpriced(),
                 "lines": lines,
-                "notes": list(data.plan.notes),
+                "to_check": [to_check(note, texts(lang)) for note in data.plan.notes],
             }
             temporary.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return data

@@ -4,15 +4,14 @@ from the register's views, the devices' ages and the links' verdicts.  Pure."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from auditor.domain import Condition, DeviceStatus, Verdict
 from auditor.facts import Age, DeviceView, LinkView, UnitView
 from auditor.procurement.plan import Plan, PlanDevice, PlanLink, PlanUnit
-from auditor.rules.age import basis_vi, over_age
-from auditor.settings import AgeSettings, Settings
+from auditor.rules.age import over_age
+from auditor.settings import AgeSettings
 from auditor.traffic import LinkVerdict
 
 
@@ -29,6 +28,10 @@ class DeviceAgeRow:
     source: str | None
     basis: str | None
     over_age: bool | None  # None: unknown
+    evidence: tuple[str, ...] = ()  # the figures of `basis`, for a translation (rules.age.basis_text)
+    threshold_years: float | None = None
+    lower_bound: bool = False
+    estimate: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Register:
 
     units: tuple[PlanUnit, ...]
     ages: tuple[DeviceAgeRow, ...]
+    providers: Mapping[tuple[str, str], str | None] = field(default_factory=dict)  # (unit, link) → provider
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,9 @@ class ProcurementData:
     generated_at: dt.datetime
 
 
-def _age_row(d: DeviceView, age: Age | None, names: dict[str, str], verdict: bool | None) -> DeviceAgeRow:
+def _age_row(
+    d: DeviceView, age: Age | None, names: dict[str, str], verdict: bool | None, threshold: float
+) -> DeviceAgeRow:
     return DeviceAgeRow(
         d.unit_code,
         names.get(d.unit_code or ""),
@@ -64,6 +70,10 @@ def _age_row(d: DeviceView, age: Age | None, names: dict[str, str], verdict: boo
         age.source.value if age else None,
         age.basis if age else None,
         verdict,
+        age.evidence if age else (),
+        threshold,
+        age.lower_bound if age else False,
+        age.estimate if age else False,
     )
 
 
@@ -79,8 +89,9 @@ def register_of(
     by_unit: dict[str, list[PlanDevice]] = {}
     rows: list[DeviceAgeRow] = []
     for d, age in devices:
-        verdict = over_age(age, ages.threshold(d.category))
-        row = _age_row(d, age, names, verdict)
+        threshold = ages.threshold(d.category)
+        verdict = over_age(age, threshold)
+        row = _age_row(d, age, names, verdict, threshold)
         rows.append(row)
         if d.unit_code is None or d.status is not DeviceStatus.ACTIVE:
             continue
@@ -92,7 +103,6 @@ def register_of(
                 working=d.condition is not Condition.BROKEN,
                 over_age=verdict is True,
                 age_years=age.years if age else None,
-                age_basis=basis_vi(age.basis if age else ""),
             )
         )
     plan_units = tuple(
@@ -107,72 +117,31 @@ def register_of(
         )
         for u in units
     )
-    return Register(plan_units, tuple(rows))
+    providers = {(link.unit_code, link.name): link.provider for link in links}
+    return Register(plan_units, tuple(rows), providers)
 
 
-def plan_links(verdicts: Sequence[LinkVerdict]) -> list[PlanLink]:
+def plan_links(
+    verdicts: Sequence[LinkVerdict], providers: Mapping[tuple[str, str], str | None] | None = None
+) -> list[PlanLink]:
     """The links the plan upgrades: the congested ones and those in warning."""
-    return [
-        PlanLink(
-            v.unit_code,
-            v.name,
-            v.judgement.verdict.value,
-            max(v.judgement.capacity_down_mbps, v.judgement.capacity_up_mbps),
-            v.judgement.recommended_mbps,
-            v.justification_vi,
+    found = []
+    for v in verdicts:
+        if v.judgement.verdict not in (Verdict.CONGESTED, Verdict.WARNING):
+            continue
+        row = v.row()
+        found.append(
+            PlanLink(
+                v.unit_code,
+                v.name,
+                v.judgement.verdict.value,
+                max(v.judgement.capacity_down_mbps, v.judgement.capacity_up_mbps),
+                v.judgement.recommended_mbps,
+                v.justification_vi,
+                (providers or {}).get((v.unit_code, v.name)),
+                row["p95_in_pct"],
+                row["p95_out_pct"],
+                row["days"],
+            )
         )
-        for v in verdicts
-        if v.judgement.verdict in (Verdict.CONGESTED, Verdict.WARNING)
-    ]
-
-
-def settings_rows(settings: Settings, data: ProcurementData) -> list[tuple[str, str]]:
-    """What the audit used, for the workbook's settings sheet: the document must be traceable."""
-    rows = [
-        ("Lập lúc / generated at", data.generated_at.isoformat(timespec="seconds")),
-        ("Tỉnh / province", settings.province),
-        ("Ngưỡng tuổi / age threshold (years)", f"{settings.age.threshold_years:g}"),
-        *((f"Ngưỡng tuổi: {c.value}", f"{v:g}") for c, v in settings.age.per_category.items()),
-        ("Đường truyền: cửa sổ / window (days)", f"{settings.links.window_days:g}"),
-        ("Đường truyền: phân vị / percentile", f"{settings.links.percentile:g}"),
-        ("Đường truyền: quá tải / congested above (%)", f"{settings.links.congested_pct:g}"),
-        ("Đường truyền: cảnh báo / warning from (%)", f"{settings.links.warning_pct:g}"),
-        ("Đường truyền: mục tiêu sau nâng cấp / target (%)", f"{settings.links.target_pct:g}"),
-        ("Đường truyền: các mức băng thông / tiers (Mbps)", ", ".join(f"{t:g}" for t in settings.links.tiers_mbps)),
-    ]
-    rows += [(f"Đơn giá / price: {c.value}", f"{p.vnd:,} VND — {p.source}") for c, p in settings.catalog.prices.items()]
-    rows += [
-        (f"Định mức / norm: {name}", f"1 / {n.staff_per_item} — {n.source}")
-        for name, n in settings.catalog.norms.items()
-    ]
-    rows += [
-        (f"Trang bị tối thiểu / minimum kit: {name}", k.source) for name, k in settings.catalog.minimum_kit.items()
-    ]
-    rows += [("Ghi chú / note", note) for note in data.plan.notes]
-    return rows
-
-
-PLAN_KEYS = [
-    "priority",
-    "unit_code",
-    "unit_name",
-    "kind",
-    "category",
-    "item",
-    "spec",
-    "unit_of_measure",
-    "quantity",
-    "unit_price_vnd",
-    "amount_vnd",
-    "reason",
-    "note",
-    "device_ids",
-]
-
-
-def plan_records(plan: Plan) -> list[dict[str, Any]]:
-    """The plan's lines as flat records, for the CSV and JSON exports (the keys are PLAN_KEYS)."""
-    return [
-        {key: getattr(line, key) for key in PLAN_KEYS} | {"kind": line.kind.value, "device_ids": list(line.device_ids)}
-        for line in plan.lines
-    ]
+    return found

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from auditor.domain import CATEGORY_LABELS, Category, category_unit
-from auditor.settings import Catalog, KitItem
+from auditor.domain import Category
+from auditor.settings import Catalog, KitItem, Norm
 
 
 class LineKind(enum.StrEnum):
@@ -37,11 +37,10 @@ PRIORITY = {LineKind.LINK_UPGRADE: 1, LineKind.REPLACEMENT: 2, LineKind.SHORTFAL
 class PlanDevice:
     device_id: int
     category: Category | None
-    label: str  # asset tag or hostname: what the basis cites
+    label: str  # asset tag or hostname: what the reason cites
     working: bool  # not broken, active
     over_age: bool
     age_years: float | None = None
-    age_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,26 @@ class PlanLink:
     capacity_mbps: float
     recommended_mbps: float | None
     justification: str
+    provider: str | None = None
+    p95_in_pct: float | None = None
+    p95_out_pct: float | None = None
+    days: float | None = None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a line is proposed, as data: the documents put it into words in the reader's language
+    (procurement/texts.py), the evidence itself is in the detail sheets."""
+
+    labels: tuple[str, ...] = ()  # replacement: the devices replaced, oldest first
+    over_age: int = 0  # replacement: how many are over age …
+    broken: int = 0  # … and how many broken
+    min_age_years: float | None = None  # replacement: the youngest over-age one replaced
+    staff: int | None = None  # shortfall: the unit's staff …
+    allowed: int | None = None  # … what the norm allows for them …
+    have: int | None = None  # … and what works
+    source: str = ""  # the norm, kit rule or tariff cited
+    link: PlanLink | None = None  # link_upgrade: its measurements
 
 
 @dataclass(frozen=True)
@@ -71,15 +90,13 @@ class Line:
     unit_name: str
     kind: LineKind
     category: str  # a Category value, or "link"
-    item: str  # Tên thiết bị
-    spec: str  # Thông số / cấu hình
-    unit_of_measure: str
+    spec: str  # Thông số kỹ thuật: the catalog's minimum specification, or the link's new tier
     quantity: int
     unit_price_vnd: int | None  # None: to be quoted
-    reason: str  # Lý do / căn cứ
-    note: str = ""
+    reason: Reason
     priority: int = 0
     device_ids: tuple[int, ...] = ()
+    checked: bool = True  # False: a figure it rests on is still to be checked (see Plan.to_check)
 
     @property
     def amount_vnd(self) -> int | None:
@@ -89,7 +106,7 @@ class Line:
 @dataclass(frozen=True)
 class Plan:
     lines: tuple[Line, ...]
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Note, ...] = field(default=())
 
     def total_vnd(self, unit_code: str | None = None) -> int:
         totals = self.totals_by_unit()
@@ -101,9 +118,26 @@ class Plan:
             totals[line.unit_code] = totals.get(line.unit_code, 0) + (line.amount_vnd or 0)
         return totals
 
+    def unpriced(self) -> int:
+        """How many lines are to be quoted, and so outside the total."""
+        return sum(1 for line in self.lines if line.unit_price_vnd is None)
 
-def _label(category: Category) -> str:
-    return CATEGORY_LABELS[category].vi
+
+class NoteKind(enum.StrEnum):
+    CAPPED = "capped"  # more to replace than the norm allows
+    NO_STAFF = "no_staff"  # no staff count: no shortfall computed
+    NO_TIER = "no_tier"  # a congested link no catalog tier would relieve
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the Office must look at before signing: it goes to the sheet of items to check,
+    never into the signed list."""
+
+    kind: NoteKind
+    unit_code: str
+    subject: str = ""  # the category or link concerned
+    figures: tuple[float, ...] = ()  # capped: (to replace, allowed, staff, still working, replaced)
 
 
 def _price(catalog: Catalog, category: Category) -> int | None:
@@ -111,30 +145,22 @@ def _price(catalog: Catalog, category: Category) -> int | None:
     return price.vnd if price else None
 
 
-def _norm_for(catalog: Catalog, category: Category) -> tuple[str, int, tuple[Category, ...], str] | None:
-    for name, norm in catalog.norms.items():
-        if category in norm.categories:
-            return name, norm.staff_per_item, norm.categories, norm.source
-    return None
+def _norm_for(catalog: Catalog, category: Category) -> Norm | None:
+    return next((norm for norm in catalog.norms.values() if category in norm.categories), None)
 
 
-SPEC = "Theo tiêu chuẩn, định mức hiện hành"
-
-
-def _line(
-    unit: PlanUnit, kind: LineKind, category: Category, quantity: int, catalog: Catalog, reason: str, **more: Any
-) -> Line:
+def _line(unit: PlanUnit, kind: LineKind, category: Category, quantity: int, catalog: Catalog, **more: Any) -> Line:
+    price = catalog.prices.get(category)
+    checked = more.pop("checked", True) and (price is None or price.checked)
     return Line(
         unit.code,
         unit.name,
         kind,
         category.value,
-        _label(category),
-        SPEC,
-        category_unit(category).vi,
+        price.spec if price else "",
         quantity,
-        _price(catalog, category),
-        reason,
+        price.vnd if price else None,
+        checked=checked,
         **more,
     )
 
@@ -151,7 +177,7 @@ def _worn(unit: PlanUnit, catalog: Catalog, replace_broken: bool) -> dict[Catego
 
 
 def _replacements(
-    unit: PlanUnit, catalog: Catalog, replace_broken: bool, notes: list[str]
+    unit: PlanUnit, catalog: Catalog, replace_broken: bool, notes: list[Note]
 ) -> tuple[list[Line], dict[Category, int]]:
     """Replacements, capped by the norm where one applies: never more than the staff may have."""
     lines: list[Line] = []
@@ -161,35 +187,37 @@ def _replacements(
         worn = sorted(by_category[category], key=lambda d: (-(d.age_years or 0), d.label))
         norm = _norm_for(catalog, category)
         if norm is not None and unit.staff_count is not None:
-            _, per_item, categories, _ = norm
-            allowed = math.ceil(unit.staff_count / per_item)
-            keep = sum(1 for d in unit.devices if d.category in categories and d.working and not d.over_age)
-            room = max(0, allowed - keep - sum(replaced.get(c, 0) for c in categories))
+            allowed = math.ceil(unit.staff_count / norm.staff_per_item)
+            keep = sum(1 for d in unit.devices if d.category in norm.categories and d.working and not d.over_age)
+            room = max(0, allowed - keep - sum(replaced.get(c, 0) for c in norm.categories))
             if len(worn) > room:
-                notes.append(
-                    f"{unit.code}: {len(worn)} {_label(category).lower()} to replace, but the norm allows "
-                    f"{allowed} for {unit.staff_count} staff and {keep} others still work: {room} replaced"
-                )
+                figures = (len(worn), allowed, unit.staff_count, keep, room)
+                notes.append(Note(NoteKind.CAPPED, unit.code, category.value, figures))
                 worn = worn[:room]
         if not worn:
             continue
         replaced[category] = len(worn)
-        why = "; ".join(f"{d.label} ({d.age_basis or 'hỏng'})" for d in worn)
         over = [d for d in worn if d.over_age]
-        reason = (
-            f"Thay thế {len(worn)} {_label(category).lower()} "
-            + (f"quá {min(d.age_years or 0 for d in over):g} năm sử dụng" if over else "hỏng")
-            + f": {why}"
+        reason = Reason(
+            labels=tuple(d.label for d in worn),
+            over_age=len(over),
+            broken=len(worn) - len(over),
+            min_age_years=min(d.age_years or 0 for d in over) if over else None,
         )
         ids = tuple(d.device_id for d in worn)
-        lines.append(_line(unit, LineKind.REPLACEMENT, category, len(worn), catalog, reason, device_ids=ids))
+        checked = norm is None or norm.checked
+        lines.append(
+            _line(
+                unit, LineKind.REPLACEMENT, category, len(worn), catalog, reason=reason, device_ids=ids, checked=checked
+            )
+        )
     return lines, replaced
 
 
-def _shortfalls(unit: PlanUnit, catalog: Catalog, replaced: dict[Category, int], notes: list[str]) -> list[Line]:
+def _shortfalls(unit: PlanUnit, catalog: Catalog, replaced: dict[Category, int], notes: list[Note]) -> list[Line]:
     """Shortfalls against the norms, counting what works and what the replacements bring."""
     if unit.staff_count is None:
-        notes.append(f"{unit.code}: no staff count in the register, so no shortfall against the norms was computed")
+        notes.append(Note(NoteKind.NO_STAFF, unit.code))
         return []
     lines = []
     for _, rule in sorted(catalog.norms.items()):
@@ -200,17 +228,14 @@ def _shortfalls(unit: PlanUnit, catalog: Catalog, replaced: dict[Category, int],
         if missing <= 0:
             continue
         category = rule.categories[0]  # a computer short is a desktop: the cheaper of the two
-        reason = (
-            f"Thiếu so với định mức: {unit.staff_count} biên chế được {allowed}, hiện có {have} "
-            f"đang sử dụng được ({rule.source})"
-        )
-        lines.append(_line(unit, LineKind.SHORTFALL, category, missing, catalog, reason))
+        reason = Reason(staff=unit.staff_count, allowed=allowed, have=have, source=rule.source)
+        lines.append(_line(unit, LineKind.SHORTFALL, category, missing, catalog, reason=reason, checked=rule.checked))
     return lines
 
 
-def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) -> tuple[list[Line], list[str]]:
+def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) -> tuple[list[Line], list[Note]]:
     """The lines and notes for one unit: replacements, shortfalls, then the minimum kit of its kind."""
-    notes: list[str] = []
+    notes: list[Note] = []
     lines, replaced = _replacements(unit, catalog, replace_broken, notes)
     lines += _shortfalls(unit, catalog, replaced, notes)
     for item in sorted(catalog.minimum_kit.values(), key=lambda i: i.category.value):
@@ -218,8 +243,8 @@ def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) ->
             continue
         if any(d.category is item.category and d.working for d in unit.devices):
             continue
-        reason = f"Đơn vị chưa có thiết bị đang sử dụng được ({item.source})"
-        lines.append(_line(unit, LineKind.MINIMUM_KIT, item.category, 1, catalog, reason))
+        reason = Reason(source=item.source)
+        lines.append(_line(unit, LineKind.MINIMUM_KIT, item.category, 1, catalog, reason=reason, checked=item.checked))
     return lines, notes
 
 
@@ -229,10 +254,27 @@ def _kit_applies(item: KitItem, unit: PlanUnit) -> bool:
     return item.when == "always" or (item.when == "link_terminal" and unit.link_terminal)
 
 
+def _link_line(link: PlanLink, unit_name: str, recommended: float, catalog: Catalog) -> Line:
+    """An upgrade for links.upgrade_months months at the new tier's monthly price (or to be quoted)."""
+    tariff = catalog.link_price(link.provider, recommended)
+    provider = f"{link.provider}: " if link.provider else ""
+    return Line(
+        link.unit_code,
+        unit_name,
+        LineKind.LINK_UPGRADE,
+        "link",
+        f"{provider}{link.name}, {link.capacity_mbps:g} → {recommended:g} Mbps",
+        catalog.link_months,
+        tariff.vnd_per_month if tariff else None,
+        Reason(source=tariff.source if tariff else "", link=link),
+        checked=tariff is None or tariff.checked,
+    )
+
+
 def plan(units: Sequence[PlanUnit], links: Sequence[PlanLink], catalog: Catalog, replace_broken: bool = False) -> Plan:
     """The whole plan: every unit's lines, then link upgrades, ordered by unit and urgency."""
     lines: list[Line] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     names = {u.code: u.name for u in units}
     for unit in units:
         found, said = plan_unit(unit, catalog, replace_broken)
@@ -240,26 +282,9 @@ def plan(units: Sequence[PlanUnit], links: Sequence[PlanLink], catalog: Catalog,
         notes.extend(said)
     for link in links:
         if link.recommended_mbps is None:
-            notes.append(
-                f"{link.unit_code} / {link.name}: {link.verdict}, but no tier in the catalog would do: "
-                "a survey is needed"
-            )
+            notes.append(Note(NoteKind.NO_TIER, link.unit_code, link.name))
             continue
-        lines.append(
-            Line(
-                link.unit_code,
-                names.get(link.unit_code, link.unit_code),
-                LineKind.LINK_UPGRADE,
-                "link",
-                "Nâng cấp băng thông đường truyền số liệu chuyên dùng",
-                f"{link.name}: từ {link.capacity_mbps:g} lên {link.recommended_mbps:g} Mbps",
-                "kênh",
-                1,
-                None,
-                link.justification,
-                note="Đơn giá theo báo giá của nhà cung cấp dịch vụ",
-            )
-        )
+        lines.append(_link_line(link, names.get(link.unit_code, link.unit_code), link.recommended_mbps, catalog))
     ordered = sorted(lines, key=lambda line: (line.unit_code, PRIORITY[line.kind], line.category))
     return Plan(tuple(_with_priority(ordered)), tuple(notes))
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from auditor.domain import AgeSource, fold
 from auditor.facts import Age, AgeEvidence
+from auditor.i18n import N_, Texts
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,24 @@ def model_release(model: str | None, catalog: AgeCatalog) -> tuple[str, int] | N
 _WINDOWS_BUILD = re.compile(r"Windows.*?\(Build (\d+)", re.IGNORECASE)
 
 
+# What each kind of evidence says, in English; `basis_text` says it in the reader's language.
+BASIS: dict[AgeSource, str] = {
+    AgeSource.REGISTER: N_("in service {0}"),
+    AgeSource.ENTITY_MIB: N_("manufactured {0}"),
+    AgeSource.MODEL_CATALOG: N_("model {0} released {1}"),
+    AgeSource.OS_LOWER_BOUND: N_("Windows build {0}, last sold on new computers in {1}"),
+}
+
+
+def _age(years: float, source: AgeSource, *evidence: str, **flags: bool) -> Age:
+    return Age(years, source, basis=BASIS[source].format(*evidence), evidence=evidence, **flags)
+
+
+def basis_text(source: AgeSource | str | None, evidence: tuple[str, ...], tr: Texts) -> str:
+    """The evidence of an age in the reader's language."""
+    return tr(BASIS[AgeSource(source)]).format(*evidence) if source and evidence else ""
+
+
 def device_age(
     today: dt.date,
     in_service_on: dt.date | None = None,
@@ -68,37 +87,19 @@ def device_age(
     """The device's age from the best evidence it has; None when it has none."""
     if in_service_on is not None:
         if in_service_precision == "year":
-            return Age(
-                float(today.year - in_service_on.year), AgeSource.REGISTER, basis=f"in service {in_service_on.year}"
-            )
-        return Age(
-            years_between(in_service_on, today), AgeSource.REGISTER, basis=f"in service {in_service_on.isoformat()}"
-        )
+            return _age(float(today.year - in_service_on.year), AgeSource.REGISTER, str(in_service_on.year))
+        return _age(years_between(in_service_on, today), AgeSource.REGISTER, in_service_on.isoformat())
     if manufactured_on is not None:
-        return Age(
-            years_between(manufactured_on, today),
-            AgeSource.ENTITY_MIB,
-            basis=f"manufactured {manufactured_on.isoformat()}",
-        )
+        return _age(years_between(manufactured_on, today), AgeSource.ENTITY_MIB, manufactured_on.isoformat())
     if catalog is None:  # no catalog given: only dated evidence counts
         return None
     release = model_release(model, catalog)
     if release is not None:
-        return Age(
-            float(today.year - release[1]),
-            AgeSource.MODEL_CATALOG,
-            estimate=True,
-            basis=f"model {model} released {release[1]}",
-        )
+        return _age(float(today.year - release[1]), AgeSource.MODEL_CATALOG, str(model), str(release[1]), estimate=True)
     match = _WINDOWS_BUILD.search(sys_descr or "")
     if match and int(match[1]) in catalog.windows_last_sold:
         year = catalog.windows_last_sold[int(match[1])]
-        return Age(
-            float(today.year - year),
-            AgeSource.OS_LOWER_BOUND,
-            lower_bound=True,
-            basis=f"Windows build {match[1]}, last sold on new computers in {year}",
-        )
+        return _age(float(today.year - year), AgeSource.OS_LOWER_BOUND, match[1], str(year), lower_bound=True)
     return None
 
 
@@ -115,23 +116,3 @@ def over_age(age: Age | None, threshold_years: float) -> bool | None:
     if age.years > threshold_years:
         return True
     return None if age.lower_bound else False
-
-
-_BASIS_VI = (
-    (re.compile(r"^in service (.+)$"), "đưa vào sử dụng {0}"),
-    (re.compile(r"^manufactured (.+)$"), "sản xuất {0}"),
-    (re.compile(r"^model (.+) released (\d{4})$"), "model {0} ra mắt năm {1}"),
-    (
-        re.compile(r"^Windows build (\d+), last sold on new computers in (\d{4})$"),
-        "Windows build {0}, ngừng bán kèm máy mới từ năm {1}",
-    ),
-)
-
-
-def basis_vi(basis: str) -> str:
-    """The evidence of an age in Vietnamese, for the documents the Office signs."""
-    for pattern, words in _BASIS_VI:
-        match = pattern.match(basis)
-        if match:
-            return words.format(*match.groups())
-    return basis

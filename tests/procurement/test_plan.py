@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from auditor.config import load_settings
 from auditor.domain import Category
-from auditor.procurement.plan import LineKind, PlanDevice, PlanLink, PlanUnit, plan
+from auditor.i18n import texts
+from auditor.procurement import texts as words
+from auditor.procurement.plan import LineKind, NoteKind, PlanDevice, PlanLink, PlanUnit, plan
 
 CATALOG = load_settings(environ={}).catalog  # the shipped norms and prices
 
@@ -18,7 +20,6 @@ def devices(category: Category, ages: list[float | None], start: int, over_from:
             working=True,
             over_age=age is not None and age > over_from,
             age_years=age,
-            age_basis=f"in service {2026 - int(age)}" if age else "",
         )
         for i, age in enumerate(ages)
     ]
@@ -37,7 +38,8 @@ COMMUNE = PlanUnit(
         + devices(Category.PRINTER, [13], 20)
     ),
 )
-LINK = PlanLink("XA-A", "TSLCD", "congested", 20, 30, "Đường truyền XA-A / TSLCD: … đề nghị nâng lên 30 Mbps.")
+LINK = PlanLink("XA-A", "TSLCD", "congested", 20, 30, "…", provider="VNPT", p95_in_pct=96.25, p95_out_pct=41, days=7)
+VI, EN = texts("vi"), texts("en")
 
 
 def test_a_commune_plan_line_by_line() -> None:
@@ -46,7 +48,7 @@ def test_a_commune_plan_line_by_line() -> None:
         (line.kind.value, line.category, line.quantity, line.unit_price_vnd, line.amount_vnd) for line in result.lines
     ]
     assert rows == [
-        ("link_upgrade", "link", 1, None, None),
+        ("link_upgrade", "link", 12, None, None),  # 12 months of the new tier, to be quoted (no tariff)
         # Three desktops over 10 years (16, 14, 12): within the norm of 10 computers for 10 staff.
         ("replacement", "desktop", 3, 20_000_000, 60_000_000),
         ("replacement", "printer", 1, 13_000_000, 13_000_000),
@@ -62,14 +64,16 @@ def test_a_commune_plan_line_by_line() -> None:
     ]
     assert result.total_vnd() == 380_000_000 == result.total_vnd("XA-A")
     replacement = result.lines[1]
-    assert replacement.reason == (
-        "Thay thế 3 máy vi tính để bàn quá 12 năm sử dụng: TS-1 (in service 2010); "
-        "TS-2 (in service 2012); TS-3 (in service 2014)"
-    )
-    assert replacement.device_ids == (1, 2, 3) and replacement.unit_of_measure == "bộ"
+    assert words.reason(replacement, VI) == "Thay thế 3 thiết bị đã sử dụng từ 12 năm trở lên: TS-1, TS-2, TS-3"
+    assert words.reason(replacement, EN) == "Replace 3 in use 12 years or more: TS-1, TS-2, TS-3"
+    assert replacement.device_ids == (1, 2, 3) and words.unit_of_measure(replacement, VI) == "bộ"
+    assert replacement.spec == CATALOG.prices[Category.DESKTOP].spec != ""  # the catalog's minimum specification
     shortfall = next(line for line in result.lines if line.kind is LineKind.SHORTFALL and line.category == "printer")
-    assert shortfall.reason.startswith("Thiếu so với định mức: 10 biên chế được 4, hiện có 1 đang sử dụng được (QĐ 15")
-    assert result.lines[0].spec == "TSLCD: từ 20 lên 30 Mbps" and result.lines[0].reason == LINK.justification
+    assert words.reason(shortfall, VI).startswith("Định mức: 10 người được 4, hiện có 1 dùng được (QĐ 15")
+    link = result.lines[0]
+    assert link.spec == "VNPT: TSLCD, 20 → 30 Mbps"
+    assert words.reason(link, VI) == "Quá tải: phân vị 95 tải xuống 96,3%, tải lên 41% của 20 Mbps trong 7 ngày"
+    assert words.reason(link, EN) == "Congested: 95th percentile down 96.3%, up 41% of 20 Mbps over 7 days"
     # Urgency across the plan: the link first, then the replacements.
     assert [line.priority for line in result.lines[:3]] == [1, 2, 3]
 
@@ -87,9 +91,10 @@ def test_replacements_never_take_a_unit_over_the_norm() -> None:
     (replacement,) = [line for line in result.lines if line.kind is LineKind.REPLACEMENT]
     assert (replacement.quantity, replacement.device_ids) == (1, (30,))  # the oldest one
     assert not [line for line in result.lines if line.kind is LineKind.SHORTFALL and line.category == "desktop"]
-    assert (
-        "XA-B: 5 máy vi tính để bàn to replace, but the norm allows 2 for 2 staff and 1 others still work: "
-        "1 replaced" in result.notes
+    (note,) = result.notes
+    assert (note.kind, note.unit_code, note.subject) == (NoteKind.CAPPED, "XA-B", "desktop")
+    assert words.to_check(note, EN) == (
+        "XA-B: 5 desktop computer to replace, but the norm allows 2 for 2 staff and 1 others still work: 1 proposed"
     )
 
 
@@ -99,7 +104,9 @@ def test_without_a_staff_count_no_shortfall_is_guessed() -> None:
     )
     result = plan([unknown], [], CATALOG)
     assert [(line.kind.value, line.quantity) for line in result.lines] == [("replacement", 1)]
-    assert "XA-C: no staff count in the register, so no shortfall against the norms was computed" in result.notes
+    assert [words.to_check(note, VI) for note in result.notes] == [
+        "XA-C: sổ đăng ký chưa có số biên chế, nên chưa tính phần thiếu so với định mức"
+    ]
 
 
 def test_broken_devices_only_when_asked_and_plans_are_deterministic() -> None:
@@ -114,12 +121,33 @@ def test_broken_devices_only_when_asked_and_plans_are_deterministic() -> None:
 
     def desktops(replace_broken: bool) -> list[tuple[LineKind, str]]:
         return [
-            (line.kind, line.reason)
+            (line.kind, words.reason(line, VI))
             for line in plan([broken], [], CATALOG, replace_broken).lines
             if line.category == "desktop"
         ]
 
     # A broken desktop is not working: by default the norm finds one computer short.
     assert [kind for kind, _ in desktops(False)] == [LineKind.SHORTFALL]
-    assert desktops(True) == [(LineKind.REPLACEMENT, "Thay thế 1 máy vi tính để bàn hỏng: TS-50 (hỏng)")]
+    assert desktops(True) == [(LineKind.REPLACEMENT, "Thay thế 1 thiết bị hỏng: TS-50")]
     assert plan([COMMUNE], [LINK], CATALOG) == plan([COMMUNE], [LINK], CATALOG)
+
+
+def test_link_upgrades_are_priced_from_the_tariff_of_their_provider() -> None:
+    from dataclasses import replace
+
+    from auditor.settings import LinkPrice
+
+    tariff = (LinkPrice("*", 30, 900_000, "bảng giá chung"), LinkPrice("vnpt", 30, 800_000, "Báo giá VNPT số 12"))
+    priced = plan([COMMUNE], [LINK], replace(CATALOG, link_prices=tariff, link_months=6))
+    link = priced.lines[0]
+    # The provider's own price beats the one for any provider; 6 months of the new 30 Mbps tier.
+    assert (link.quantity, link.unit_price_vnd, link.amount_vnd, link.reason.source) == (
+        6,
+        800_000,
+        4_800_000,
+        "Báo giá VNPT số 12",
+    )
+    assert priced.total_vnd() == 380_000_000 + 4_800_000 and priced.unpriced() == 0
+    other = plan([COMMUNE], [replace(LINK, provider="Viettel")], replace(CATALOG, link_prices=tariff))
+    assert other.lines[0].unit_price_vnd == 900_000
+    assert plan([COMMUNE], [LINK], CATALOG).unpriced() == 1  # no tariff: to be quoted, outside the total

@@ -1,0 +1,242 @@
+"""What every printed sheet shares (XlsxWriter): A4 landscape, one page wide, the header repeated,
+page numbers, column widths that fit their content, rows tall enough for their wrapped text, and
+text always written as text (a device's "=HYPERLINK(…)" stays words, never a formula)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from auditor.i18n import Texts
+
+A4 = 9  # XlsxWriter's paper code
+# Margins, inches: 2 cm left for the binding, 1.5 cm right, 1.5 cm top, 1.8 cm bottom with the footer.
+MARGINS = {"left": 0.79, "right": 0.59, "top": 0.59, "bottom": 0.71}
+FOOTER_MARGIN = 0.3
+# What fits between the margins of A4 landscape, in the sheet's own units.
+# Column-width characters (of the workbook's normal font, Times New Roman 11) that fit at 100 %,
+# the 0.71 the file adds to every column included: LibreOffice draws each 5.5 pt wide (measured),
+# Excel 7 px (5.25 pt) plus 5 px a column.
+PAGE_WIDTH_CHARS = 134.5
+COLUMN_PADDING = 0.71
+PAGE_HEIGHT_PT = (8.27 - MARGINS["top"] - MARGINS["bottom"]) * 72
+BODY_PT = 11  # the body text: at least 10 pt on paper even if the page is shrunk a little
+LINE_PT = 13.5  # the height of one line of 11-point text, with its diacritics
+ROW_PADDING_PT = 3.0
+CHARS_PER_WIDTH = 1.15  # lowercase characters of Times New Roman 11 per unit of column width (measured 1.2)
+VND = "[$-42A]#,##0"  # thousands with dots in a Vietnamese viewer, as the Office writes amounts
+
+
+def clean(value: str) -> str:
+    """Text fit for a cell: without the control bytes a spreadsheet file cannot hold."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def put(sheet: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
+    """Write one cell of data: text as text (never a formula), numbers as numbers, None as a blank."""
+    if value is None or value == "":
+        sheet.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, col, value, fmt)
+    else:
+        sheet.write_string(row, col, clean(str(value)), fmt)
+
+
+def text_width(text: str) -> float:
+    """How many column-width characters `text` takes: capitals and digits are wider than the
+    lowercase letters most Vietnamese text is made of."""
+    return sum(1.4 if c.isupper() else 1.0 for c in text) / CHARS_PER_WIDTH
+
+
+def lines_of(text: str, width_chars: float) -> int:
+    """How many lines `text` takes wrapped at spaces in a column `width_chars` wide (a word longer
+    than the column is broken): an estimate that errs on the tall side."""
+    room = max(1.0, width_chars * 0.95 - 1)  # the cell's padding, and a margin for the estimate
+    space = text_width(" ")
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0.0
+        for word in paragraph.split():
+            size = text_width(word)
+            if used and used + space + size > room:
+                lines, used = lines + 1, 0.0
+            if size > room:
+                lines += math.ceil(size / room) - 1
+                used = size % room
+            else:
+                used += size + (space if used else 0)
+    return max(1, lines)
+
+
+def height_of(values: Sequence[Any], widths: Sequence[float], wrapped: Iterable[int]) -> float:
+    """A row tall enough for the longest of its wrapped cells."""
+    lines = max((lines_of(str(values[c] or ""), widths[c]) for c in wrapped), default=1)
+    return LINE_PT * lines + ROW_PADDING_PT
+
+
+def _header_width(header: str) -> float:
+    """Room for a heading wrapped over up to three lines, its longest word whole."""
+    return max(max((len(word) for word in header.split()), default=0) + 2, len(header) / 3 + 2)
+
+
+HIGH = 40  # the widest a column is made for its content; longer text wraps
+
+
+def fitted_widths(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], low: float = 6, high: float = HIGH
+) -> list[float]:
+    """Widths that fit each column's content (capped at `high`; its heading may wrap)."""
+    widths = [max(low, _header_width(h)) for h in headers]
+    for row in rows:
+        for col, value in enumerate(row):
+            text = "" if value is None else (f"{value:,}" if isinstance(value, int) else str(value))
+            widths[col] = max(widths[col], min(high, text_width(text) + 1))
+    return widths
+
+
+def span(widths: Sequence[float]) -> float:
+    """How wide columns of these widths print, in width characters."""
+    return sum(widths) + COLUMN_PADDING * len(widths)
+
+
+def shrink_to_page(
+    widths: list[float], headers: Sequence[str], wrapped: Iterable[int], floor: float = 12
+) -> list[float]:
+    """The same widths, the widest wrapped columns narrowed first, to one level (never below
+    `floor` or their heading's longest word), so the sheet fits one page wide if it can."""
+    # a long text keeps room to be read; a heading's longest word stays whole
+    floors = [max(floor * (2.5 if w >= HIGH else 1), _header_width(h)) for w, h in zip(widths, headers, strict=True)]
+    wrapped = {c for c in wrapped if widths[c] > floors[c]}
+    if span(widths) <= PAGE_WIDTH_CHARS or not wrapped:
+        return widths
+
+    def at(level: float) -> list[float]:
+        return [max(floors[c], min(w, level)) if c in wrapped else w for c, w in enumerate(widths)]
+
+    low, high = 0.0, max(widths)
+    for _ in range(40):  # the level where the columns just fit
+        middle = (low + high) / 2
+        low, high = (middle, high) if span(at(middle)) <= PAGE_WIDTH_CHARS else (low, middle)
+    return at(low)
+
+
+@dataclass
+class Formats:
+    """The cell formats of one workbook (XlsxWriter makes each once)."""
+
+    book: Workbook
+    font: str
+
+    def make(self, **properties: Any) -> Format:
+        return self.book.add_format({"font_name": self.font, "font_size": BODY_PT, **properties})
+
+    def __post_init__(self) -> None:
+        box = {"border": 1, "border_color": "#808080", "valign": "top"}
+        self.text = self.make(**box, text_wrap=True)
+        self.center = self.make(**box, align="center")
+        self.number = self.make(**box)
+        self.money = self.make(**box, num_format=VND)
+        self.header = self.make(
+            **{**box, "valign": "vcenter"}, bold=True, align="center", text_wrap=True, bg_color="#DDEBF7"
+        )
+        self.section = self.make(**box, bold=True, bg_color="#F2F2F2", text_wrap=True)
+        self.section_money = self.make(**box, bold=True, bg_color="#F2F2F2", num_format=VND)
+        self.total = self.make(**box, bold=True)
+        self.total_money = self.make(**box, bold=True, num_format=VND)
+        self.title = self.make(bold=True, font_size=14, align="center", valign="vcenter", text_wrap=True)
+        self.subtitle = self.make(italic=True, align="center", valign="vcenter", text_wrap=True)
+        self.plain = self.make(valign="top", text_wrap=True)
+        self.bold_center = self.make(bold=True, align="center", valign="vcenter")
+        self.center_plain = self.make(align="center", valign="vcenter")
+        self.italic_center = self.make(italic=True, align="center", valign="vcenter")
+        self.italic = self.make(italic=True, valign="top", text_wrap=True)
+        self.party = self.make(bold=True, underline=1, align="center", valign="vcenter")
+
+
+def print_setup(
+    sheet: Worksheet, tr: Texts, font: str, header_row: int, last_col: int, rows: int, fit: bool = True
+) -> None:
+    """A4 landscape, the table's header on every page, "Trang 1/3" at the foot; `fit`: shrunk to
+    one page wide (a sheet whose columns fit at 100 % is printed at 100 %, never enlarged)."""
+    sheet.set_paper(A4)
+    sheet.set_landscape()
+    sheet.set_margins(**MARGINS)
+    sheet.center_horizontally()
+    sheet.repeat_rows(header_row)
+    if fit:
+        sheet.fit_to_pages(1, 0)
+    if last_col >= 0:
+        sheet.print_area(0, 0, max(rows - 1, header_row), last_col)
+    page = tr("Page &P of &N")
+    sheet.set_footer(f'&C&"{font},Regular"&{BODY_PT - 1}{page}', {"margin": FOOTER_MARGIN})
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    wrapped: Sequence[int] = ()
+    money: Sequence[int] = ()
+
+
+def _table(sheet: Worksheet, formats: Formats, top: int, table: Table, widths: Sequence[float]) -> int:
+    """`table` from row `top`: its header, then its rows; the row after it."""
+    heights = [lines_of(h, widths[c]) for c, h in enumerate(table.headers)]
+    sheet.set_row(top, max(heights, default=1) * LINE_PT + ROW_PADDING_PT)
+    for col, header in enumerate(table.headers):
+        sheet.write_string(top, col, clean(header), formats.header)
+    for index, values in enumerate(table.rows, start=top + 1):
+        sheet.set_row(index, height_of(values, widths, table.wrapped))
+        for col, value in enumerate(values):
+            put(sheet, index, col, value, formats.money if col in table.money else formats.text)
+    return top + 1 + len(table.rows)
+
+
+def titled_table(
+    book: Workbook,
+    formats: Formats,
+    tr: Texts,
+    name: str,
+    title: str,
+    subtitle: str,
+    table: Table,
+    *more: Table,
+    area: bool = True,
+    title_columns: int = 0,
+) -> tuple[Worksheet, list[int]]:
+    """A detail sheet to print: its title, the moment it describes, a filterable table whose header
+    repeats on every page, widths that fit the content, wrapped long text; then any `more` tables
+    (narrower ones, e.g. a chart's figures) under it.  The sheet, and the first data row of each
+    table.  `area`: print only the tables (False also prints a chart beside them); `title_columns`:
+    how many columns the title spans, if more than the table's."""
+    sheet = book.add_worksheet(name[:31])
+    widths = shrink_to_page(fitted_widths(table.headers, table.rows), table.headers, table.wrapped)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    last = len(table.headers) - 1
+    title_last = max(last, title_columns - 1)
+    sheet.set_row(0, 24)
+    sheet.merge_range(0, 0, 0, title_last, clean(title), formats.title)
+    room = sum(widths) + 9 * (title_last - last)  # the default width of the columns beyond
+    sheet.set_row(1, LINE_PT * lines_of(subtitle, room) + ROW_PADDING_PT)
+    sheet.merge_range(1, 0, 1, title_last, clean(subtitle), formats.subtitle)
+    end = _table(sheet, formats, 3, table, widths)
+    sheet.freeze_panes(4, 0)
+    if table.rows:
+        sheet.autofilter(3, 0, end - 1, last)
+    starts = [4]
+    for extra in more:
+        starts.append(end + 2)
+        end = _table(sheet, formats, end + 1, extra, widths)
+    print_setup(sheet, tr, formats.font, 3, last if area else -1, end, fit=span(widths) > PAGE_WIDTH_CHARS)
+    return sheet, starts
