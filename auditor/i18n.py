@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import gettext
-import os
-from collections.abc import Mapping
 from importlib import resources
 
 LANGS = ("vi", "en")
@@ -52,9 +50,3 @@ def texts(lang: str = DEFAULT_LANG) -> Texts:
     if lang == "en":
         return Texts(lang, gettext.NullTranslations())
     return Texts(lang, gettext.translation(DOMAIN, localedir=_locale_dir(), languages=[lang]))
-
-
-def language(environ: Mapping[str, str] | None = None) -> str:
-    """The user's language: AUDITOR_LANG if it names one of LANGS, else Vietnamese."""
-    chosen = (os.environ if environ is None else environ).get("AUDITOR_LANG", "").strip().lower()[:2]
-    return chosen if chosen in LANGS else DEFAULT_LANG

@@ -119,10 +119,18 @@ def main(out: Path = Path("demo-output")) -> None:
     run("findings", "--kind", "link_congested")
     run("findings", "--kind", "unregistered")
     run("export", "procurement", str(out / "danh-muc-de-xuat.xlsx"))
+    printed = shutil.which("soffice") or shutil.which("libreoffice")
+    if printed:  # the signed list as it prints, and its first page as a picture
+        run("export", "procurement", str(out / "danh-muc-de-xuat.pdf"))
+        if shutil.which("pdftoppm"):
+            run("export", "procurement", str(out / "danh-muc-de-xuat-trang-1.png"))
+    else:
+        print("\n(LibreOffice is not installed, so no PDF: sudo apt-get install libreoffice-calc)")
     run("register", "export", str(out / "so-dang-ky.xlsx"))
     print(
         f"\nDemo done.  The procurement workbook to print and sign: {out / 'danh-muc-de-xuat.xlsx'}\n"
-        f"(and the nightly audit's copy under {out / 'reports'}/<date>/).  Also in {out}/: inventory.db,\n"
+        + (f"and as it prints: {out / 'danh-muc-de-xuat.pdf'}\n" if printed else "")
+        + f"(and the nightly audit's copy under {out / 'reports'}/<date>/).  Also in {out}/: inventory.db,\n"
         "phieu-khao-sat.xlsx (the blank survey), so-dang-ky.xlsx (the register), scans/, agents/."
     )
 

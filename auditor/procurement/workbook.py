@@ -14,12 +14,15 @@ from a device or a spreadsheet is always written as text, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -304,9 +307,12 @@ def write_workbook(
     """Write the workbook for `data` to `path`, whole or not at all; without `details`, the signed
     list alone (what is printed to PDF)."""
     tr = texts(lang)
-    with atomic_output(path) as temporary:
+    # Built beside the system's temporary files, then copied in one rename: a full disk is one
+    # clear error from our own write (and nothing left behind), not XlsxWriter's half-closed archive.
+    with tempfile.TemporaryDirectory(prefix="auditor-workbook-") as scratch:
+        built = Path(scratch) / "workbook.xlsx"
         normal = {"font_name": settings.document.font, "font_size": BODY_PT}  # the unit of the column widths
-        book = Workbook(str(temporary), _OPTIONS | {"default_format_properties": normal})
+        book = Workbook(str(built), _OPTIONS | {"default_format_properties": normal, "tmpdir": scratch})
         book.set_properties(
             {"title": tr("PROPOSED LIST OF EQUIPMENT INVESTMENT"), "company": settings.document.issuer[-1]}
         )
@@ -316,5 +322,7 @@ def write_workbook(
             detail_sheets(book, formats, data, settings, tr)
         try:
             book.close()
-        except OSError as exc:
-            raise AuditorError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        except (OSError, FileCreateError) as exc:
+            raise AuditorError(f"cannot write {path}: {exc}; nothing was written") from exc
+        with atomic_output(path) as temporary:
+            shutil.copyfile(built, temporary)

@@ -44,7 +44,9 @@ HOSTILE = [
     "\t=1+2",
     "\r=1+3",
 ]
-OUR_FORMULAS = re.compile(r"^=(F\d+\*G\d+|SUM\([A-Z]\d+(:[A-Z]\d+)?(,[A-Z]\d+)*\))$")  # the workbook's own sums
+OUR_FORMULAS = re.compile(  # the workbook's own: amounts (a price to be quoted, once typed in) and sums
+    r'^=(E\d+\*F\d+|IF\(ISNUMBER\(F\d+\),E\d+\*F\d+,""\)|SUM\([A-Z]\d+(:[A-Z]\d+)?(,[A-Z]\d+)*\)|0)$'
+)
 
 
 def _hostile_inventory(auditor: Cli, workdir: Path) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from auditor.facts import Age
-from auditor.rules.age import basis_vi, device_age, model_release, over_age, parse_age_catalog
+from auditor.i18n import texts
+from auditor.rules.age import basis_text, device_age, model_release, over_age, parse_age_catalog
 
 TODAY = dt.date(2026, 11, 21)
 CATALOG = parse_age_catalog("""
@@ -87,18 +89,25 @@ def test_model_match_prefers_the_longest_key() -> None:
 
 
 @pytest.mark.parametrize(
-    ("basis", "vietnamese"),
+    ("evidence", "english", "vietnamese"),
     [
-        ("in service 2015", "đưa vào sử dụng 2015"),
-        ("in service 2015-03-15", "đưa vào sử dụng 2015-03-15"),
-        ("manufactured 2011-10-13", "sản xuất 2011-10-13"),
-        ("model OptiPlex 380 released 2009", "model OptiPlex 380 ra mắt năm 2009"),
         (
+            {"in_service_on": dt.date(2015, 1, 1), "in_service_precision": "year"},
+            "in service 2015",
+            "đưa vào sử dụng 2015",
+        ),
+        ({"in_service_on": dt.date(2015, 3, 15)}, "in service 2015-03-15", "đưa vào sử dụng 2015-03-15"),
+        ({"manufactured_on": dt.date(2011, 10, 13)}, "manufactured 2011-10-13", "sản xuất 2011-10-13"),
+        ({"model": "OptiPlex 380"}, "model OptiPlex 380 released 2009", "model OptiPlex 380 ra mắt năm 2009"),
+        (
+            {"sys_descr": WIN7},
             "Windows build 7601, last sold on new computers in 2016",
             "Windows build 7601, ngừng bán kèm máy mới từ năm 2016",
         ),
-        ("something else", "something else"),
     ],
 )
-def test_the_basis_in_vietnamese(basis: str, vietnamese: str) -> None:
-    assert basis_vi(basis) == vietnamese
+def test_the_basis_in_both_languages(evidence: dict[str, Any], english: str, vietnamese: str) -> None:
+    age = device_age(TODAY, catalog=CATALOG, **evidence)
+    assert age is not None and age.basis == english
+    assert basis_text(age.source, age.evidence, texts("en")) == english
+    assert basis_text(age.source, age.evidence, texts("vi")) == vietnamese
