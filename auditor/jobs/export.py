@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,10 @@ from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
 from auditor.procurement.document import ProcurementData, Register, plan_links, register_of
+from auditor.procurement.outlook import outlook
 from auditor.procurement.plan import plan
 from auditor.procurement.render import pdf_of, png_of
-from auditor.procurement.texts import PLAN_KEYS, plan_records, to_check
+from auditor.procurement.texts import PLAN_KEYS, outlook_record, plan_records, pyramid_record, to_check
 from auditor.procurement.workbook import write_workbook
 from auditor.register.columns import SheetKind
 from auditor.register.writers import export_csv, write_register_workbook
@@ -48,12 +50,14 @@ def procurement_data(
     found = register_read or read_register(database, settings, now, unit_code)
     if verdicts is None:
         verdicts = link_verdicts(database, settings, now, unit_code)
+    this_year = now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).year
     return ProcurementData(
         plan(found.units, plan_links(verdicts, found.providers), settings.catalog, replace_broken),
         found.units,
         tuple(verdicts),
         found.ages,
         now,
+        outlook(found.ages, settings.catalog, this_year),
     )
 
 
@@ -96,6 +100,8 @@ def export_procurement(
                 "total_vnd": data.plan.total_vnd(),
                 "unpriced_lines": data.plan.unpriced(),
                 "lines": lines,
+                "replacement_plan": outlook_record(data.outlook),
+                "age_pyramid": pyramid_record(data.ages, texts(lang)),
                 "to_check": [to_check(note, texts(lang)) for note in data.plan.notes],
             }
             temporary.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -35,6 +35,35 @@ class DeviceAgeRow:
 
 
 @dataclass(frozen=True)
+class OutlookRow:
+    year: int
+    unit_code: str
+    unit_name: str
+    category: str
+    devices: int
+    unit_price_vnd: int | None  # None: no catalog price (to be quoted)
+
+    @property
+    def amount_vnd(self) -> int | None:
+        return None if self.unit_price_vnd is None else self.devices * self.unit_price_vnd
+
+
+@dataclass(frozen=True)
+class Outlook:
+    years: tuple[int, ...]
+    rows: tuple[OutlookRow, ...]  # by year, unit, category
+    unknown_age: int  # devices no year can be given for
+
+    def by_year(self) -> dict[int, tuple[int, int]]:
+        """Year → (devices crossing, their cost at catalog prices)."""
+        found = {year: (0, 0) for year in self.years}
+        for row in self.rows:
+            devices, amount = found[row.year]
+            found[row.year] = (devices + row.devices, amount + (row.amount_vnd or 0))
+        return found
+
+
+@dataclass(frozen=True)
 class Register:
     """What the plan needs of the register, read once: the units with their devices, and every
     device's age evidence."""
@@ -53,6 +82,7 @@ class ProcurementData:
     verdicts: tuple[LinkVerdict, ...]
     ages: tuple[DeviceAgeRow, ...]  # every device judged, with its age evidence
     generated_at: dt.datetime
+    outlook: Outlook  # the devices that cross the threshold in the next five years
 
 
 def _age_row(

@@ -5,7 +5,6 @@ settings the audit used.  Each prints like the list: titled, A4 landscape, one p
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Sequence
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
@@ -13,17 +12,10 @@ from xlsxwriter.workbook import Workbook
 from auditor.i18n import N_, Texts
 from auditor.procurement import texts as words
 from auditor.procurement.document import DeviceAgeRow, ProcurementData
+from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
 from auditor.procurement.paper import Formats, Table, titled_table
 from auditor.settings import Settings
 
-# The age pyramid of today's equipment: (label, above, up to) in years.
-AGE_BUCKETS: tuple[tuple[str, float, float], ...] = (
-    ("≤ 5", -1, 5),
-    ("5–7", 5, 7),
-    ("7–10", 7, 10),
-    ("10–13", 10, 13),
-    ("> 13", 13, 10_000),
-)
 AGE_HEADERS = (
     N_("Unit"),
     N_("Device"),
@@ -50,22 +42,6 @@ LINK_HEADERS = (  # each with the key of the links-report row it shows
     (N_("Justification"), "justification"),
 )
 VERDICT_COLUMN = 9
-
-
-def age_bucket(years: float | None) -> int | None:
-    """The index in AGE_BUCKETS of an age; None for an unknown one."""
-    if years is None:
-        return None
-    return next(i for i, (_, low, high) in enumerate(AGE_BUCKETS) if low < years <= high)
-
-
-def age_pyramid(ages: Sequence[DeviceAgeRow]) -> list[int]:
-    """How many devices in each of AGE_BUCKETS, then how many of unknown age."""
-    counts = [0] * (len(AGE_BUCKETS) + 1)
-    for a in ages:
-        bucket = age_bucket(a.age_years)
-        counts[len(AGE_BUCKETS) if bucket is None else bucket] += 1
-    return counts
 
 
 def _stamp(data: ProcurementData, settings: Settings, tr: Texts) -> str:
@@ -144,6 +120,37 @@ def _ages(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, t
     sheet.fit_to_pages(1, 1)
 
 
+def _outlook(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, tr: Texts) -> None:
+    """The next five years: the devices that cross the age threshold each year, by unit and
+    category, at catalog prices; then the totals by year."""
+    ahead = data.outlook
+    rows = [
+        [
+            r.year,
+            r.unit_name,
+            words.category_name(r.category, tr),
+            r.devices,
+            r.unit_price_vnd if r.unit_price_vnd is not None else tr("to be quoted"),
+            r.amount_vnd,
+        ]
+        for r in ahead.rows
+    ]
+    headers = [tr("Year"), tr("Unit"), tr("Category"), tr("Devices"), tr("Unit price (VND)"), tr("Amount (VND)")]
+    table = Table(headers, rows, wrapped=[1, 2], money=[4, 5])
+    totals = [[year, devices, amount] for year, (devices, amount) in ahead.by_year().items()]
+    by_year = Table([tr("Year"), tr("Devices"), tr("Amount (VND)")], totals, money=[2])
+    first, last = ahead.years[0], ahead.years[-1]
+    title = tr("REPLACEMENT PLAN {first}–{last}", first=first, last=last)
+    said = stamp
+    if ahead.unknown_age:
+        said += "; " + tr.plural(
+            "{n} device of unknown age is not placed in a year",
+            "{n} devices of unknown age are not placed in a year",
+            ahead.unknown_age,
+        )
+    titled_table(book, formats, tr, tr("Plan {first}–{last}", first=first, last=last), title, said, table, by_year)
+
+
 def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, tr: Texts) -> None:
     """The links' measurements and verdicts, with their 95th percentiles as a chart."""
     justification = "justification_vi" if tr.lang == "vi" else "justification_en"
@@ -204,6 +211,7 @@ def detail_sheets(book: Workbook, formats: Formats, data: ProcurementData, setti
     stamp = _stamp(data, settings, tr)
     _summary(book, formats, data, settings, tr)
     _ages(book, formats, data, stamp, tr)
+    _outlook(book, formats, data, stamp, tr)
     age_headers = [tr(h) for h in AGE_HEADERS]
     for name, title, wanted in (
         (tr("Devices over age"), tr("DEVICES OVER AGE"), True),

@@ -4,6 +4,7 @@ line is, why it is proposed, what the Office must check.  Pure: a `Texts` comes 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -11,7 +12,8 @@ from babel.numbers import format_decimal
 
 from auditor.domain import CATEGORY_LABELS, AgeSource, Category, Verdict, category_unit
 from auditor.i18n import N_, Texts
-from auditor.procurement.document import DeviceAgeRow
+from auditor.procurement.document import DeviceAgeRow, Outlook
+from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
 from auditor.procurement.plan import Line, LineKind, Note, NoteKind, Plan
 from auditor.rules.age import basis_text
 from auditor.settings import Settings
@@ -174,6 +176,33 @@ def plan_records(plan: Plan, tr: Texts) -> list[dict[str, Any]]:
         }
         for line in plan.lines
     ]
+
+
+def outlook_record(ahead: Outlook) -> dict[str, Any]:
+    """The five-year plan for the JSON export."""
+    return {
+        "years": list(ahead.years),
+        "by_year": [{"year": y, "devices": d, "amount_vnd": a} for y, (d, a) in ahead.by_year().items()],
+        "rows": [
+            {
+                "year": r.year,
+                "unit_code": r.unit_code,
+                "unit_name": r.unit_name,
+                "category": r.category,
+                "devices": r.devices,
+                "unit_price_vnd": r.unit_price_vnd,
+                "amount_vnd": r.amount_vnd,
+            }
+            for r in ahead.rows
+        ],
+        "unknown_age": ahead.unknown_age,
+    }
+
+
+def pyramid_record(ages: Sequence[DeviceAgeRow], tr: Texts) -> list[dict[str, Any]]:
+    """Today's equipment by age bracket, for the JSON export."""
+    labels = [label for label, _, _ in AGE_BUCKETS] + [tr("unknown")]
+    return [{"years": label, "devices": n} for label, n in zip(labels, age_pyramid(ages), strict=True)]
 
 
 PLAN_KEYS = [

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import zipfile
+import zoneinfo
 from pathlib import Path
 
 import openpyxl
@@ -20,10 +21,12 @@ from tests.register.test_import import write_csv
 
 HOSTILE = '=HYPERLINK("http://evil.example/","bấm vào")'
 YEAR = dt.date.today().year  # the years in service are counted back from the day the test runs
+LOCAL_YEAR = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")).year  # the year the Office is in
 SHEETS_VI = [
     "Danh mục đề xuất",
     "Tổng hợp",
     "Tuổi thiết bị",
+    f"Kế hoạch {LOCAL_YEAR + 1}–{LOCAL_YEAR + 5}",
     "Thiết bị quá hạn",
     "Chưa rõ năm sử dụng",
     "Đường truyền",
@@ -151,6 +154,9 @@ def test_the_workbook_read_back(auditor: Cli, workdir: Path) -> None:
     unknown = [c.value for row in shown["Chưa rõ năm sử dụng"].iter_rows(min_row=5) for c in row]
     assert "model LBP 2900 ra mắt năm 2006" not in unknown  # known from the catalog: over age, not unknown
     assert any(c.value == "model LBP 2900 ra mắt năm 2006" for c in cells)
+    # TS-2 (2 years old) crosses the 10-year threshold in 9 years: beyond the five-year plan, which is empty.
+    ahead = list(shown[SHEETS_VI[3]].iter_rows(min_row=5, values_only=True))
+    assert ahead[0][0] is None and [row[:3] for row in ahead[2:]] == [(LOCAL_YEAR + n, 0, 0) for n in range(1, 6)]
     pyramid = {row[0]: row[1] for row in shown["Tuổi thiết bị"].iter_rows(min_row=5, max_col=2, values_only=True)}
     assert pyramid == {"≤ 5": 4, "5–7": 0, "7–10": 0, "10–13": 0, "> 13": 2, "chưa rõ": 0}
     with zipfile.ZipFile(workdir / "danh-muc.xlsx") as archive:  # openpyxl does not read charts back: the file does
@@ -210,6 +216,8 @@ def test_english_csv_and_json(auditor: Cli, workdir: Path) -> None:
     assert plan["total_vnd"] == sum(line["amount_vnd"] or 0 for line in plan["lines"])
     assert {line["kind"] for line in plan["lines"]} == {"replacement", "shortfall", "minimum_kit"}
     assert {line["note"] for line in plan["lines"]} == {"Replacement", "Shortfall against the norm", "Minimum kit"}
+    assert plan["replacement_plan"]["years"] == list(range(LOCAL_YEAR + 1, LOCAL_YEAR + 6))
+    assert sum(bracket["devices"] for bracket in plan["age_pyramid"]) == 6  # every device of the register
     auditor.ok("export", "procurement", "list.csv")
     with (workdir / "list.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
