@@ -184,3 +184,24 @@ def export_procurement(
         )
     echo(f"Wrote {len(data.plan.lines)} lines, total {data.plan.total_vnd():,} VND, to {file}.")
     notes([to_check(note, texts(lang)) for note in data.plan.notes])
+
+
+@export_group.command("inventory")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@lang_option
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf"]), default="xlsx", show_default=True)
+@common_options
+def export_inventory(settings: Settings, directory: Path, lang: str, unit_code: str | None, fmt: str) -> None:
+    """Write each unit's inventory record (biên bản kiểm kê thiết bị) for it to check and sign.
+
+    One print-ready file per unit in DIRECTORY, named bien-ban-kiem-ke-<CODE>.xlsx (or .pdf,
+    which LibreOffice draws): its devices, their ages and condition, its links, two signatures.
+
+    Example: auditor export inventory bien-ban/ --format pdf
+    """
+    from auditor.jobs.export import export_inventory as write
+
+    with opened(settings) as database:
+        written = write(database, settings, directory, now(), fmt=fmt, lang=lang, unit_code=unit_code)
+    echo(f"Wrote {len(written)} inventory records to {directory}/.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tempfile
 import zoneinfo
 from collections.abc import Sequence
@@ -11,28 +12,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.db.engine import Database
-from auditor.facts import DeviceView, LinkView, UnitView
+from auditor.domain import DeviceStatus
+from auditor.facts import Age, DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
 from auditor.i18n import texts
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
 from auditor.procurement.document import ProcurementData, Register, plan_links, register_of
+from auditor.procurement.inventory import UnitInventory, write_inventory
 from auditor.procurement.outlook import outlook
 from auditor.procurement.plan import plan
-from auditor.procurement.render import pdf_of, png_of
+from auditor.procurement.render import pdf_of, pdfs_of, png_of
 from auditor.procurement.texts import PLAN_KEYS, outlook_record, plan_records, pyramid_record, to_check
 from auditor.procurement.workbook import write_workbook
 from auditor.register.columns import SheetKind
 from auditor.register.writers import export_csv, write_register_workbook
+from auditor.rules.age import over_age
 from auditor.settings import Settings
 from auditor.traffic import LinkVerdict
+
+
+def local_day(now: dt.datetime, settings: Settings) -> dt.date:
+    """The day it is where the Office is: the one ages are counted to and documents are dated."""
+    return now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
 
 
 def read_register(database: Database, settings: Settings, now: dt.datetime, unit_code: str | None = None) -> Register:
     """Every unit (or one) and its devices, their ages on `now`'s day, as the plan and the workbook's
     detail sheets need them."""
-    units, devices, links = register_views(database, now.date(), unit_code)
+    units, devices, links = register_views(database, local_day(now, settings), unit_code)
     return register_of(units, devices, links, settings.age)
 
 
@@ -50,7 +59,7 @@ def procurement_data(
     found = register_read or read_register(database, settings, now, unit_code)
     if verdicts is None:
         verdicts = link_verdicts(database, settings, now, unit_code)
-    this_year = now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).year
+    this_year = local_day(now, settings).year
     return ProcurementData(
         plan(found.units, plan_links(verdicts, found.providers), settings.catalog, replace_broken),
         found.units,
@@ -106,6 +115,50 @@ def export_procurement(
             }
             temporary.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return data
+
+
+def inventory_name(unit_code: str, suffix: str) -> str:
+    """The file of one unit's inventory record: bien-ban-kiem-ke-XA-HUNGPHUC.xlsx."""
+    return f"bien-ban-kiem-ke-{re.sub(r'[^A-Za-z0-9_.-]', '_', unit_code)}{suffix}"
+
+
+def export_inventory(
+    database: Database,
+    settings: Settings,
+    directory: Path,
+    now: dt.datetime,
+    *,
+    fmt: str = "xlsx",
+    lang: str = "vi",
+    unit_code: str | None = None,
+) -> list[Path]:
+    """One inventory record per unit (or the one unit) into `directory`, as XLSX or PDF; the files written."""
+    units, devices, links = register_views(database, local_day(now, settings), unit_code)
+    by_unit: dict[str, list[tuple[DeviceView, Age | None]]] = {}
+    for device, age in devices:
+        if device.unit_code is not None and device.status is DeviceStatus.ACTIVE:
+            by_unit.setdefault(device.unit_code, []).append((device, age))
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:
+        pairs = []
+        for unit in units:
+            mine = by_unit.get(unit.code, [])
+            verdicts = [over_age(age, settings.age.threshold(d.category)) for d, age in mine]
+            record = UnitInventory(
+                unit,
+                mine,
+                [link for link in links if link.unit_code == unit.code],
+                over_age=sum(v is True for v in verdicts),
+                unknown_age=sum(v is None for v in verdicts),
+            )
+            target = directory / inventory_name(unit.code, f".{fmt}")
+            workbook = target if fmt == "xlsx" else Path(scratch) / inventory_name(unit.code, ".xlsx")
+            write_inventory(workbook, record, settings, now, lang)
+            pairs.append((workbook, target))
+            written.append(target)
+        if fmt == "pdf":
+            pdfs_of(pairs)
+    return written
 
 
 @dataclass(frozen=True)

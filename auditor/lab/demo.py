@@ -126,6 +126,8 @@ def main(out: Path = Path("demo-output")) -> None:
             run("export", "procurement", str(out / "danh-muc-de-xuat-trang-1.png"))
     else:
         print("\n(LibreOffice is not installed, so no PDF: sudo apt-get install libreoffice-calc)")
+    # each unit's inventory record, to check and sign
+    run("export", "inventory", str(out / "bien-ban"), "--format", "pdf" if printed else "xlsx")
     run("register", "export", str(out / "so-dang-ky.xlsx"))
     print(
         f"\nDemo done.  The procurement workbook to print and sign: {out / 'danh-muc-de-xuat.xlsx'}\n"

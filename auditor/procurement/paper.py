@@ -4,9 +4,11 @@ text always written as text (a device's "=HYPERLINK(…)" stays words, never a f
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import zoneinfo
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -15,6 +17,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditor.i18n import Texts
+from auditor.settings import DocumentSettings
 
 A4 = 9  # XlsxWriter's paper code
 # Margins, inches: 2 cm left for the binding, 1.5 cm right, 1.5 cm top, 1.8 cm bottom with the footer.
@@ -240,3 +243,114 @@ def titled_table(
         end = _table(sheet, formats, end + 1, extra, widths)
     print_setup(sheet, tr, formats.font, 3, last if area else -1, end, fit=span(widths) > PAGE_WIDTH_CHARS)
     return sheet, starts
+
+
+def local(moment: dt.datetime, timezone: str) -> dt.datetime:
+    """`moment` as the reader's clock shows it, to the minute."""
+    return moment.astimezone(zoneinfo.ZoneInfo(timezone)).replace(second=0, microsecond=0)
+
+
+def place_and_date(place: str, day: dt.date, tr: Texts) -> str:
+    month = f"tháng {day.month:02d} năm" if tr.lang == "vi" else day.strftime("%B")
+    return tr("{place}, {day} {month} {year}", place=place, day=str(day.day).zfill(2), month=month, year=day.year)
+
+
+@dataclass
+class Page:
+    """A document sheet written row by row, each row's height kept for the page breaks; `left` and
+    `right` are the column spans of the heading's and the signatures' two sides."""
+
+    sheet: Worksheet
+    formats: Formats
+    tr: Texts
+    widths: Sequence[float]
+    left: tuple[int, int]
+    right: tuple[int, int]
+    heights: list[float] = field(default_factory=list)
+    keep_with_next: set[int] = field(default_factory=set)
+
+    @property
+    def row(self) -> int:
+        return len(self.heights)
+
+    @property
+    def last(self) -> int:
+        return len(self.widths) - 1
+
+    def next_row(self, height: float) -> int:
+        row = self.row
+        self.sheet.set_row(row, height)
+        self.heights.append(height)
+        return row
+
+    def merged(self, first: int, last: int, text: str, fmt: Format, height: float | None = None) -> int:
+        row = self.next_row(height or LINE_PT * lines_of(text, sum(self.widths[first : last + 1])) + ROW_PADDING_PT)
+        self.sheet.merge_range(row, first, row, last, clean(text), fmt)
+        return row
+
+    def sides(self, left: Sequence[tuple[str, Format]], right: Sequence[tuple[str, Format]]) -> None:
+        """Rows of two blocks side by side: the heading's, the signatures'."""
+        blank = ("", self.formats.center_plain)
+        for i in range(max(len(left), len(right))):
+            row = self.next_row(LINE_PT + 2)
+            for (first, last), side in ((self.left, left), (self.right, right)):
+                text, fmt = side[i] if i < len(side) else blank
+                self.sheet.merge_range(row, first, row, last, clean(text), fmt)
+
+
+def heading(out: Page, doc: DocumentSettings, generated: dt.datetime, title: str, *subtitles: str) -> None:
+    """The Party document's heading: the issuing body and its number top left, the Party's name
+    and the place-and-date line top right, then the title and what the document covers."""
+    tr, f = out.tr, out.formats
+    last = len(doc.issuer) - 1
+    left = [(line, f.bold_center if i == last else f.center_plain) for i, line in enumerate(doc.issuer)]
+    left += [("*", f.center_plain), (doc.number, f.center_plain)]
+    right = [(tr("COMMUNIST PARTY OF VIET NAM"), f.party), ("", f.center_plain)]
+    right += [(place_and_date(doc.place, generated.date(), tr), f.italic_center)]
+    out.sides(left, right)
+    out.next_row(LINE_PT)
+    out.merged(0, out.last, title, f.title, 26)
+    for line in subtitles:
+        out.merged(0, out.last, line, f.subtitle)
+    out.next_row(LINE_PT / 2)
+
+
+def signatures(out: Page, left: Sequence[str], right: Sequence[str], names: tuple[str, str]) -> None:
+    """Two signatures, titles above and names below the room to sign; a line in parentheses is
+    the instruction under a title ("(Ký, ghi rõ họ tên)")."""
+    f = out.formats
+    out.next_row(LINE_PT)
+    pad = max(len(left), len(right))
+    left = [""] * (pad - len(left)) + list(left)
+    right = [""] * (pad - len(right)) + list(right)
+
+    def styled(lines: Sequence[str]) -> list[tuple[str, Format]]:
+        return [(text, f.italic_center if text.startswith("(") else f.bold_center) for text in lines]
+
+    out.sides(styled(left), styled(right))
+    for _ in range(4):
+        out.next_row(LINE_PT)
+    out.sides([(names[0], f.bold_center)], [(names[1], f.bold_center)])
+
+
+def page_breaks(
+    heights: Sequence[float], header: int, keep_with_next: set[int], tail: int, capacity: float
+) -> list[int]:
+    """The first row of every page after the first: pages filled to `capacity` points (the header
+    row `header` repeats on each), a row in `keep_with_next` never last on its page, and the rows
+    from `tail` (the last line, the total, the signatures) kept together on the last page."""
+    breaks: list[int] = []
+    used = sum(heights[: header + 1])  # the first page: the heading and the table's header
+    for row in range(header + 1, len(heights)):
+        need = sum(heights[row:]) if row == tail else heights[row]
+        if used + need > capacity and used > heights[header]:
+            start = row
+            floor = breaks[-1] if breaks else header + 1
+            while start - 1 in keep_with_next and start - 1 > floor:
+                start -= 1
+            breaks.append(start)
+            used = heights[header] + sum(heights[start:row])
+        if row == tail:
+            break
+        used += heights[row]
+    return breaks

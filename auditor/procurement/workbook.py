@@ -16,16 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-import zoneinfo
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from auditor.errors import AuditorError
 from auditor.files import atomic_output
@@ -37,11 +33,16 @@ from auditor.procurement.paper import (
     LINE_PT,
     PAGE_HEIGHT_PT,
     Formats,
+    Page,
     clean,
+    heading,
     height_of,
     lines_of,
+    local,
+    page_breaks,
     print_setup,
     put,
+    signatures,
 )
 from auditor.procurement.plan import Line
 from auditor.procurement.summary import detail_sheets
@@ -70,23 +71,6 @@ _OPTIONS: dict[str, Any] = {"constant_memory": True, "strings_to_formulas": Fals
 SAFETY = 0.95  # of a page's height: what LibreOffice or Excel draw may run a little taller
 
 
-def local(moment: dt.datetime, timezone: str) -> dt.datetime:
-    """`moment` as the reader's clock shows it, to the minute."""
-    return moment.astimezone(zoneinfo.ZoneInfo(timezone)).replace(second=0, microsecond=0)
-
-
-def place_and_date(place: str, day: dt.date, tr: Texts) -> str:
-    return tr(
-        "{place}, {day} {month} {year}", place=place, day=str(day.day).zfill(2), month=_month(day, tr), year=day.year
-    )
-
-
-def _month(day: dt.date, tr: Texts) -> str:
-    if tr.lang == "vi":
-        return f"tháng {day.month:02d} năm"
-    return day.strftime("%B")
-
-
 def _roman(number: int) -> str:
     out = ""
     for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L")):
@@ -98,62 +82,29 @@ def _roman(number: int) -> str:
     return out
 
 
-@dataclass
-class _Sheet:
-    """The list being written, row by row, with each row's height for the page breaks."""
-
-    sheet: Worksheet
-    formats: Formats
-    tr: Texts
-    heights: list[float] = field(default_factory=list)
-    keep_with_next: set[int] = field(default_factory=set)
-
-    @property
-    def row(self) -> int:
-        return len(self.heights)
-
-    def next_row(self, height: float) -> int:
-        row = self.row
-        self.sheet.set_row(row, height)
-        self.heights.append(height)
-        return row
-
-    def merged(self, first: int, last: int, text: str, fmt: Any, height: float | None = None) -> int:
-        row = self.next_row(height or LINE_PT * lines_of(text, sum(WIDTHS[first : last + 1])))
-        self.sheet.merge_range(row, first, row, last, clean(text), fmt)
-        return row
-
-
-def _heading(out: _Sheet, settings: Settings, generated: dt.datetime) -> None:
-    """The Party document's heading: the issuing body and its number top left, the Party's name
-    and the place-and-date line top right, then the title."""
-    tr, f, doc, sheet = out.tr, out.formats, settings.document, out.sheet
-    left = [(line, f.bold_center if i == len(doc.issuer) - 1 else f.center_plain) for i, line in enumerate(doc.issuer)]
-    left += [("*", f.center_plain), (doc.number, f.center_plain)]
-    right = [(tr("COMMUNIST PARTY OF VIET NAM"), f.party), ("", f.center_plain)]
-    right += [(place_and_date(doc.place, generated.date(), tr), f.italic_center)]
-    for i in range(max(len(left), len(right))):
-        row = out.next_row(LINE_PT + 2)
-        for (first, last), side in (((0, 2), left), ((5, LAST), right)):
-            text, fmt = side[i] if i < len(side) else ("", f.center_plain)
-            sheet.merge_range(row, first, row, last, clean(text), fmt)
-    out.next_row(LINE_PT)
-    out.merged(0, LAST, tr("PROPOSED LIST OF EQUIPMENT INVESTMENT"), f.title, 26)
-    out.merged(
-        0,
-        LAST,
-        tr(
-            "Information technology equipment and dedicated data-network links of {province}",
-            province=settings.province,
-        ),
-        f.subtitle,
+def _heading(out: Page, settings: Settings, generated: dt.datetime) -> None:
+    tr = out.tr
+    covers = tr(
+        "Information technology equipment and dedicated data-network links of {province}", province=settings.province
     )
     stamp = tr("(Inventory and measurements up to {time})", time=generated.strftime("%H:%M %d/%m/%Y"))
-    out.merged(0, LAST, stamp, f.subtitle)
-    out.next_row(LINE_PT / 2)
+    heading(out, settings.document, generated, tr("PROPOSED LIST OF EQUIPMENT INVESTMENT"), covers, stamp)
 
 
-def _table_header(out: _Sheet) -> int:
+def _signatures(out: Page, settings: Settings) -> None:
+    """The preparer bottom left, the head of the Office bottom right; then who receives it."""
+    tr, doc = out.tr, settings.document
+    left = [doc.preparer_title or tr("PREPARED BY"), tr("(Signature and full name)")]
+    right = [doc.signer_for, doc.signer_title or tr("HEAD OF THE OFFICE"), tr("(Signature and seal)")]
+    signatures(out, left, [line for line in right if line], (doc.preparer_name, doc.signer_name))
+    if doc.recipients:
+        out.next_row(LINE_PT)
+        out.merged(0, 2, tr("Recipients:"), out.formats.italic)
+        for line in doc.recipients:
+            out.merged(0, 2, f"- {line}", out.formats.plain)
+
+
+def _table_header(out: Page) -> int:
     headers = [out.tr(name) for name, _, _ in COLUMNS]
     row = out.next_row(max(lines_of(h, WIDTHS[c]) for c, h in enumerate(headers)) * LINE_PT + 4)
     for col, header in enumerate(headers):
@@ -161,7 +112,7 @@ def _table_header(out: _Sheet) -> int:
     return row
 
 
-def _line_row(out: _Sheet, number: int, line: Line) -> None:
+def _line_row(out: Page, number: int, line: Line) -> None:
     tr, f = out.tr, out.formats
     values: list[Any] = [
         number,
@@ -193,7 +144,7 @@ def _line_row(out: _Sheet, number: int, line: Line) -> None:
         sheet.write_formula(row, AMOUNT, f'=IF(ISNUMBER({price}),{quantity}*{price},"")', f.money, "")
 
 
-def _sections(out: _Sheet, data: ProcurementData) -> tuple[list[str], int]:
+def _sections(out: Page, data: ProcurementData) -> tuple[list[str], int]:
     """A section per unit: its name with the subtotal, then its lines; (subtotal cells, last line row)."""
     by_unit: dict[str, list[Line]] = {}
     for line in data.plan.lines:
@@ -218,7 +169,7 @@ def _sections(out: _Sheet, data: ProcurementData) -> tuple[list[str], int]:
     return subtotals, last_line
 
 
-def _total(out: _Sheet, data: ProcurementData, subtotals: list[str]) -> None:
+def _total(out: Page, data: ProcurementData, subtotals: list[str]) -> None:
     tr, f = out.tr, out.formats
     row = out.next_row(LINE_PT + 2)
     out.sheet.write_blank(row, 0, None, f.total)
@@ -235,60 +186,11 @@ def _total(out: _Sheet, data: ProcurementData, subtotals: list[str]) -> None:
         out.merged(1, LAST, said, f.italic)
 
 
-def _signatures(out: _Sheet, settings: Settings) -> None:
-    """The preparer bottom left, the head of the Office bottom right; room to sign between."""
-    tr, f, doc = out.tr, out.formats, settings.document
-    out.next_row(LINE_PT)
-    left = [doc.preparer_title or tr("PREPARED BY"), tr("(Signature and full name)")]
-    right = [doc.signer_for, doc.signer_title or tr("HEAD OF THE OFFICE"), tr("(Signature and seal)")]
-    left = [""] * (len(right) - len(left)) + left if doc.signer_for else left
-    right = [line for line in right if line or doc.signer_for]
-    for i in range(max(len(left), len(right))):
-        row = out.next_row(LINE_PT + 2)
-        for (first, last), side in (((0, 2), left), ((5, LAST), right)):
-            text = side[i] if i < len(side) else ""
-            fmt = f.italic_center if text.startswith("(") else f.bold_center
-            out.sheet.merge_range(row, first, row, last, clean(text), fmt)
-    for _ in range(4):
-        out.next_row(LINE_PT)
-    row = out.next_row(LINE_PT + 2)
-    out.sheet.merge_range(row, 0, row, 2, clean(doc.preparer_name), f.bold_center)
-    out.sheet.merge_range(row, 5, row, LAST, clean(doc.signer_name), f.bold_center)
-    if doc.recipients:
-        out.next_row(LINE_PT)
-        out.merged(0, 2, tr("Recipients:"), f.italic)
-        for line in doc.recipients:
-            out.merged(0, 2, f"- {line}", f.plain)
-
-
-def page_breaks(
-    heights: Sequence[float], header: int, keep_with_next: set[int], tail: int, capacity: float
-) -> list[int]:
-    """The first row of every page after the first: pages filled to `capacity` points (the header
-    row `header` repeats on each), a row in `keep_with_next` never last on its page, and the rows
-    from `tail` (the last line, the total, the signatures) kept together on the last page."""
-    breaks: list[int] = []
-    used = sum(heights[: header + 1])  # the first page: the heading and the table's header
-    for row in range(header + 1, len(heights)):
-        need = sum(heights[row:]) if row == tail else heights[row]
-        if used + need > capacity and used > heights[header]:
-            start = row
-            floor = breaks[-1] if breaks else header + 1
-            while start - 1 in keep_with_next and start - 1 > floor:
-                start -= 1
-            breaks.append(start)
-            used = heights[header] + sum(heights[start:row])
-        if row == tail:
-            break
-        used += heights[row]
-    return breaks
-
-
 def _proposal(book: Workbook, formats: Formats, data: ProcurementData, settings: Settings, tr: Texts) -> None:
     sheet = book.add_worksheet(tr("Proposal")[:31])
     for col, width in enumerate(WIDTHS):
         sheet.set_column(col, col, width)
-    out = _Sheet(sheet, formats, tr)
+    out = Page(sheet, formats, tr, WIDTHS, left=(0, 2), right=(5, LAST))
     generated = local(data.generated_at, settings.timezone)
     _heading(out, settings, generated)
     header = _table_header(out)

@@ -1,0 +1,191 @@
+"""The inventory record (biên bản kiểm kê thiết bị) of one unit, for the unit to check against
+what is on its desks and sign with the Office's auditor (XlsxWriter).
+
+The same Party document heading as the list, the unit and the moment of the count, a table of its
+devices (each with its age and where that comes from, its condition and place, and an empty column
+"Kết quả kiểm tra" for the unit to mark), its data-network links, the counts, and two signatures:
+the unit's representative and the person who made the count.  A4 landscape, one page wide, the
+header on every page, "Trang 1/2" at the foot, the counts kept with the signatures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.workbook import Workbook
+
+from auditor.domain import CONDITION_LABELS
+from auditor.errors import AuditorError
+from auditor.facts import Age, DeviceView, LinkView, UnitView
+from auditor.files import atomic_output
+from auditor.i18n import N_, Texts, texts
+from auditor.procurement import texts as words
+from auditor.procurement.paper import (
+    BODY_PT,
+    LINE_PT,
+    PAGE_HEIGHT_PT,
+    ROW_PADDING_PT,
+    Formats,
+    Page,
+    heading,
+    height_of,
+    lines_of,
+    local,
+    page_breaks,
+    print_setup,
+    put,
+    signatures,
+)
+from auditor.settings import Settings
+
+COLUMNS: tuple[tuple[str, float], ...] = (
+    (N_("No."), 4.5),
+    (N_("Asset tag / device"), 18),
+    (N_("Category"), 17),
+    (N_("Model"), 15),
+    (N_("Serial"), 13),
+    (N_("Year in service"), 7),
+    (N_("Age (years)"), 6.5),
+    (N_("Condition"), 9),
+    (N_("Place, IP address"), 15),
+    (N_("Checked (right / wrong / missing)"), 15),
+)
+WIDTHS = [width for _, width in COLUMNS]
+WRAPPED = list(range(1, len(COLUMNS)))
+LAST = len(COLUMNS) - 1
+SAFETY = 0.95
+
+
+@dataclass(frozen=True)
+class UnitInventory:
+    """One unit as the record shows it."""
+
+    unit: UnitView
+    devices: Sequence[tuple[DeviceView, Age | None]]
+    links: Sequence[LinkView]
+    over_age: int
+    unknown_age: int
+
+
+def _device_row(number: int, d: DeviceView, age: Age | None, tr: Texts) -> list[Any]:
+    place = ", ".join(part for part in (d.location, d.ip) if part)
+    return [
+        number,
+        d.asset_tag or d.hostname or d.ip or d.serial or f"#{d.id}",
+        words.category_name(d.category, tr),
+        d.model,
+        d.serial,
+        d.in_service_on.year if d.in_service_on else None,
+        None if age is None else round(age.years, 1),
+        CONDITION_LABELS[d.condition].text(tr.lang) if d.condition else "",
+        place,
+        None,
+    ]
+
+
+def _table(out: Page, record: UnitInventory) -> int:
+    tr, f = out.tr, out.formats
+    headers = [tr(name) for name, _ in COLUMNS]
+    header = out.next_row(max(lines_of(h, WIDTHS[c]) for c, h in enumerate(headers)) * LINE_PT + ROW_PADDING_PT)
+    for col, text in enumerate(headers):
+        out.sheet.write_string(header, col, text, f.header)
+    for number, (device, age) in enumerate(record.devices, start=1):
+        values = _device_row(number, device, age, tr)
+        row = out.next_row(height_of([str(v or "") for v in values], WIDTHS, WRAPPED))
+        for col, value in enumerate(values):
+            put(out.sheet, row, col, value, f.center if col in (0, 5, 6) else f.text)
+    return header
+
+
+def _links_and_counts(out: Page, record: UnitInventory) -> int:
+    """The unit's links, then the counts; the first row of what must stay with the signatures."""
+    tr, f = out.tr, out.formats
+    out.next_row(LINE_PT / 2)
+    first = out.row
+    for link in record.links:
+        said = tr(
+            "Link {name}: {provider} {capacity} Mbps, circuit {circuit}",
+            name=link.name,
+            provider=link.provider or "",
+            capacity=words.number(max(link.capacity_down_mbps, link.capacity_up_mbps), tr),
+            circuit=link.circuit_id or "—",
+        )
+        out.merged(0, LAST, said, f.plain)
+    counts = tr.plural(
+        "{n} device in the register: {over} over age, {unknown} of unknown age.",
+        "{n} devices in the register: {over} over age, {unknown} of unknown age.",
+        len(record.devices),
+        over=record.over_age,
+        unknown=record.unknown_age,
+    )
+    out.merged(0, LAST, counts, f.plain)
+    out.merged(
+        0,
+        LAST,
+        tr("The unit checks every line and marks the last column; a device on no line is added below."),
+        f.italic,
+    )
+    return first
+
+
+def _record(
+    book: Workbook, formats: Formats, record: UnitInventory, settings: Settings, generated: dt.datetime, tr: Texts
+) -> None:
+    sheet = book.add_worksheet(record.unit.code[:31])
+    for col, width in enumerate(WIDTHS):
+        sheet.set_column(col, col, width)
+    out = Page(sheet, formats, tr, WIDTHS, left=(0, 3), right=(6, LAST))
+    unit = record.unit
+    staff = tr("Staff: {n}", n=unit.staff_count) if unit.staff_count is not None else tr("Staff: not in the register")
+    heading(
+        out,
+        settings.document,
+        generated,
+        tr("EQUIPMENT INVENTORY RECORD"),
+        tr("Unit: {name} ({code}) — {staff}", name=unit.name, code=unit.code, staff=staff),
+        tr("(As the register and the network show it at {time})", time=generated.strftime("%H:%M %d/%m/%Y")),
+    )
+    header = _table(out, record)
+    sheet.freeze_panes(header + 1, 0)
+    tail = _links_and_counts(out, record)
+    signatures(
+        out,
+        [tr("REPRESENTATIVE OF THE UNIT"), tr("(Signature and full name)")],
+        [tr("COUNTED BY"), tr("(Signature and full name)")],
+        ("", settings.document.preparer_name),
+    )
+    last_line = max(header + 1, tail - 2)
+    sheet.set_h_pagebreaks(page_breaks(out.heights, header, out.keep_with_next, last_line, PAGE_HEIGHT_PT * SAFETY))
+    print_setup(sheet, tr, formats.font, header, LAST, out.row, fit=False)
+
+
+def write_inventory(path: Path, record: UnitInventory, settings: Settings, now: dt.datetime, lang: str = "vi") -> None:
+    """Write one unit's inventory record to `path`, whole or not at all."""
+    tr = texts(lang)
+    with tempfile.TemporaryDirectory(prefix="auditor-inventory-") as scratch:
+        built = Path(scratch) / "record.xlsx"
+        normal = {"font_name": settings.document.font, "font_size": BODY_PT}
+        book = Workbook(
+            str(built),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "default_format_properties": normal,
+                "tmpdir": scratch,
+            },
+        )
+        book.set_properties({"title": tr("EQUIPMENT INVENTORY RECORD"), "subject": record.unit.name})
+        _record(book, Formats(book, settings.document.font), record, settings, local(now, settings.timezone), tr)
+        try:
+            book.close()
+        except (OSError, FileCreateError) as exc:
+            raise AuditorError(f"cannot write {path}: {exc}; nothing was written") from exc
+        with atomic_output(path) as temporary:
+            shutil.copyfile(built, temporary)
