@@ -397,8 +397,8 @@ COLUMNS: dict[SheetKind, tuple[Column, ...]] = {
     SheetKind.LINKS: LINK_COLUMNS,
 }
 
-# The columns a person fills in, in the order the template and the export write them.
-TEMPLATE_KEYS: dict[SheetKind, tuple[str, ...]] = {
+# The columns of the register, in the order the export writes them.
+REGISTER_KEYS: dict[SheetKind, tuple[str, ...]] = {
     SheetKind.UNITS: ("unit_code", "unit_name", "unit_kind", "staff_count", "poller_group"),
     SheetKind.DEVICES: (
         "unit_code",
@@ -428,6 +428,14 @@ TEMPLATE_KEYS: dict[SheetKind, tuple[str, ...]] = {
         "interface",
         "far_end_ip",
     ),
+}
+
+# How a device is polled is the Office's business, not the units': the survey form sent to them has
+# no SNMP column (the settings belong in auditor.toml, or a sheet the IT staff import) and no
+# poller group.  An import still reads those columns wherever they are.
+IT_KEYS = frozenset({"snmp_version", "snmp_port", "snmp_community", "poller_group"})
+TEMPLATE_KEYS: dict[SheetKind, tuple[str, ...]] = {
+    kind: tuple(k for k in keys if k not in IT_KEYS) for kind, keys in REGISTER_KEYS.items()
 }
 
 # Columns the tool itself adds (the errors file's reason); passed over on re-import.

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from auditor.domain import (
@@ -25,12 +27,16 @@ from auditor.domain import (
 from auditor.facts import DeviceView, LinkView, RowError, UnitView
 from auditor.files import atomic_output
 from auditor.formulas import neutralise
+from auditor.i18n import texts
 from auditor.register.cells import put, save_workbook
-from auditor.register.columns import SHEET_TITLES, TEMPLATE_KEYS, SheetKind, column
+from auditor.register.columns import REGISTER_KEYS, SHEET_TITLES, TEMPLATE_KEYS, SheetKind, column
 
 FIRST_DATA_ROW = 4  # row 1 title, row 2 how to fill, row 3 headers
 TEMPLATE_ROWS = 2000  # rows that carry drop-down lists and formats in the blank template
+BLANK_PRINTED_ROWS = 20  # of them, printed on the blank form
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_THIN = Side(style="thin", color="999999")
+RULED = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 TEXT_KEYS = {
     "unit_code",
@@ -101,18 +107,51 @@ def _header_row(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequ
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
-def _lists_sheet(workbook: Workbook, lang: str) -> dict[str, str]:
-    """The Lists sheet; returns, for each drop-down key, the range formula that lists its values."""
+_LIST_SHEET = {"category": SheetKind.DEVICES, "condition": SheetKind.DEVICES, "unit_kind": SheetKind.UNITS}
+
+
+PRINT_WIDTH_CHARS = 150  # what A4 landscape holds at about 90 %: the body stays above 10 pt
+
+
+def printable(widths: Sequence[int]) -> list[int]:
+    """The columns' widths, narrowed alike (never below 8) so the sheet prints readable on one page wide."""
+    share = min(1.0, PRINT_WIDTH_CHARS / sum(widths))
+    return [max(8, round(w * share)) for w in widths]
+
+
+def print_ready(sheet: Worksheet, lang: str, header_row: int, last_row: int, last_col: int) -> None:
+    """A4 landscape, one page wide, the header row on every page, "Trang 1/3" at the foot, the
+    title tall enough for the accents above its capitals."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_margins = PageMargins(left=0.6, right=0.4, top=0.6, bottom=0.7, footer=0.3)
+    sheet.print_options.horizontalCentered = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_area = f"A1:{get_column_letter(last_col)}{max(last_row, header_row)}"
+    footer = sheet.oddFooter
+    assert footer is not None  # openpyxl gives every sheet one
+    footer.center.text, footer.center.size = texts(lang)("Page &P of &N"), 10
+    sheet.row_dimensions[1].height = 24
+
+
+def _lists_sheet(workbook: Workbook, lang: str, used: set[str]) -> dict[str, str]:
+    """The Lists sheet of the `used` columns; for each, the range formula that lists its values."""
     sheet = workbook.create_sheet(_TEXTS["lists"].text(lang))
     ranges = {}
-    for col, (key, labels) in enumerate(_LISTS.items(), start=1):
-        put(sheet, 1, col, key)
+    lists = {key: labels for key, labels in _LISTS.items() if key in used}
+    for col, (key, labels) in enumerate(lists.items(), start=1):
+        put(sheet, 1, col, column(_LIST_SHEET.get(key, SheetKind.DEVICES), key).label.text(lang))
         sheet.cell(row=1, column=col).font = Font(bold=True)
         for row, label in enumerate(labels.values(), start=2):
             put(sheet, row, col, label.text(lang))
         letter = get_column_letter(col)
         ranges[key] = f"{quote_sheetname(sheet.title)}!${letter}$2:${letter}${len(labels) + 1}"
         sheet.column_dimensions[letter].width = 40
+    print_ready(sheet, lang, 1, 1 + max(len(labels) for labels in lists.values()), len(lists))
+    sheet.row_dimensions[1].height = None
     return ranges
 
 
@@ -130,8 +169,8 @@ def _data_sheet(
     sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
     put(sheet, 2, 1, _TEXTS["fill_from"].text(lang))
     sheet.cell(row=2, column=1).font = Font(italic=True)
-    _header_row(sheet, 3, [c.label.text(lang) for c in columns], [c.width for c in columns])
-    sheet.row_dimensions[3].height = 32
+    _header_row(sheet, 3, [c.label.text(lang) for c in columns], printable([c.width for c in columns]))
+    sheet.row_dimensions[3].height = 45  # three lines of a wrapped heading
     formats = ["@" if key in TEXT_KEYS else NUMBER_FORMATS.get(key) for key in keys]
     last = FIRST_DATA_ROW - 1
     for last, values in enumerate(rows, start=FIRST_DATA_ROW):
@@ -159,10 +198,16 @@ def _data_sheet(
             sheet.add_data_validation(validation)
     sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
     sheet.auto_filter.ref = f"A3:{get_column_letter(len(keys))}{max(last, FIRST_DATA_ROW)}"
+    # A blank form prints with room for a few rows to be written in by hand, ruled.
+    printed = max(last, FIRST_DATA_ROW + BLANK_PRINTED_ROWS - 1)
+    for row in sheet.iter_rows(min_row=FIRST_DATA_ROW, max_row=printed, max_col=len(keys)):
+        for cell in row:
+            cell.border = RULED
+    print_ready(sheet, lang, 3, printed, len(keys))
     return sheet
 
 
-def _instructions(workbook: Workbook, lang: str) -> None:
+def _instructions(workbook: Workbook, lang: str, keys: Mapping[SheetKind, Sequence[str]]) -> None:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = _TEXTS["instructions"].text(lang)
@@ -174,13 +219,15 @@ def _instructions(workbook: Workbook, lang: str) -> None:
     sheet.row_dimensions[2].height = 90
     _header_row(sheet, 4, [_TEXTS[k].text(lang) for k in ("sheet", "column", "meaning")], [18, 30, 80])
     row = 5
-    for kind, keys in TEMPLATE_KEYS.items():
-        for key in keys:
+    for kind, kind_keys in keys.items():
+        for key in kind_keys:
             col = column(kind, key)
             put(sheet, row, 1, SHEET_TITLES[kind].text(lang))
             put(sheet, row, 2, col.label.text(lang))
             put(sheet, row, 3, col.hint.text(lang))
+            sheet.cell(row=row, column=3).alignment = Alignment(wrap_text=True, vertical="top")
             row += 1
+    print_ready(sheet, lang, 4, row - 1, 3)
 
 
 def _plain(value: Any) -> Any:
@@ -206,7 +253,7 @@ def _service(device: DeviceView) -> Any:
 
 
 EXPORT_KEYS: dict[SheetKind, tuple[str, ...]] = {
-    kind: tuple(k for k in keys if k != "snmp_community") for kind, keys in TEMPLATE_KEYS.items()
+    kind: tuple(k for k in keys if k != "snmp_community") for kind, keys in REGISTER_KEYS.items()
 }
 
 
@@ -244,14 +291,14 @@ def write_register_workbook(
     """The survey workbook: blank (`template`) or holding the register (an export)."""
     keys = TEMPLATE_KEYS if template else EXPORT_KEYS
     workbook = Workbook()
-    _instructions(workbook, lang)
+    _instructions(workbook, lang, keys)
     data_sheets = [
         (SheetKind.UNITS, [_unit_values(u, lang) for u in units]),
         (SheetKind.DEVICES, [_device_values(d, lang) for d in devices]),
         (SheetKind.LINKS, [_link_values(link, lang) for link in links]),
     ]
     # Lists go last, but the drop-downs need their ranges: build it first, then move it.
-    ranges = _lists_sheet(workbook, lang)
+    ranges = _lists_sheet(workbook, lang, {key for kind_keys in keys.values() for key in kind_keys})
     for kind, rows in data_sheets:
         _data_sheet(workbook, kind, lang, keys[kind], ranges, ([r.get(k) for k in keys[kind]] for r in rows))
     workbook.move_sheet(_TEXTS["lists"].text(lang), offset=len(workbook.sheetnames))

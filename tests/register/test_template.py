@@ -45,6 +45,15 @@ def test_template_layout(workdir: Path, lang: str, sheets: list[str], category_h
     categories = [list_sheet.cell(row=r, column=1).value for r in range(2, 20)]
     assert ("Máy in" if lang == "vi" else "Printer") in categories
     assert set(_validations(book[sheets[1]])) == {"C"}  # unit kind
+    # The form sent to the units asks nothing of SNMP or poller groups.
+    everything = " ".join(str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value)
+    assert "SNMP" not in everything and "poller" not in everything.lower() and "nhóm thu thập" not in everything
+    # It prints: A4 landscape, one page wide, the header on every page, a page number at the foot.
+    for name in sheets[1:4]:
+        page = book[name].page_setup
+        assert (page.orientation, page.paperSize, page.fitToWidth, page.fitToHeight) == ("landscape", 9, 1, 0)
+        assert book[name].print_title_rows == "$3:$3" and "&P" in book[name].oddFooter.center.text
+        assert book[name].row_dimensions[1].height >= 20  # the title's accents above its capitals
     # Text columns keep serials and asset tags from turning into numbers.
     serial_column = headers.index("Số serial" if lang == "vi" else "Serial number")
     assert device_sheet.column_dimensions["ABCDEFGHIJKLMNO"[serial_column]].number_format == "@"
@@ -68,14 +77,17 @@ def test_filled_template_imports(auditor: Cli, workdir: Path) -> None:
             2013,
             "Tốt",
             "Phòng máy",
-            "2c",
-            161,
-            "s3cr3t",
         ]
     )
     book["Đường truyền"].append(["XA-E", "TSLCD", "Viettel", "K-1", 50, 50, "e-gw", "ether1", "127.0.0.6"])
     book.save(workdir / "filled.xlsx")
     result = auditor.ok("register", "import", "filled.xlsx")
+    # How the Office polls it is the IT staff's own sheet, never the unit's form.
+    it_sheet = [
+        ["hostname", "unit_code", "snmp_version", "snmp_port", "snmp_community"],
+        ["e-gw", "XA-E", "2c", "161", "s3cr3t"],
+    ]
+    auditor.ok("register", "import", str(write_csv(workdir / "snmp.csv", it_sheet)))
     assert result.stdout.splitlines() == [
         "units    1 new, 0 updated, 0 unchanged",
         "devices  1 new, 0 updated, 0 unchanged",
