@@ -3,6 +3,8 @@ exit code; the others are caught inside the package and become data (a failed de
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AuditorError(Exception):
     """Something the user can act on; the message says what went wrong, where, and what to do."""
@@ -73,7 +75,12 @@ class SnmpPduError(SnmpError):
 
 
 class BadValue(Exception):
-    """One cell's value is not what its column expects; the message is the 'expected …' part."""
+    """One cell's value is not what its column expects; `expected` says what it should be (a
+    message as data, facts.Said, for the reader's language)."""
+
+    def __init__(self, expected: Any) -> None:
+        super().__init__(str(expected))
+        self.expected = expected
 
 
 class BerError(ValueError):

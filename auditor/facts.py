@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,12 +78,41 @@ Record = UnitRecord | DeviceRecord | LinkRecord
 
 
 @dataclass(frozen=True)
+class Said:
+    """A message as data: its English text with {placeholders} (the gettext msgid) and their
+    values, some of them messages too; `text(tr)` says it in the reader's language, str() in English."""
+
+    message: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, tr: Callable[[str], str] | None = None) -> str:
+        shown = {key: value.text(tr) if isinstance(value, Said) else value for key, value in self.values}
+        return (tr(self.message) if tr else self.message).format(**shown)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def said(message: str, **values: Any) -> Said:
+    return Said(message, tuple(values.items()))
+
+
+@dataclass(frozen=True)
 class RowError:
-    """One rejected row: where it is, which column, what it held, and what was expected."""
+    """One rejected row: where it is, what was wrong (in the cells `columns` name, headers as
+    written), and the row as the file had it."""
 
     where: Where
-    message: str
+    reasons: tuple[Said, ...]
     cells: tuple[tuple[str, str], ...] = ()  # the row as the file had it: (header, text)
+    columns: tuple[str, ...] = ()  # the headers of the cells at fault, to point at them
+
+    @property
+    def message(self) -> str:
+        return self.text()
+
+    def text(self, tr: Callable[[str], str] | None = None) -> str:
+        return "; ".join(reason.text(tr) for reason in self.reasons)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -96,8 +126,8 @@ class ParsedRow:
     record: Record
     cells: tuple[tuple[str, str], ...]  # kept so a later check (unknown unit…) can still report it
 
-    def reject(self, message: str) -> RowError:
-        return RowError(self.where, message, self.cells)
+    def reject(self, reason: Said, column: str | None = None) -> RowError:
+        return RowError(self.where, (reason,), self.cells, (column,) if column else ())
 
 
 @dataclass(frozen=True)

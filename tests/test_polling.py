@@ -101,6 +101,7 @@ SECRET_COMMUNITY = "Xa-s3cret-2026"
 WAIT_FOR_AGENT = """
 import sys, time
 from auditor.lab.snmpsim import answers
+
 deadline = time.monotonic() + 60
 while not answers(sys.argv[1], 161, sys.argv[2]):
     if time.monotonic() > deadline:
@@ -210,7 +211,7 @@ def test_poll_reads_the_interfaces_of_a_link_router(auditor: Cli, workdir: Path,
     )
     auditor.ok("register", "import", "units.csv")
     imported = auditor.ok("register", "import", "links.csv")
-    assert 'device "xa-a-gw" is not (yet) in unit XA-A' in imported.stderr
+    assert 'thiết bị "xa-a-gw" chưa có trong đơn vị XA-A' in imported.stderr  # a note, in Vietnamese by default
     write_csv(
         workdir / "devices.csv",
         [

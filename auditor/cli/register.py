@@ -8,10 +8,12 @@ import click
 
 from auditor.cli.common import AuditorGroup, common_options, echo, lang_option, notes, now, opened, today
 from auditor.errors import RowsRejected
+from auditor.i18n import N_
 from auditor.settings import Settings, mask_url
 
 MAX_ERRORS_SHOWN = 20
 KIND_CHOICE = click.Choice(["units", "devices", "links"])
+KIND_NAMES = {"units": N_("units"), "devices": N_("devices"), "links": N_("links")}
 
 
 @click.command()
@@ -50,21 +52,27 @@ def register() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write rejected rows (default: FILE.errors.xlsx or .csv beside the input).",
 )
+@lang_option
 @common_options
-def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, errors_path: Path | None) -> None:
+def import_(
+    settings: Settings, file: Path, kind: str | None, dry_run: bool, errors_path: Path | None, lang: str
+) -> None:
     """Import units, devices and links from an XLSX workbook or a CSV file.
 
     Sheets are recognised by name (Đơn vị / Thiết bị / Đường truyền, or Units / Devices / Links)
     or by their headers, in Vietnamese or English, with or without diacritics.  Good rows are
     imported in one transaction; rejected rows are listed and written, with the reason, to an
     errors file you can correct and import again.  Importing the same file twice changes nothing.
-    A dry run writes nothing, unless --errors names a file for the rejected rows.
+    A dry run writes nothing, unless --errors names a file for the rejected rows.  The messages
+    and the errors file (which goes back to the unit) are in --lang.
 
     Example: auditor register import khao-sat-xa-anh-son.xlsx
     """
+    from auditor.i18n import texts
     from auditor.jobs.importing import import_register
     from auditor.register.columns import SheetKind
 
+    tr = texts(lang)
     with opened(settings) as database:
         result = import_register(
             file,
@@ -74,28 +82,52 @@ def import_(settings: Settings, file: Path, kind: str | None, dry_run: bool, err
             kind=SheetKind(kind) if kind else None,
             dry_run=dry_run,
             errors_path=errors_path,
+            lang=lang,
         )
-    notes(result.notes)
+    notes([note.text(tr) for note in result.notes])
     for name, counts in result.counts.items():
-        echo(f"{name:8} {counts.created} new, {counts.updated} updated, {counts.unchanged} unchanged")
-    if result.dry_run:
+        what = tr(KIND_NAMES[name])
         echo(
-            "Dry run: nothing was written"
-            + (f" but the errors file {result.errors_file}." if result.errors_file else ".")
+            tr(
+                "{what:8} {new} new, {updated} updated, {unchanged} unchanged",
+                what=what,
+                new=counts.created,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+            )
         )
+    if result.dry_run:
+        if result.errors_file:
+            echo(tr("Dry run: nothing was written but the errors file {file}.", file=result.errors_file))
+        else:
+            echo(tr("Dry run: nothing was written."))
     if result.errors:
         for error in result.errors[:MAX_ERRORS_SHOWN]:
-            click.echo(f"  {error}", err=True)
-        if len(result.errors) > MAX_ERRORS_SHOWN:
-            rest = "in the errors file" if result.errors_file else "(--errors FILE writes them all to a file)"
-            click.echo(f"  … and {len(result.errors) - MAX_ERRORS_SHOWN} more {rest}", err=True)
-        kept = "were checked" if result.dry_run else "were imported"
-        then = (
-            f"Correct the rows in {result.errors_file} and import that file."
-            if result.errors_file
-            else "Correct them and check again; add --errors FILE to get them in a file to correct."
-        )
-        raise RowsRejected(f"{len(result.errors)} row(s) rejected; the other {result.imported} {kept}. {then}")
+            click.echo(f"  {error.where}: {error.text(tr)}", err=True)
+        rest = len(result.errors) - MAX_ERRORS_SHOWN
+        if rest > 0 and result.errors_file:
+            click.echo(tr("  … and {n} more in the errors file", n=rest), err=True)
+        elif rest > 0:
+            click.echo(tr("  … and {n} more (--errors FILE writes them all to a file)", n=rest), err=True)
+        if result.errors_file:
+            then = tr("Correct the rows in {file} and import that file.", file=result.errors_file)
+        else:
+            then = tr("Correct them and check again; add --errors FILE to get them in a file to correct.")
+        if result.dry_run:
+            said = tr(
+                "{n} row(s) rejected; the other {ok} were checked. {then}",
+                n=len(result.errors),
+                ok=result.imported,
+                then=then,
+            )
+        else:
+            said = tr(
+                "{n} row(s) rejected; the other {ok} were imported. {then}",
+                n=len(result.errors),
+                ok=result.imported,
+                then=then,
+            )
+        raise RowsRejected(said)
 
 
 @register.command()

@@ -24,16 +24,19 @@ from auditor.facts import (
     LinkView,
     ParsedRow,
     RowError,
+    Said,
     UnitRecord,
     UnitView,
+    said,
 )
+from auditor.i18n import N_
 
 
 @dataclass
 class ApplyResult:
     counts: dict[str, ImportCounts] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Said] = field(default_factory=list)
 
 
 def _merge(target: Any, values: dict[str, Any], now: dt.datetime) -> bool:
@@ -77,15 +80,22 @@ class _Units:
 def _unknown_unit(row: ParsedRow, ref: str) -> RowError:
     written = ref.removeprefix("name:")
     header = next((h for h, value in row.cells if fold(value) == fold(written)), None)
-    column = f'column "{header}": ' if header else ""
     if ref.startswith("name:"):
-        return row.reject(
-            f'{column}unit "{written}" is not in the register; use its code, or add it on the units sheet (Đơn vị)'
+        reason = said(
+            N_('unit "{unit}" is not in the register; use its code, or add it on the units sheet (Đơn vị)'),
+            unit=written,
         )
-    return row.reject(
-        f'{column}unit code "{ref}" is not in the register; add it on the units sheet (Đơn vị) '
-        "of this file or import the units first"
-    )
+    else:
+        reason = said(
+            N_(
+                'unit code "{unit}" is not in the register; add it on the units sheet (Đơn vị) of this file or '
+                "import the units first"
+            ),
+            unit=ref,
+        )
+    if header:
+        reason = said(N_('column "{header}": {reason}'), header=header, reason=reason)
+    return row.reject(reason, header)
 
 
 def _apply_units(
@@ -116,9 +126,11 @@ def _apply_units(
     result.counts["units"] = counts
 
 
-def _describe(device: Device) -> str:
+def _describe(device: Device) -> Said:
     name = device.hostname or device.ip or device.asset_tag or device.serial
-    return f"id {device.id}, {name}" if device.id is not None else f"{name}, added earlier in this import"
+    if device.id is not None:
+        return said(N_("id {id}, {name}"), id=device.id, name=name)
+    return said(N_("{name}, added earlier in this import"), name=name)
 
 
 class _Devices:
@@ -142,7 +154,7 @@ class _Devices:
         if device.ip:
             self.by_ip[(device.unit_id, device.ip)] = device
 
-    def match(self, record: DeviceRecord, unit_id: int) -> tuple[Device | None, str | None]:
+    def match(self, record: DeviceRecord, unit_id: int) -> tuple[Device | None, Said | None]:
         """The device this row describes, or an error message when its identities disagree.
 
         Asset tag first (the register's own key), then serial, then hostname or IP within the
@@ -153,16 +165,24 @@ class _Devices:
         by_serial = self.by_serial.get(fold(record.serial)) if record.serial else None
         if by_tag is not None:
             if by_serial is not None and by_serial is not by_tag:
-                return None, (
-                    f'serial "{record.serial}" belongs to another device ({_describe(by_serial)}) than asset tag '
-                    f'"{record.asset_tag}" ({_describe(by_tag)})'
+                return None, said(
+                    N_('serial "{serial}" belongs to another device ({other}) than asset tag "{tag}" ({this})'),
+                    serial=record.serial,
+                    other=_describe(by_serial),
+                    tag=record.asset_tag,
+                    this=_describe(by_tag),
                 )
             return by_tag, None
         if by_serial is not None:
             if record.asset_tag and by_serial.asset_tag:
-                return None, (
-                    f'serial "{record.serial}" is registered with asset tag "{by_serial.asset_tag}", '
-                    f'not "{record.asset_tag}"; correct the row or the register'
+                return None, said(
+                    N_(
+                        'serial "{serial}" is registered with asset tag "{registered}", not "{tag}"; correct the '
+                        "row or the register"
+                    ),
+                    serial=record.serial,
+                    registered=by_serial.asset_tag,
+                    tag=record.asset_tag,
                 )
             return by_serial, None
         for weak in (
@@ -255,8 +275,15 @@ def _apply_links(
         device = devices.find(unit.id, record.device) if record.device else None
         if record.device and device is None:
             result.notes.append(
-                f'{row.where}: device "{record.device}" is not (yet) in unit {unit.code}; '
-                "the link will be tied to it once it is registered or discovered"
+                said(
+                    N_(
+                        '{where}: device "{device}" is not (yet) in unit {unit}; the link will be tied to it once it '
+                        "is registered or discovered"
+                    ),
+                    where=row.where,
+                    device=record.device,
+                    unit=unit.code,
+                )
             )
         changed = _merge(
             link,

@@ -10,7 +10,7 @@ from pathlib import Path
 from auditor.db import register, runs
 from auditor.db.engine import Database
 from auditor.domain import RunKind, RunOutcome
-from auditor.facts import ImportCounts, ParsedRow, RowError
+from auditor.facts import ImportCounts, ParsedRow, RowError, Said
 from auditor.register.columns import SheetKind
 from auditor.register.files import default_errors_path, parse_file
 from auditor.register.writers import write_errors_file
@@ -21,7 +21,7 @@ class ImportResult:
     file: Path
     counts: dict[str, ImportCounts]
     errors: tuple[RowError, ...]
-    notes: tuple[str, ...]
+    notes: tuple[Said, ...]
     errors_file: Path | None  # None: no rows rejected, or a dry run not asked for one
     dry_run: bool
     run_id: int | None
@@ -40,14 +40,15 @@ def import_register(
     kind: SheetKind | None = None,
     dry_run: bool = False,
     errors_path: Path | None = None,
+    lang: str = "vi",
 ) -> ImportResult:
     """Import `path`.  `today` is the clerk's date (a year in the future is refused against it),
     `now` the moment stored with the rows.  A dry run writes nothing, not even the errors file,
-    unless `errors_path` asks for one."""
+    unless `errors_path` asks for one; it is written in `lang`, for the unit that sent the file."""
     parsed = parse_file(path, today, kind)
     rows: dict[SheetKind, list[ParsedRow]] = {k: [] for k in SheetKind}
     errors: list[RowError] = []
-    notes: list[str] = []
+    notes: list[Said] = []
     for sheet in parsed:
         if sheet.kind is not None:
             rows[sheet.kind].extend(sheet.rows)
@@ -71,5 +72,5 @@ def import_register(
     written = None
     if errors and (errors_path is not None or not dry_run):
         written = errors_path or default_errors_path(path)
-        write_errors_file(written, errors, {sheet.name: sheet.headers for sheet in parsed})
+        write_errors_file(written, errors, {sheet.name: sheet.headers for sheet in parsed}, lang)
     return ImportResult(path, applied.counts, tuple(errors), tuple(notes), written, dry_run, run_id)

@@ -29,7 +29,7 @@ def parse_file(path: Path, today: dt.date, kind: SheetKind | None = None) -> lis
         )
     parsed = [parse_sheet(sheet, today, kind) for sheet in data_sheets]
     if not any(p.kind for p in parsed):
-        notes = "; ".join(n for p in parsed for n in p.notes) or "the file is empty"
+        notes = "; ".join(str(n) for p in parsed for n in p.notes) or "the file is empty"
         raise InputFileError(
             f"{path.name}: found no units, devices or links to import ({notes}). Use the "
             "headers of `auditor register template`, or pass --kind for a CSV"

@@ -11,7 +11,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.domain import (
@@ -29,8 +29,9 @@ from auditor.domain import (
     parse_unit_kind,
 )
 from auditor.errors import BadValue
-from auditor.facts import DeviceRecord, LinkRecord, ParsedRow, Record, RowError, UnitRecord, Where
+from auditor.facts import DeviceRecord, LinkRecord, ParsedRow, Record, RowError, Said, UnitRecord, Where, said
 from auditor.formulas import unneutralise
+from auditor.i18n import N_
 from auditor.register.columns import (
     IGNORED_HEADERS,
     SheetKind,
@@ -63,7 +64,7 @@ class ParsedSheet:
     rows: tuple[ParsedRow, ...] = ()
     errors: tuple[RowError, ...] = ()
     headers: tuple[str, ...] = ()  # the header row as written, for the errors file
-    notes: tuple[str, ...] = ()  # things worth a line of output, not a rejection
+    notes: tuple[Said, ...] = ()  # things worth a line of output, not a rejection
     name: str | None = None  # the sheet's name (None for a CSV)
 
 
@@ -100,13 +101,13 @@ def parse_whole(value: Cell) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if float(value).is_integer() and value >= 0:
             return int(value)
-        raise BadValue("a whole number, 0 or more")
+        raise BadValue(said(N_("a whole number, 0 or more")))
     text = cell_text(value).replace(" ", "")
     if re.fullmatch(r"\d+", text):
         return int(text)
     if re.fullmatch(r"\d+[.,]0+", text):
         return int(re.split(r"[.,]", text)[0])
-    raise BadValue("a whole number, 0 or more")
+    raise BadValue(said(N_("a whole number, 0 or more")))
 
 
 _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
@@ -123,7 +124,7 @@ def parse_service_date(value: Cell, today: dt.date) -> tuple[dt.date, str]:
     "2015-03-15", a spreadsheet date, and an Excel serial day number that a date column
     turned into.  A future date, or one before 1980, is refused rather than guessed at.
     """
-    expected = "a year such as 2015 or a date such as 15/03/2015"
+    expected = said(N_("a year such as 2015 or a date such as 15/03/2015"))
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -156,11 +157,11 @@ def parse_service_date(value: Cell, today: dt.date) -> tuple[dt.date, str]:
             else:
                 raise BadValue(expected)
         except ValueError as exc:  # 31/02/2015 and the like
-            raise BadValue(f"{expected} (that date does not exist)") from exc
+            raise BadValue(said(N_("{expected} (that date does not exist)"), expected=expected)) from exc
     if found.year < EARLIEST_YEAR:
-        raise BadValue(f"{expected}, not before {EARLIEST_YEAR}")
+        raise BadValue(said(N_("{expected}, not before {year}"), expected=expected, year=EARLIEST_YEAR))
     if found > today or (precision == "year" and found.year > today.year):
-        raise BadValue(f"{expected}, not in the future")
+        raise BadValue(said(N_("{expected}, not in the future"), expected=expected))
     return found, precision
 
 
@@ -169,13 +170,13 @@ def parse_ip(value: Cell) -> str:
     try:
         return str(ipaddress.ip_address(text))
     except ValueError as exc:
-        raise BadValue("an IPv4 or IPv6 address such as 10.38.1.10") from exc
+        raise BadValue(said(N_("an IPv4 or IPv6 address such as 10.38.1.10"))) from exc
 
 
 def parse_mac(value: Cell) -> str:
     digits = re.sub(r"[\s:.\-]", "", cell_text(value)).lower()
     if not re.fullmatch(r"[0-9a-f]{12}", digits):
-        raise BadValue("a MAC address such as 00:1a:2b:3c:4d:5e")
+        raise BadValue(said(N_("a MAC address such as 00:1a:2b:3c:4d:5e")))
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
@@ -185,7 +186,7 @@ def parse_port(value: Cell) -> int:
     except BadValue:
         port = 0
     if not 1 <= port <= 65535:
-        raise BadValue("a port number from 1 to 65535")
+        raise BadValue(said(N_("a port number from 1 to 65535")))
     return port
 
 
@@ -212,12 +213,18 @@ _RATE_UNITS = {
 
 def parse_mbps(value: Cell) -> float:
     """A bandwidth in Mbps: 200, "200 Mbps", "1 Gbps", "512 kbps", "2,5" (decimal comma)."""
-    expected = 'a bandwidth in Mbps greater than 0, such as 200 or "1 Gbps"'
+    expected = said(N_('a bandwidth in Mbps greater than 0, such as 200 or "1 Gbps"'))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
     elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", cell_text(value)):
         # "1.000" is one thousand to a Vietnamese clerk and one to an English one: ask, don't guess.
-        raise BadValue(f'{expected}, without a thousands separator (is "{cell_text(value)}" 1 or 1000?)')
+        raise BadValue(
+            said(
+                N_('{expected}, without a thousands separator (is "{text}" 1 or 1000?)'),
+                expected=expected,
+                text=cell_text(value),
+            )
+        )
     else:
         m = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z/ ]*)\s*", cell_text(value))
         unit = fold(m[2]) if m else ""
@@ -229,23 +236,25 @@ def parse_mbps(value: Cell) -> float:
     return number
 
 
-def _enum_parser(parse: Callable[[str], Any], labels: dict[Any, Any], what: str) -> Callable[[Cell], Any]:
+def _enum_parser(parse: Callable[[str], Any], labels: dict[Any, Any]) -> Callable[[Cell], Any]:
     names = ", ".join(f"{label.vi} ({member.value})" for member, label in labels.items())
+    expected = said(N_("one of: {names}"), names=names)
     if len(names) > 250:  # too long to read in one message: the keys, and where the names are
-        names = ", ".join(m.value for m in labels) + " or their Vietnamese names (Danh mục sheet of the template)"
+        keys = ", ".join(m.value for m in labels)
+        expected = said(N_("one of {keys}, or their Vietnamese names (the Lists sheet of the template)"), keys=keys)
 
     def parser(value: Cell) -> Any:
         hit = parse(cell_text(value))
         if hit is None:
-            raise BadValue(f"{what}: {names}")
+            raise BadValue(expected)
         return hit
 
     return parser
 
 
-parse_category_cell: Callable[[Cell], Category] = _enum_parser(parse_category, CATEGORY_LABELS, "one of the categories")
-parse_condition_cell: Callable[[Cell], Condition] = _enum_parser(parse_condition, CONDITION_LABELS, "one of")
-parse_unit_kind_cell: Callable[[Cell], UnitKind] = _enum_parser(parse_unit_kind, UNIT_KIND_LABELS, "one of")
+parse_category_cell: Callable[[Cell], Category] = _enum_parser(parse_category, CATEGORY_LABELS)
+parse_condition_cell: Callable[[Cell], Condition] = _enum_parser(parse_condition, CONDITION_LABELS)
+parse_unit_kind_cell: Callable[[Cell], UnitKind] = _enum_parser(parse_unit_kind, UNIT_KIND_LABELS)
 
 
 def parse_code(value: Cell) -> str:
@@ -256,16 +265,16 @@ def parse_code(value: Cell) -> str:
 def parse_snmp_version_cell(value: Cell) -> SnmpVersion:
     hit = parse_snmp_version(cell_text(value))
     if hit is None:
-        raise BadValue("1, 2c or 3")
+        raise BadValue(said(N_("1, 2c or 3")))
     return hit
 
 
 def parse_text(value: Cell, limit: int = 255) -> str:
     text = cell_text(value)
     if len(text) > limit:
-        raise BadValue(f"at most {limit} characters")
+        raise BadValue(said(N_("at most {limit} characters"), limit=limit))
     if any(ord(ch) < 32 for ch in text):
-        raise BadValue("plain text without control characters")
+        raise BadValue(said(N_("plain text without control characters")))
     return text
 
 
@@ -274,19 +283,35 @@ def parse_text(value: Cell, limit: int = 255) -> str:
 
 @dataclass
 class _Row:
-    """One data row: its cells by canonical key, and helpers that collect errors as they go."""
+    """One data row: its cells by canonical key, and helpers that collect errors as they go (with
+    the headers of the cells at fault)."""
 
     where: Where
     cells: dict[str, Cell]
     headers: dict[str, str]  # key → header as written
-    errors: list[str]
+    errors: list[Said]
+    columns: list[str] = field(default_factory=list)
+
+    def fault(self, reason: Said, key: str | None = None) -> None:
+        self.errors.append(reason)
+        if key is not None and key in self.headers:
+            self.columns.append(self.headers[key])
 
     def get(self, key: str, parser: Callable[[Cell], Any] = parse_text) -> Any:
         value = self.cells.get(key)
+        header = self.headers.get(key, key)
         if isinstance(value, Uncomputed):
-            self.errors.append(
-                f'column "{self.headers[key]}" holds the formula {_clip(str(value))} but not its value; '
-                "open the file in Excel or LibreOffice and save it, or type the value"
+            formula = _clip(str(value))
+            self.fault(
+                said(
+                    N_(
+                        'column "{header}" holds the formula {formula} but not its value; open the file in '
+                        "Excel or LibreOffice and save it, or type the value"
+                    ),
+                    header=header,
+                    formula=formula,
+                ),
+                key,
             )
             return None
         if cell_text(value) == "":
@@ -295,17 +320,32 @@ class _Row:
             return parser(value)
         except BadValue as exc:
             shown = "********" if key in SECRET_KEYS else _clip(cell_text(value))
-            self.errors.append(f'column "{self.headers[key]}" is "{shown}", expected {exc}')
+            expected = exc.expected
+            self.fault(
+                said(
+                    N_('column "{header}" is "{shown}", expected {expected}'),
+                    header=header,
+                    shown=shown,
+                    expected=expected,
+                ),
+                key,
+            )
             return None
 
-    def require(self, key: str, what: str, parser: Callable[[Cell], Any] = parse_text) -> Any:
+    def require(self, key: str, what: Said, parser: Callable[[Cell], Any] = parse_text) -> Any:
         if key not in self.headers:
-            self.errors.append(f"{what} is missing: the sheet has no such column")
+            self.fault(said(N_("{what} is missing: the sheet has no such column"), what=what))
             return None
         if cell_text(self.cells.get(key)) == "":
-            self.errors.append(f'column "{self.headers[key]}" is empty, expected {what}')
+            self.fault(
+                said(N_('column "{header}" is empty, expected {what}'), header=self.headers[key], what=what), key
+            )
             return None
         return self.get(key, parser)
+
+
+UNIT_CODE = said(N_("the unit's code"))
+UNIT_NAME = said(N_("the unit's name"))
 
 
 def _unit_ref(row: _Row) -> str | None:
@@ -317,17 +357,23 @@ def _unit_ref(row: _Row) -> str | None:
     if name:
         return f"name:{name}"
     if "unit_code" in row.headers:
-        row.errors.append(f'column "{row.headers["unit_code"]}" is empty, expected the unit\'s code')
+        row.fault(
+            said(N_('column "{header}" is empty, expected {what}'), header=row.headers["unit_code"], what=UNIT_CODE),
+            "unit_code",
+        )
     elif "unit_name" in row.headers:
-        row.errors.append(f'column "{row.headers["unit_name"]}" is empty, expected the unit\'s name')
+        row.fault(
+            said(N_('column "{header}" is empty, expected {what}'), header=row.headers["unit_name"], what=UNIT_NAME),
+            "unit_name",
+        )
     else:
-        row.errors.append("the unit is missing: the sheet has neither a unit code nor a unit name column")
+        row.fault(said(N_("the unit is missing: the sheet has neither a unit code nor a unit name column")))
     return None
 
 
 def _unit(row: _Row, today: dt.date) -> UnitRecord | None:
-    code = row.require("unit_code", "the unit's code", parse_code)
-    name = row.require("unit_name", "the unit's name")
+    code = row.require("unit_code", UNIT_CODE, parse_code)
+    name = row.require("unit_name", UNIT_NAME)
     kind = row.get("unit_kind", parse_unit_kind_cell)
     staff = row.get("staff_count", parse_whole)
     group = row.get("poller_group", parse_code)
@@ -348,7 +394,7 @@ def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
     port = row.get("snmp_port", parse_port)
     community = row.get("snmp_community")
     if not row.errors and not (values["hostname"] or ip or values["serial"] or values["asset_tag"]):
-        row.errors.append("a device needs one of hostname, IP address, serial or asset tag; all are empty")
+        row.fault(said(N_("a device needs one of hostname, IP address, serial or asset tag; all are empty")))
     if row.errors or unit is None:
         return None
     return DeviceRecord(
@@ -368,17 +414,20 @@ def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
 
 def _link(row: _Row, today: dt.date) -> LinkRecord | None:
     unit = _unit_ref(row)
-    name = row.require("name", "the link's name")
+    name = row.require("name", said(N_("the link's name")))
     both = row.get("capacity_mbps", parse_mbps)
     down = row.get("capacity_down_mbps", parse_mbps) or both
     up = row.get("capacity_up_mbps", parse_mbps) or both or down
     if not row.errors and down is None:
         header = row.headers.get("capacity_down_mbps") or row.headers.get("capacity_mbps")
-        row.errors.append(
-            f'column "{header}" is empty, expected the contracted bandwidth in Mbps'
-            if header
-            else "the contracted bandwidth is missing: the sheet has no capacity column"
-        )
+        bandwidth = said(N_("the contracted bandwidth in Mbps"))
+        if header:
+            row.fault(
+                said(N_('column "{header}" is empty, expected {what}'), header=header, what=bandwidth),
+                "capacity_down_mbps",
+            )
+        else:
+            row.fault(said(N_("the contracted bandwidth is missing: the sheet has no capacity column")))
     far_end = row.get("far_end_ip", parse_ip)
     others = {key: row.get(key) for key in ("provider", "circuit_id", "device", "interface")}
     if row.errors or unit is None:
@@ -419,8 +468,10 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
             return ParsedSheet(
                 None,
                 notes=(
-                    f"{place.file}{':' + sheet.name if sheet.name else ''}: "
-                    "no header row found; not a register sheet, passed over",
+                    said(
+                        N_("{file}: no header row found; not a register sheet, passed over"),
+                        file=f"{place.file}{':' + sheet.name if sheet.name else ''}",
+                    ),
                 ),
             )
         return ParsedSheet(
@@ -428,9 +479,13 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
             errors=(
                 RowError(
                     place,
-                    "no header row found in the first "
-                    f"{HEADER_SEARCH_ROWS} rows: expected headers such as "
-                    f'"{column(kind, "unit_code").label.vi}"',
+                    (
+                        said(
+                            N_('no header row found in the first {rows} rows: expected headers such as "{example}"'),
+                            rows=HEADER_SEARCH_ROWS,
+                            example=column(kind, "unit_code").label.vi,
+                        ),
+                    ),
                 ),
             ),
         )
@@ -439,7 +494,12 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
     if kind is None:
         return ParsedSheet(
             None,
-            notes=(f"{place}: cannot tell whether this sheet holds units, devices or links; name it or pass --kind",),
+            notes=(
+                said(
+                    N_("{place}: cannot tell whether this sheet holds units, devices or links; name it or pass --kind"),
+                    place=place,
+                ),
+            ),
         )
     mapped = _columns(kind, raw_headers, place)
     if isinstance(mapped, RowError):
@@ -459,22 +519,35 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
 
 def _columns(
     kind: SheetKind, raw_headers: Sequence[str], place: Where
-) -> tuple[dict[int, str], dict[str, str], list[str]] | RowError:
+) -> tuple[dict[int, str], dict[str, str], list[Said]] | RowError:
     """Which column holds which key, the header each key was found under, and notes on the columns
     passed over; or the error of two columns meaning the same."""
     keys: dict[int, str] = {}
     headers: dict[str, str] = {}
-    notes: list[str] = []
+    notes: list[Said] = []
     for index, header in enumerate(raw_headers):
         if not header:
             continue
         key = match_header(kind, header)
         if key is None:
             if fold(header) not in IGNORED_HEADERS:
-                notes.append(f'{place}: column "{header}" is not a {kind.value} column; passed over')
+                notes.append(
+                    said(
+                        N_('{place}: column "{header}" is not a {kind} column; passed over'),
+                        place=place,
+                        header=header,
+                        kind=kind.value,
+                    )
+                )
             continue
         if key in headers:
-            return RowError(place, f'columns "{headers[key]}" and "{header}" both mean {key}; keep one')
+            reason = said(
+                N_('columns "{first}" and "{second}" both mean {key}; keep one'),
+                first=headers[key],
+                second=header,
+                key=key,
+            )
+            return RowError(place, (reason,), columns=(headers[key], header))
         keys[index], headers[key] = key, header
     return keys, headers, notes
 
@@ -502,30 +575,37 @@ def _rows(
         checking = _Row(where, {key: row[i] for i, key in keys.items() if i < len(row)}, headers, [])
         record = _BUILDERS[kind](checking, today)
         if record is None:
-            errors.append(RowError(where, "; ".join(checking.errors), as_written))
+            errors.append(RowError(where, tuple(checking.errors), as_written, tuple(checking.columns)))
         else:
             good.append(ParsedRow(where, record, as_written))
     return good, errors
 
 
-def _identity_keys(record: Record) -> Iterator[tuple[str, str, str]]:
-    """The values that must be unique within one sheet: (what, value as matched, as written)."""
+def _identity_keys(record: Record) -> Iterator[tuple[Said, str, str, str]]:
+    """The values that must be unique within one sheet: (what, its key, value as matched, as written)."""
     if isinstance(record, UnitRecord):
-        yield "unit code", fold(record.code), record.code
+        yield said(N_("unit code")), "unit_code", fold(record.code), record.code
     elif isinstance(record, DeviceRecord):
         if record.asset_tag:
-            yield "asset tag", fold(record.asset_tag), record.asset_tag
+            yield said(N_("asset tag")), "asset_tag", fold(record.asset_tag), record.asset_tag
         if record.serial:
-            yield "serial", fold(record.serial), record.serial
+            yield said(N_("serial")), "serial", fold(record.serial), record.serial
     elif isinstance(record, LinkRecord):
-        yield "link name", f"{fold(record.unit_code)}/{fold(record.name)}", record.name
+        yield said(N_("link name")), "name", f"{fold(record.unit_code)}/{fold(record.name)}", record.name
 
 
 def _duplicates(rows: Sequence[ParsedRow]) -> Iterator[RowError]:
     seen: dict[tuple[str, str], Where] = {}
     for row in rows:
-        for what, key, shown in _identity_keys(row.record):
-            first = seen.setdefault((what, key), row.where)
+        for what, field_key, key, shown in _identity_keys(row.record):
+            first = seen.setdefault((field_key, key), row.where)
             if first != row.where:
-                yield row.reject(f'{what} "{shown}" is already on row {first.row}; each may appear once')
+                header = next((h for h, text in row.cells if text == shown), None)
+                reason = said(
+                    N_('{what} "{shown}" is already on row {row}; each may appear once'),
+                    what=what,
+                    shown=shown,
+                    row=first.row,
+                )
+                yield row.reject(reason, header)
                 break

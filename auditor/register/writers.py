@@ -343,10 +343,16 @@ def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]
         writer.writerows([_csv_text(v) for v in row] for row in rows)
 
 
+BAD_CELL = PatternFill("solid", fgColor="FFC7CE")  # the cell at fault, as spreadsheets mark a bad value
+BAD_FONT = Font(color="9C0006")
+
+
 def write_errors_file(
     path: Path, errors: Sequence[RowError], headers: Mapping[str | None, Sequence[str]], lang: str = "vi"
 ) -> None:
-    """The rejected rows as the file had them, with the reason first: fix them here and re-import."""
+    """The rejected rows as the file had them, with the reason first (in `lang`: it goes back to the
+    unit that sent the file) and the cells at fault marked: fix them here and re-import."""
+    tr = texts(lang)
     by_sheet: dict[str | None, list[RowError]] = defaultdict(list)
     for error in errors:
         by_sheet[error.where.sheet].append(error)
@@ -354,7 +360,7 @@ def write_errors_file(
     if path.suffix.lower() == ".csv":
         sheet_headers = next(iter(headers.values()), ())
         _write_csv(
-            path, [*lead, *sheet_headers], ([e.where.row, e.message, *(text for _, text in e.cells)] for e in errors)
+            path, [*lead, *sheet_headers], ([e.where.row, e.text(tr), *(text for _, text in e.cells)] for e in errors)
         )
         return
     workbook = Workbook()
@@ -367,7 +373,14 @@ def write_errors_file(
         sheet_headers = list(headers.get(sheet_name, ()))
         _header_row(sheet, 1, [*lead, *sheet_headers], [10, 60, *[16] * len(sheet_headers)])
         for row, error in enumerate(sheet_errors, start=2):
-            for col, value in enumerate([error.where.row, error.message, *(t for _, t in error.cells)], start=1):
+            for col, value in enumerate([error.where.row, error.text(tr), *(t for _, t in error.cells)], start=1):
                 put(sheet, row, col, value)
+            sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+            for col, (header, _) in enumerate(error.cells, start=3):
+                if header and header in error.columns:
+                    sheet.cell(row=row, column=col).fill = BAD_CELL
+                    sheet.cell(row=row, column=col).font = BAD_FONT
         sheet.freeze_panes = "C2"
+        print_ready(sheet, lang, 1, len(sheet_errors) + 1, len(sheet_headers) + 2)
+        sheet.row_dimensions[1].height = 32
     save_workbook(workbook, path)

@@ -24,6 +24,14 @@ from tests.battery.tally import counted
 from tests.conftest import Cli
 from tests.register.test_import import UNITS_VI, devices, write_csv
 
+
+@pytest.fixture(autouse=True)
+def _messages_in_english(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the import's messages in English (tests/register/test_messages.py reads
+    them in Vietnamese, the default)."""
+    monkeypatch.setenv("AUDITOR_LANG", "en")
+
+
 HEADER = [
     "Mã đơn vị",
     "Tên máy",

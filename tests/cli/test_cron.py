@@ -7,10 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from auditor.config import load_settings
 from auditor.lab.snmpsim import free_udp_port
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the import's messages in English (tests/register/test_messages.py reads
+    them in Vietnamese, the default)."""
+    monkeypatch.setenv("AUDITOR_LANG", "en")
 
 
 def _auditor(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:

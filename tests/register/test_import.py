@@ -14,6 +14,14 @@ import pytest
 
 from tests.conftest import EXAMPLES, Cli
 
+
+@pytest.fixture(autouse=True)
+def _messages_in_english(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the import's messages in English (tests/register/test_messages.py reads
+    them in Vietnamese, the default)."""
+    monkeypatch.setenv("AUDITOR_LANG", "en")
+
+
 UNITS_VI = [
     ["Mã đơn vị", "Tên đơn vị", "Loại đơn vị", "Số biên chế"],
     ["XA-A", "Đảng ủy xã A", "Đảng ủy xã", 25],
@@ -250,7 +258,7 @@ def test_bad_rows_are_reported_saved_and_the_good_ones_imported(auditor: Cli, wo
     errors = openpyxl.load_workbook(workdir / "khao-sat.errors.xlsx")
     sheet = errors["Thiết bị"]
     table = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert table[0][:4] == ["Dòng gốc", "Lỗi", "Mã đơn vị", "Tên máy"]
+    assert table[0][:4] == ["Source row", "Error", "Mã đơn vị", "Tên máy"]  # the headers of its own, in --lang
     assert [r[0] for r in table[1:]] == ["5", "6"] or [r[0] for r in table[1:]] == [5, 6]
     assert table[1][2:4] == ["XA-A", "xa-a-pc2"] and "Năm sử dụng" in table[1][1]
 

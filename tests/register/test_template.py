@@ -14,6 +14,13 @@ from tests.conftest import Cli
 from tests.register.test_import import devices, full_vietnamese, write_csv
 
 
+@pytest.fixture(autouse=True)
+def _messages_in_english(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the import's messages in English (tests/register/test_messages.py reads
+    them in Vietnamese, the default)."""
+    monkeypatch.setenv("AUDITOR_LANG", "en")
+
+
 def _validations(sheet: Worksheet) -> dict[str, str]:
     """Column letter → the list formula of its drop-down."""
     found = {}
@@ -60,7 +67,7 @@ def test_template_layout(workdir: Path, lang: str, sheets: list[str], category_h
 
 
 def test_filled_template_imports(auditor: Cli, workdir: Path) -> None:
-    auditor.ok("register", "template", "survey.xlsx", db=False)
+    auditor.ok("register", "template", "survey.xlsx", "--lang", "vi", db=False)
     book = openpyxl.load_workbook(workdir / "survey.xlsx")
     book["Đơn vị"].append(["XA-E", "Đảng ủy xã E", "Đảng ủy xã", 21, None])
     book["Thiết bị"].append(
@@ -118,7 +125,7 @@ def test_export_reimports_unchanged_and_carries_no_secrets(auditor: Cli, workdir
         ),
     )
     before = devices(auditor)
-    auditor.ok("register", "export", "export.xlsx")
+    auditor.ok("register", "export", "export.xlsx", "--lang", "vi")
     auditor.ok("register", "export", "export.csv", "--kind", "devices")
     for name in ("export.xlsx", "export.csv"):
         assert b"s3cr3t" not in (workdir / name).read_bytes()
@@ -142,7 +149,7 @@ def test_export_of_hostile_text_never_makes_a_formula(auditor: Cli, workdir: Pat
         "import",
         str(write_csv(workdir / "d.csv", [["unit_code", "hostname", "model"], ["XA-H", "@SUM(1+1)", hostile]])),
     )
-    auditor.ok("register", "export", "out.xlsx")
+    auditor.ok("register", "export", "out.xlsx", "--lang", "vi")
     auditor.ok("register", "export", "out.csv")
     sheet = openpyxl.load_workbook(workdir / "out.xlsx")["Thiết bị"]
     row = [c for c in sheet[4]]
@@ -159,7 +166,7 @@ def test_export_of_hostile_text_never_makes_a_formula(auditor: Cli, workdir: Pat
 
 def test_export_one_unit(auditor: Cli, workdir: Path) -> None:
     auditor.ok("register", "import", str(full_vietnamese(workdir)))
-    auditor.ok("register", "export", "xa-a.xlsx", "--unit", "xa-a")
+    auditor.ok("register", "export", "xa-a.xlsx", "--unit", "xa-a", "--lang", "vi")
     book = openpyxl.load_workbook(workdir / "xa-a.xlsx")
     codes = {c.value for c in book["Thiết bị"]["A"][3:] if c.value}
     assert codes == {"XA-A"}
