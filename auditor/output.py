@@ -16,14 +16,19 @@ FORMATS = ("table", "json", "csv")
 MAX_CELL = 40
 
 
-def plain(value: Any) -> Any:
-    """A view's value as scripts read it: enums as their keys, dates and times as ISO 8601."""
+def plain(value: Any, zone: dt.tzinfo | None = None, human: bool = False) -> Any:
+    """A view's value as scripts read it: enums as their keys, dates and times as ISO 8601; a time
+    in `zone` (the reader's) to the minute, "2026-12-02 08:00" for people (`human`) and
+    "2026-12-02T08:00+07:00" for scripts."""
+    if isinstance(value, dt.datetime) and zone is not None:
+        moment = value.astimezone(zone)
+        return f"{moment:%Y-%m-%d %H:%M}" if human else moment.isoformat(timespec="minutes")
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}  # evidence: stored as it was found (UTC)
     return value
 
 

@@ -55,7 +55,7 @@ def findings_command(
 
     with opened(settings) as database:
         found = findings_of(database, kind, unit_code, include_resolved)
-    click.echo(listing(found, fmt, FINDING_COLUMNS))
+    click.echo(listing(found, fmt, FINDING_COLUMNS, settings))
 
 
 @click.command("audit")

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import logging
 import sys
+import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -216,9 +217,9 @@ def now() -> dt.datetime:
     return system_now()
 
 
-def today() -> dt.date:
-    """The day where the command runs (the clerk's day, for dates in a register)."""
-    return dt.datetime.now().astimezone().date()
+def today(settings: Settings) -> dt.date:
+    """The day it is where the Office is (`timezone`): the clerk's day, for dates in a register."""
+    return now().astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
 
 
 def opened(settings: Settings) -> Database:
@@ -234,9 +235,16 @@ def echo(text: str) -> None:
         click.echo(text)
 
 
-def listing(rows: Sequence[Any], fmt: str, columns: Sequence[tuple[str, str]]) -> str:
-    """Views (dataclasses) rendered: enums as keys, dates as ISO 8601, evidence as JSON in a CSV."""
-    return render([{k: plain(v) for k, v in asdict(row).items()} for row in rows], fmt, columns)
+def listing(rows: Sequence[Any], fmt: str, columns: Sequence[tuple[str, str]], settings: Settings) -> str:
+    """Views (dataclasses) rendered: enums as keys, dates as ISO 8601, times local (`timezone`)
+    to the minute, evidence as JSON in a CSV."""
+    return local_rows([asdict(row) for row in rows], fmt, columns, settings)
+
+
+def local_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[tuple[str, str]], settings: Settings) -> str:
+    """Rows rendered with their times local to the Office, to the minute."""
+    zone, human = zoneinfo.ZoneInfo(settings.timezone), fmt != "json"
+    return render([{k: plain(v, zone, human) for k, v in row.items()} for row in rows], fmt, columns)
 
 
 # The reader's language: Vietnamese unless --lang or AUDITOR_LANG says English.

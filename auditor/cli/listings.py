@@ -7,9 +7,9 @@ import json
 import click
 
 from auditor import __version__
-from auditor.cli.common import AuditorGroup, common_options, format_option, listing, now, opened, today
+from auditor.cli.common import AuditorGroup, common_options, format_option, listing, local_rows, now, opened, today
 from auditor.config import describe
-from auditor.output import render, toml_text
+from auditor.output import toml_text
 from auditor.settings import Settings
 
 UNIT_COLUMNS = [
@@ -82,7 +82,7 @@ def units_list(settings: Settings, fmt: str) -> None:
     from auditor.jobs import listings
 
     with opened(settings) as database:
-        click.echo(listing(listings.units(database), fmt, UNIT_COLUMNS))
+        click.echo(listing(listings.units(database), fmt, UNIT_COLUMNS, settings))
 
 
 @click.group(cls=AuditorGroup)
@@ -102,7 +102,7 @@ def devices_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
     from auditor.jobs import listings
 
     with opened(settings) as database:
-        click.echo(listing(listings.devices(database, today(), unit_code), fmt, DEVICE_COLUMNS))
+        click.echo(listing(listings.devices(database, today(settings), unit_code), fmt, DEVICE_COLUMNS, settings))
 
 
 @click.group(cls=AuditorGroup)
@@ -122,7 +122,7 @@ def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
     from auditor.jobs import listings
 
     with opened(settings) as database:
-        click.echo(listing(listings.links(database, unit_code), fmt, LINK_COLUMNS))
+        click.echo(listing(listings.links(database, unit_code), fmt, LINK_COLUMNS, settings))
 
 
 @links.command("report")
@@ -142,7 +142,9 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
 
     with opened(settings) as database:
         verdicts = link_verdicts(database, settings, now(), unit_code)
-    click.echo(render([v.row() for v in verdicts], fmt, LINK_REPORT_COLUMNS))
+    windows = ({"window_start": v.judgement.window_start, "window_end": v.judgement.window_end} for v in verdicts)
+    rows = [v.row() | window for v, window in zip(verdicts, windows, strict=True)]
+    click.echo(local_rows(rows, fmt, LINK_REPORT_COLUMNS, settings))
 
 
 @click.group(cls=AuditorGroup)

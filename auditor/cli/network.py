@@ -300,4 +300,4 @@ def agents_command(settings: Settings, fmt: str) -> None:
 
     with opened(settings) as database:
         found = agents(database, now())
-    click.echo(listing(found, fmt, AGENT_COLUMNS))
+    click.echo(listing(found, fmt, AGENT_COLUMNS, settings))

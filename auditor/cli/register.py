@@ -78,7 +78,7 @@ def import_(
             file,
             database,
             now(),
-            today(),
+            today(settings),
             kind=SheetKind(kind) if kind else None,
             dry_run=dry_run,
             errors_path=errors_path,
@@ -168,7 +168,7 @@ def export(settings: Settings, file: Path, lang: str, kind: str, unit_code: str 
     if file.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("name the file *.xlsx or *.csv", param_hint="FILE")
     with opened(settings) as database:
-        done = export_register(database, file, today(), lang=lang, kind=SheetKind(kind), unit_code=unit_code)
+        done = export_register(database, file, today(settings), lang=lang, kind=SheetKind(kind), unit_code=unit_code)
     if file.suffix.lower() == ".csv":
         count = {"units": len(done.units), "devices": len(done.devices), "links": len(done.links)}[kind]
         echo(f"Wrote {count} {kind} to {file}.")
