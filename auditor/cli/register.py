@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor.cli.common import AuditorGroup, common_options, echo, lang_option, notes, now, opened, today
 from auditor.errors import RowsRejected
-from auditor.i18n import N_
+from auditor.i18n import N_, Texts
 from auditor.settings import Settings, mask_url
+
+if TYPE_CHECKING:
+    from auditor.jobs.importing import ImportResult
 
 MAX_ERRORS_SHOWN = 20
 KIND_CHOICE = click.Choice(["units", "devices", "links"])
@@ -84,6 +88,11 @@ def import_(
             errors_path=errors_path,
             lang=lang,
         )
+    _report(result, tr)
+
+
+def _report(result: ImportResult, tr: Texts) -> None:
+    """What an import did, in the reader's language; rejected rows end it with RowsRejected."""
     notes([note.text(tr) for note in result.notes])
     for name, counts in result.counts.items():
         what = tr(KIND_NAMES[name])

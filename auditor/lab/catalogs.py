@@ -1,7 +1,8 @@
 """The translation catalogs: extract the marked strings from the code, update the Vietnamese
 catalog, check it and compile it (Babel).  `make catalogs` runs it; `--check` changes nothing and
 exits 1 when the catalog lags the code, a string is untranslated, a translation's {placeholders}
-differ from the source's, or the compiled .mo is older than its .po.
+differ from the source's, or the compiled .mo is not its .po.  The .po names the files a string
+is used in, not the lines, so it changes only when the strings do.
 
     python -m auditor.lab.catalogs [--check]
 
@@ -79,7 +80,7 @@ def _updated(lang: str, code: Catalog) -> tuple[Catalog, bytes]:
     catalog.fuzzy = False
     _plain_flags(catalog)
     out = io.BytesIO()
-    write_po(out, catalog, width=100, sort_by_file=True, omit_header=False)
+    write_po(out, catalog, width=100, sort_by_file=True, omit_header=False, include_lineno=False)
     return catalog, out.getvalue()
 
 

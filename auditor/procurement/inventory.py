@@ -11,29 +11,24 @@ header on every page, "Trang 1/2" at the foot, the counts kept with the signatur
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.workbook import Workbook
 
 from auditor.domain import CONDITION_LABELS
-from auditor.errors import AuditorError
 from auditor.facts import Age, DeviceView, LinkView, UnitView
-from auditor.files import atomic_output
 from auditor.i18n import N_, Texts, texts
 from auditor.procurement import texts as words
 from auditor.procurement.paper import (
-    BODY_PT,
     LINE_PT,
     PAGE_HEIGHT_PT,
     ROW_PADDING_PT,
     Formats,
     Page,
+    document,
     heading,
     height_of,
     lines_of,
@@ -169,23 +164,6 @@ def _record(
 def write_inventory(path: Path, record: UnitInventory, settings: Settings, now: dt.datetime, lang: str = "vi") -> None:
     """Write one unit's inventory record to `path`, whole or not at all."""
     tr = texts(lang)
-    with tempfile.TemporaryDirectory(prefix="auditor-inventory-") as scratch:
-        built = Path(scratch) / "record.xlsx"
-        normal = {"font_name": settings.document.font, "font_size": BODY_PT}
-        book = Workbook(
-            str(built),
-            {
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "default_format_properties": normal,
-                "tmpdir": scratch,
-            },
-        )
-        book.set_properties({"title": tr("EQUIPMENT INVENTORY RECORD"), "subject": record.unit.name})
-        _record(book, Formats(book, settings.document.font), record, settings, local(now, settings.timezone), tr)
-        try:
-            book.close()
-        except (OSError, FileCreateError) as exc:
-            raise AuditorError(f"cannot write {path}: {exc}; nothing was written") from exc
-        with atomic_output(path) as temporary:
-            shutil.copyfile(built, temporary)
+    title = {"title": tr("EQUIPMENT INVENTORY RECORD"), "subject": record.unit.name}
+    with document(path, settings.document.font, title) as (book, formats):
+        _record(book, formats, record, settings, local(now, settings.timezone), tr)

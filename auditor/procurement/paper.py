@@ -4,18 +4,25 @@ text always written as text (a device's "=HYPERLINK(…)" stays words, never a f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+import shutil
+import tempfile
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from auditor.errors import AuditorError
+from auditor.files import atomic_output
 from auditor.i18n import Texts
 from auditor.settings import DocumentSettings
 
@@ -354,3 +361,29 @@ def page_breaks(
             break
         used += heights[row]
     return breaks
+
+
+@contextlib.contextmanager
+def document(path: Path, font: str, properties: dict[str, str]) -> Iterator[tuple[Workbook, Formats]]:
+    """A workbook to print, written to `path` whole or not at all when the block ends.  Rows go to
+    the file as they are made (a country's list in little memory); text from a device stays text,
+    never a formula or a link.  It is built beside the system's temporary files and copied in one
+    rename: a full disk is one clear error (and nothing left behind), not a half-closed archive."""
+    with tempfile.TemporaryDirectory(prefix="auditor-document-") as scratch:
+        built = Path(scratch) / "document.xlsx"
+        options = {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "default_format_properties": {"font_name": font, "font_size": BODY_PT},  # the unit of column widths
+            "tmpdir": scratch,
+        }
+        book = Workbook(str(built), options)
+        book.set_properties(properties)
+        yield book, Formats(book, font)
+        try:
+            book.close()
+        except (OSError, FileCreateError) as exc:
+            raise AuditorError(f"cannot write {path}: {exc}; nothing was written") from exc
+        with atomic_output(path) as temporary:
+            shutil.copyfile(built, temporary)

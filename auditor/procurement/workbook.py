@@ -14,27 +14,22 @@ from a device or a spreadsheet is always written as text, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from auditor.errors import AuditorError
-from auditor.files import atomic_output
 from auditor.i18n import N_, Texts, texts
 from auditor.procurement import texts as words
 from auditor.procurement.document import ProcurementData
 from auditor.procurement.paper import (
-    BODY_PT,
     LINE_PT,
     PAGE_HEIGHT_PT,
     Formats,
     Page,
     clean,
+    document,
     heading,
     height_of,
     lines_of,
@@ -66,8 +61,6 @@ QUANTITY, PRICE, AMOUNT = 4, 5, 6
 WIDTHS = [width for _, width, _ in COLUMNS]
 WRAPPED = [col for col, (_, _, wrapped) in enumerate(COLUMNS) if wrapped]
 LAST = len(COLUMNS) - 1
-# Rows go to the file as they are made; text from a device stays text, never a formula or a link.
-_OPTIONS: dict[str, Any] = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
 SAFETY = 0.95  # of a page's height: what LibreOffice or Excel draw may run a little taller
 
 
@@ -209,22 +202,8 @@ def write_workbook(
     """Write the workbook for `data` to `path`, whole or not at all; without `details`, the signed
     list alone (what is printed to PDF)."""
     tr = texts(lang)
-    # Built beside the system's temporary files, then copied in one rename: a full disk is one
-    # clear error from our own write (and nothing left behind), not XlsxWriter's half-closed archive.
-    with tempfile.TemporaryDirectory(prefix="auditor-workbook-") as scratch:
-        built = Path(scratch) / "workbook.xlsx"
-        normal = {"font_name": settings.document.font, "font_size": BODY_PT}  # the unit of the column widths
-        book = Workbook(str(built), _OPTIONS | {"default_format_properties": normal, "tmpdir": scratch})
-        book.set_properties(
-            {"title": tr("PROPOSED LIST OF EQUIPMENT INVESTMENT"), "company": settings.document.issuer[-1]}
-        )
-        formats = Formats(book, settings.document.font)
+    title = {"title": tr("PROPOSED LIST OF EQUIPMENT INVESTMENT"), "company": settings.document.issuer[-1]}
+    with document(path, settings.document.font, title) as (book, formats):
         _proposal(book, formats, data, settings, tr)
         if details:
             detail_sheets(book, formats, data, settings, tr)
-        try:
-            book.close()
-        except (OSError, FileCreateError) as exc:
-            raise AuditorError(f"cannot write {path}: {exc}; nothing was written") from exc
-        with atomic_output(path) as temporary:
-            shutil.copyfile(built, temporary)

@@ -10,7 +10,8 @@ import zipfile
 from pathlib import Path
 
 from auditor.errors import InputFileError
-from auditor.register.parse import Sheet, Uncomputed
+from auditor.register.parse import Sheet
+from auditor.register.values import Uncomputed
 
 log = logging.getLogger(__name__)
 

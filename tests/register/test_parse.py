@@ -8,17 +8,11 @@ from typing import Any
 import pytest
 
 from auditor.domain import Category, Condition, SnmpVersion, UnitKind, fold, parse_category
+from auditor.errors import BadValue
 from auditor.facts import DeviceRecord, LinkRecord, UnitRecord
 from auditor.register.columns import SheetKind, kind_from_headers, kind_from_sheet_name, match_header
-from auditor.register.parse import (
-    BadValue,
-    Sheet,
-    parse_mac,
-    parse_mbps,
-    parse_service_date,
-    parse_sheet,
-    parse_whole,
-)
+from auditor.register.parse import Sheet, parse_sheet
+from auditor.register.values import parse_mac, parse_mbps, parse_service_date, parse_whole
 
 TODAY = dt.date(2026, 11, 21)
 
