@@ -29,7 +29,12 @@ class SchemaTooNew(DatabaseError):
 
 
 class InputFileError(AuditorError):
-    """A spreadsheet or CSV cannot be read at all (as opposed to a bad row in it)."""
+    """A spreadsheet or CSV cannot be read at all (as opposed to a bad row in it).  `said` is the
+    message as data (facts.Said), for the reader's language; str() is English."""
+
+    def __init__(self, said: Any) -> None:
+        super().__init__(str(said))
+        self.said = said
 
 
 class RowsRejected(AuditorError):

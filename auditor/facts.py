@@ -86,11 +86,23 @@ class Said:
     values: tuple[tuple[str, Any], ...] = ()
 
     def text(self, tr: Callable[[str], str] | None = None) -> str:
-        shown = {key: value.text(tr) if isinstance(value, Said) else value for key, value in self.values}
-        return (tr(self.message) if tr else self.message).format(**shown)
+        text = tr(self.message) if tr else self.message
+        if not self.values:  # a message said already: its braces are text
+            return text
+        return text.format(**{key: value.text(tr) if isinstance(value, Said) else value for key, value in self.values})
 
     def __str__(self) -> str:
         return self.text()
+
+
+@dataclass(frozen=True)
+class Joined(Said):
+    """Several messages said as one, "; " between them."""
+
+    parts: tuple[Said, ...] = ()
+
+    def text(self, tr: Callable[[str], str] | None = None) -> str:
+        return "; ".join(part.text(tr) for part in self.parts)
 
 
 def said(message: str, **values: Any) -> Said:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from auditor.cli.common import AuditorGroup, common_options, echo, lang_option, notes, now, opened, today
-from auditor.errors import RowsRejected
+from auditor.errors import InputFileError, RowsRejected
+from auditor.facts import Said
 from auditor.i18n import N_, Texts
 from auditor.settings import Settings, mask_url
 
@@ -78,16 +79,19 @@ def import_(
 
     tr = texts(lang)
     with opened(settings) as database:
-        result = import_register(
-            file,
-            database,
-            now(),
-            today(settings),
-            kind=SheetKind(kind) if kind else None,
-            dry_run=dry_run,
-            errors_path=errors_path,
-            lang=lang,
-        )
+        try:
+            result = import_register(
+                file,
+                database,
+                now(),
+                today(settings),
+                kind=SheetKind(kind) if kind else None,
+                dry_run=dry_run,
+                errors_path=errors_path,
+                lang=lang,
+            )
+        except InputFileError as exc:  # said again in the reader's language
+            raise InputFileError(Said(exc.said.text(tr))) from exc
     _report(result, tr)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from auditor.domain import fold
 from auditor.errors import InputFileError
+from auditor.facts import Joined, said
+from auditor.i18n import N_
 from auditor.register.columns import NON_DATA_SHEETS, SheetKind
 from auditor.register.parse import ParsedSheet, parse_sheet
 from auditor.register.readers import read_sheets
@@ -24,14 +26,26 @@ def parse_file(path: Path, today: dt.date, kind: SheetKind | None = None) -> lis
     data_sheets = [s for s in sheets if s.name is None or fold(s.name) not in NON_DATA_SHEETS]
     if kind is not None and len(data_sheets) > 1:
         raise InputFileError(
-            f"{path.name}: --kind applies to a CSV or a one-sheet workbook, and this "
-            f"workbook has {len(data_sheets)} sheets; name them Đơn vị / Thiết bị / Đường truyền"
+            said(
+                N_(
+                    "{file}: --kind applies to a CSV or a one-sheet workbook, and this workbook has {n} sheets; "
+                    "name them Đơn vị / Thiết bị / Đường truyền"
+                ),
+                file=path.name,
+                n=len(data_sheets),
+            )
         )
     parsed = [parse_sheet(sheet, today, kind) for sheet in data_sheets]
     if not any(p.kind for p in parsed):
-        notes = "; ".join(str(n) for p in parsed for n in p.notes) or "the file is empty"
+        found = [n for p in parsed for n in p.notes] or [said(N_("the file is empty"))]
         raise InputFileError(
-            f"{path.name}: found no units, devices or links to import ({notes}). Use the "
-            "headers of `auditor register template`, or pass --kind for a CSV"
+            said(
+                N_(
+                    "{file}: found no units, devices or links to import ({notes}). Use the headers of "
+                    "`auditor register template`, or pass --kind for a CSV"
+                ),
+                file=path.name,
+                notes=Joined("", (), tuple(found)),
+            )
         )
     return parsed

@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 from auditor.errors import InputFileError
+from auditor.facts import said
+from auditor.i18n import N_
 from auditor.register.parse import Sheet
 from auditor.register.values import Uncomputed
 
@@ -29,27 +31,39 @@ def read_sheets(path: Path) -> list[Sheet]:
             head = handle.read(8)
             size = os.fstat(handle.fileno()).st_size
     except FileNotFoundError as exc:
-        raise InputFileError(f"{path}: no such file") from exc
+        raise InputFileError(said(N_("{file}: no such file"), file=path)) from exc
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read it: {exc.strerror}") from exc
+        raise InputFileError(said(N_("{file}: cannot read it: {why}"), file=path, why=exc.strerror)) from exc
     suffix = path.suffix.lower()
     if size > MAX_FILE_BYTES:
         raise InputFileError(
-            f"{path.name}: refused: {size // (1024 * 1024)} MB is more than a register of the whole country "
-            f"(the limit is {MAX_FILE_BYTES // (1024 * 1024)} MB); split it by unit or province and import the parts"
+            said(
+                N_(
+                    "{file}: refused: {size} MB is more than a register of the whole country (the limit is "
+                    "{limit} MB); split it by unit or province and import the parts"
+                ),
+                file=path.name,
+                size=size // (1024 * 1024),
+                limit=MAX_FILE_BYTES // (1024 * 1024),
+            )
         )
     if head == OLE_MAGIC:
         raise InputFileError(
-            f"{path.name}: this is an old Excel .xls file or a password-protected workbook; "
-            "open it in Excel or LibreOffice, remove any password and save it as .xlsx"
+            said(
+                N_(
+                    "{file}: this is an old Excel .xls file or a password-protected workbook; open it in Excel "
+                    "or LibreOffice, remove any password and save it as .xlsx"
+                ),
+                file=path.name,
+            )
         )
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     if suffix in (".csv", ".txt", ".tsv"):
         return [_read_csv(path)]
     if suffix == ".xls":
-        raise InputFileError(f"{path.name}: .xls is not supported; save it as .xlsx")
-    raise InputFileError(f"{path.name}: expected an .xlsx or .csv file")
+        raise InputFileError(said(N_("{file}: .xls is not supported; save it as .xlsx"), file=path.name))
+    raise InputFileError(said(N_("{file}: expected an .xlsx or .csv file"), file=path.name))
 
 
 def _check_zip(path: Path) -> None:
@@ -58,15 +72,27 @@ def _check_zip(path: Path) -> None:
             infos = archive.infolist()
     except zipfile.BadZipFile as exc:
         raise InputFileError(
-            f"{path.name}: not a valid .xlsx file (damaged, or another format renamed "
-            ".xlsx); open it in Excel or LibreOffice and save it as .xlsx"
+            said(
+                N_(
+                    "{file}: not a valid .xlsx file (damaged, or another format renamed .xlsx); open it in "
+                    "Excel or LibreOffice and save it as .xlsx"
+                ),
+                file=path.name,
+            )
         ) from exc
     unpacked = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
     if unpacked > MAX_UNPACKED_BYTES or (unpacked / packed > MAX_RATIO and unpacked > 10 * 1024 * 1024):
         raise InputFileError(
-            f"{path.name}: refused: it would unpack to {unpacked // (1024 * 1024)} MB "
-            f"from {packed // 1024} kB, which no register does (a zip bomb?)"
+            said(
+                N_(
+                    "{file}: refused: it would unpack to {unpacked} MB from {packed} kB, which no register "
+                    "does (a zip bomb?)"
+                ),
+                file=path.name,
+                unpacked=unpacked // (1024 * 1024),
+                packed=packed // 1024,
+            )
         )
 
 
@@ -79,8 +105,14 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError… on damaged parts
         raise InputFileError(
-            f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc}); "
-            "open it in Excel or LibreOffice and save it again as .xlsx"
+            said(
+                N_(
+                    "{file}: cannot read the workbook ({why}); open it in Excel or LibreOffice and save it "
+                    "again as .xlsx"
+                ),
+                file=path.name,
+                why=f"{type(exc).__name__}: {exc}",
+            )
         ) from exc
     formulas = _has_formulas(path)
     sheets, strings = [], []
@@ -164,7 +196,11 @@ def _read_csv(path: Path) -> Sheet:
         text = decode_text(path.read_bytes(), path.name)
     except UnicodeDecodeError as exc:
         raise InputFileError(
-            f"{path.name}: the text encoding is damaged at byte {exc.start}; save it as UTF-8 CSV"
+            said(
+                N_("{file}: the text encoding is damaged at byte {byte}; save it as UTF-8 CSV"),
+                file=path.name,
+                byte=exc.start,
+            )
         ) from exc
     sample = text[:8192]
     try:

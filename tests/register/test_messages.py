@@ -68,3 +68,12 @@ def test_english_on_request(auditor: Cli, workdir: Path) -> None:
     assert errors.splitlines()[0].startswith("Source row,Error,") and "expected an IPv4" in errors
     vietnamese = auditor("register", "import", "d.csv", env={"AUDITOR_LANG": "vi"})
     assert 'cột "ip" ghi "nope"' in vietnamese.stderr
+
+
+def test_a_file_that_cannot_be_read_is_said_in_the_readers_language(auditor: Cli, workdir: Path) -> None:
+    (workdir / "hong.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    vietnamese = auditor("register", "import", "hong.xlsx")
+    assert vietnamese.exit_code == 1
+    assert "hong.xlsx: không phải tệp .xlsx hợp lệ" in vietnamese.stderr and "lưu thành .xlsx" in vietnamese.stderr
+    english = auditor("register", "import", "hong.xlsx", "--lang", "en")
+    assert "hong.xlsx: not a valid .xlsx file" in english.stderr
