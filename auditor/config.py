@@ -221,7 +221,8 @@ def _v3_profiles(raw: Any, where: str) -> tuple[SnmpV3Profile, ...]:
 
 
 def _checked(entry: Mapping[str, Any], where: str, name: str) -> bool:
-    value = entry.get("checked", True)
+    """Whether the figure is checked: as it says, or, if it does not say, whether it names its source."""
+    value = entry.get("checked", "source" in entry)
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: {name}.checked must be true or false")
     return value
@@ -317,6 +318,7 @@ def _document(values: Mapping[str, Any], sources: Mapping[str, str]) -> Document
         for key in (
             "place",
             "number",
+            "inventory_number",
             "preparer_title",
             "preparer_name",
             "signer_for",

@@ -167,7 +167,8 @@ class DocumentSettings:
 
     issuer: tuple[str, ...] = ("ĐẢNG BỘ TỈNH NGHỆ AN", "VĂN PHÒNG TỈNH ỦY")  # top left; the last line bold
     place: str = "Nghệ An"  # of the place-and-date line
-    number: str = "Số:      -DM/VPTU"
+    number: str = "Số:      -DM/VPTU"  # the list's
+    inventory_number: str = "Số:      -BB/VPTU"  # an inventory record's (biên bản)
     preparer_title: str = ""  # "": the language's own ("NGƯỜI LẬP BIỂU")
     preparer_name: str = ""
     signer_for: str = ""  # above the signer's title, e.g. "T/L BAN THƯỜNG VỤ"

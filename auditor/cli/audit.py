@@ -204,4 +204,4 @@ def export_inventory(settings: Settings, directory: Path, lang: str, unit_code: 
 
     with opened(settings) as database:
         written = write(database, settings, directory, now(), fmt=fmt, lang=lang, unit_code=unit_code)
-    echo(f"Wrote {len(written)} inventory records to {directory}/.")
+    echo(f"Wrote {len(written)} inventory record{'' if len(written) == 1 else 's'} to {directory}/.")

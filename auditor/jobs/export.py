@@ -24,7 +24,7 @@ from auditor.procurement.inventory import UnitInventory, write_inventory
 from auditor.procurement.outlook import outlook
 from auditor.procurement.plan import plan
 from auditor.procurement.render import pdf_of, pdfs_of, png_of
-from auditor.procurement.texts import PLAN_KEYS, outlook_record, plan_records, pyramid_record, to_check
+from auditor.procurement.texts import PLAN_KEYS, checks, outlook_record, plan_records, pyramid_record
 from auditor.procurement.workbook import write_workbook
 from auditor.register.columns import SheetKind
 from auditor.register.writers import export_csv, write_register_workbook
@@ -111,7 +111,10 @@ def export_procurement(
                 "lines": lines,
                 "replacement_plan": outlook_record(data.outlook),
                 "age_pyramid": pyramid_record(data.ages, texts(lang)),
-                "to_check": [to_check(note, texts(lang)) for note in data.plan.notes],
+                "to_check": [
+                    {"subject": subject, "check": what}
+                    for subject, what in checks(data.plan.notes, data.ages, settings, texts(lang))
+                ],
             }
             temporary.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return data
@@ -138,12 +141,14 @@ def export_inventory(
     for device, age in devices:
         if device.unit_code is not None and device.status is DeviceStatus.ACTIVE:
             by_unit.setdefault(device.unit_code, []).append((device, age))
+    for mine in by_unit.values():  # the register's devices by asset tag, then what the network found
+        mine.sort(key=lambda pair: (not pair[0].registered, pair[0].asset_tag or pair[0].hostname or pair[0].ip or ""))
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:
         pairs = []
         for unit in units:
             mine = by_unit.get(unit.code, [])
-            verdicts = [over_age(age, settings.age.threshold(d.category)) for d, age in mine]
+            verdicts = [over_age(age, settings.age.threshold(d.category)) for d, age in mine if d.registered]
             record = UnitInventory(
                 unit,
                 mine,

@@ -71,9 +71,10 @@ class UnitInventory:
 
 def _device_row(number: int, d: DeviceView, age: Age | None, tr: Texts) -> list[Any]:
     place = ", ".join(part for part in (d.location, d.ip) if part)
+    name = d.asset_tag or d.hostname or d.ip or d.serial or f"#{d.id}"
     return [
         number,
-        d.asset_tag or d.hostname or d.ip or d.serial or f"#{d.id}",
+        name if d.registered else tr("{name} (found on the network, not in the register)", name=name),
         words.category_name(d.category, tr),
         d.model,
         d.serial,
@@ -106,20 +107,28 @@ def _links_and_counts(out: Page, record: UnitInventory) -> int:
     first = out.row
     for link in record.links:
         said = tr(
-            "Link {name}: {provider} {capacity} Mbps, circuit {circuit}",
+            "{name}: {provider} {capacity} Mbps, circuit {circuit}",
             name=link.name,
             provider=link.provider or "",
             capacity=words.number(max(link.capacity_down_mbps, link.capacity_up_mbps), tr),
             circuit=link.circuit_id or "—",
         )
         out.merged(0, LAST, said, f.plain)
+    registered = sum(1 for device, _ in record.devices if device.registered)
     counts = tr.plural(
         "{n} device in the register: {over} over age, {unknown} of unknown age.",
         "{n} devices in the register: {over} over age, {unknown} of unknown age.",
-        len(record.devices),
+        registered,
         over=record.over_age,
         unknown=record.unknown_age,
     )
+    found = len(record.devices) - registered
+    if found:
+        counts += " " + tr.plural(
+            "{n} more found on the network, not in the register.",
+            "{n} more found on the network, not in the register.",
+            found,
+        )
     out.merged(0, LAST, counts, f.plain)
     out.merged(
         0,
@@ -146,6 +155,7 @@ def _record(
         tr("EQUIPMENT INVENTORY RECORD"),
         tr("Unit: {name} ({code}) — {staff}", name=unit.name, code=unit.code, staff=staff),
         tr("(As the register and the network show it at {time})", time=generated.strftime("%H:%M %d/%m/%Y")),
+        number=settings.document.inventory_number,
     )
     header = _table(out, record)
     sheet.freeze_panes(header + 1, 0)
@@ -165,5 +175,5 @@ def write_inventory(path: Path, record: UnitInventory, settings: Settings, now: 
     """Write one unit's inventory record to `path`, whole or not at all."""
     tr = texts(lang)
     title = {"title": tr("EQUIPMENT INVENTORY RECORD"), "subject": record.unit.name}
-    with document(path, settings.document.font, title) as (book, formats):
+    with document(path, settings.document.font, title, lang) as (book, formats):
         _record(book, formats, record, settings, local(now, settings.timezone), tr)

@@ -41,7 +41,8 @@ BODY_PT = 11  # the body text: at least 10 pt on paper even if the page is shrun
 LINE_PT = 13.5  # the height of one line of 11-point text, with its diacritics
 ROW_PADDING_PT = 3.0
 CHARS_PER_WIDTH = 1.15  # lowercase characters of Times New Roman 11 per unit of column width (measured 1.2)
-VND = "[$-42A]#,##0"  # thousands with dots in a Vietnamese viewer, as the Office writes amounts
+# Amounts as the reader writes them: 20.000.000 (the format's Vietnamese locale), 20,000,000 in English.
+VND = {"vi": "[$-42A]#,##0", "en": "#,##0"}
 
 
 def clean(value: str) -> str:
@@ -146,6 +147,7 @@ class Formats:
 
     book: Workbook
     font: str
+    lang: str = "vi"
 
     def make(self, **properties: Any) -> Format:
         return self.book.add_format({"font_name": self.font, "font_size": BODY_PT, **properties})
@@ -155,14 +157,14 @@ class Formats:
         self.text = self.make(**box, text_wrap=True)
         self.center = self.make(**box, align="center")
         self.number = self.make(**box)
-        self.money = self.make(**box, num_format=VND)
+        self.money = self.make(**box, num_format=VND[self.lang])
         self.header = self.make(
             **{**box, "valign": "vcenter"}, bold=True, align="center", text_wrap=True, bg_color="#DDEBF7"
         )
         self.section = self.make(**box, bold=True, bg_color="#F2F2F2", text_wrap=True)
-        self.section_money = self.make(**box, bold=True, bg_color="#F2F2F2", num_format=VND)
+        self.section_money = self.make(**box, bold=True, bg_color="#F2F2F2", num_format=VND[self.lang])
         self.total = self.make(**box, bold=True)
-        self.total_money = self.make(**box, bold=True, num_format=VND)
+        self.total_money = self.make(**box, bold=True, num_format=VND[self.lang])
         self.title = self.make(bold=True, font_size=14, align="center", valign="vcenter", text_wrap=True)
         self.subtitle = self.make(italic=True, align="center", valign="vcenter", text_wrap=True)
         self.plain = self.make(valign="top", text_wrap=True)
@@ -305,13 +307,15 @@ class Page:
                 self.sheet.merge_range(row, first, row, last, clean(text), fmt)
 
 
-def heading(out: Page, doc: DocumentSettings, generated: dt.datetime, title: str, *subtitles: str) -> None:
+def heading(
+    out: Page, doc: DocumentSettings, generated: dt.datetime, title: str, *subtitles: str, number: str | None = None
+) -> None:
     """The Party document's heading: the issuing body and its number top left, the Party's name
     and the place-and-date line top right, then the title and what the document covers."""
     tr, f = out.tr, out.formats
     last = len(doc.issuer) - 1
     left = [(line, f.bold_center if i == last else f.center_plain) for i, line in enumerate(doc.issuer)]
-    left += [("*", f.center_plain), (doc.number, f.center_plain)]
+    left += [("*", f.center_plain), (doc.number if number is None else number, f.center_plain)]
     right = [(tr("COMMUNIST PARTY OF VIET NAM"), f.party), ("", f.center_plain)]
     right += [(place_and_date(doc.place, generated.date(), tr), f.italic_center)]
     out.sides(left, right)
@@ -364,7 +368,7 @@ def page_breaks(
 
 
 @contextlib.contextmanager
-def document(path: Path, font: str, properties: dict[str, str]) -> Iterator[tuple[Workbook, Formats]]:
+def document(path: Path, font: str, properties: dict[str, str], lang: str) -> Iterator[tuple[Workbook, Formats]]:
     """A workbook to print, written to `path` whole or not at all when the block ends.  Rows go to
     the file as they are made (a country's list in little memory); text from a device stays text,
     never a formula or a link.  It is built beside the system's temporary files and copied in one
@@ -380,7 +384,7 @@ def document(path: Path, font: str, properties: dict[str, str]) -> Iterator[tupl
         }
         book = Workbook(str(built), options)
         book.set_properties(properties)
-        yield book, Formats(book, font)
+        yield book, Formats(book, font, lang)
         try:
             book.close()
         except (OSError, FileCreateError) as exc:

@@ -29,6 +29,15 @@ class LineKind(enum.StrEnum):
     MINIMUM_KIT = "minimum_kit"
 
 
+# The order of the units in the list: the provincial bodies, then the communes and wards.
+KIND_ORDER = {
+    "party_board": 0,
+    "fatherland_front": 1,
+    "socio_political": 2,
+    "commune_committee": 3,
+    "ward_committee": 3,
+}
+
 # Lower is more urgent: a full link stops a unit's work; then worn-out equipment; then gaps.
 PRIORITY = {LineKind.LINK_UPGRADE: 1, LineKind.REPLACEMENT: 2, LineKind.SHORTFALL: 3, LineKind.MINIMUM_KIT: 4}
 
@@ -127,6 +136,7 @@ class NoteKind(enum.StrEnum):
     CAPPED = "capped"  # more to replace than the norm allows
     NO_STAFF = "no_staff"  # no staff count: no shortfall computed
     NO_TIER = "no_tier"  # a congested link no catalog tier would relieve
+    NO_DEVICES = "no_devices"  # no device in the register: every shortfall is the whole norm
 
 
 @dataclass(frozen=True)
@@ -236,6 +246,8 @@ def _shortfalls(unit: PlanUnit, catalog: Catalog, replaced: dict[Category, int],
 def plan_unit(unit: PlanUnit, catalog: Catalog, replace_broken: bool = False) -> tuple[list[Line], list[Note]]:
     """The lines and notes for one unit: replacements, shortfalls, then the minimum kit of its kind."""
     notes: list[Note] = []
+    if not unit.devices:
+        notes.append(Note(NoteKind.NO_DEVICES, unit.code))
     lines, replaced = _replacements(unit, catalog, replace_broken, notes)
     lines += _shortfalls(unit, catalog, replaced, notes)
     for item in sorted(catalog.minimum_kit.values(), key=lambda i: i.category.value):
@@ -285,7 +297,15 @@ def plan(units: Sequence[PlanUnit], links: Sequence[PlanLink], catalog: Catalog,
             notes.append(Note(NoteKind.NO_TIER, link.unit_code, link.name))
             continue
         lines.append(_link_line(link, names.get(link.unit_code, link.unit_code), link.recommended_mbps, catalog))
-    ordered = sorted(lines, key=lambda line: (line.unit_code, PRIORITY[line.kind], line.category))
+    rank = {u.code: (KIND_ORDER.get(u.kind or "", len(KIND_ORDER)), u.code) for u in units}
+    ordered = sorted(
+        lines,
+        key=lambda line: (
+            rank.get(line.unit_code, (len(KIND_ORDER), line.unit_code)),
+            PRIORITY[line.kind],
+            line.category,
+        ),
+    )
     return Plan(tuple(_with_priority(ordered)), tuple(notes))
 
 

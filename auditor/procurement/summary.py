@@ -185,23 +185,7 @@ def _to_check(
     book: Workbook, formats: Formats, data: ProcurementData, settings: Settings, stamp: str, tr: Texts
 ) -> None:
     """What the Office must look at before signing: never in the signed list itself."""
-    rows: list[list[Any]] = [[tr("Plan"), words.to_check(n, tr)] for n in data.plan.notes]
-    unknown = sum(1 for a in data.ages if a.over_age is None)
-    if unknown:
-        rows.append(
-            [
-                tr("Devices"),
-                tr.plural(
-                    "{n} device of unknown age: see the sheet of unknown ages",
-                    "{n} devices of unknown age: see the sheet of unknown ages",
-                    unknown,
-                ),
-            ]
-        )
-    rows += [
-        [tr("Figure not yet checked: {what}", what=what), value]
-        for what, value in words.unchecked_figures(settings, tr)
-    ]
+    rows = [list(row) for row in words.checks(data.plan.notes, data.ages, settings, tr)]
     table = Table([tr("Subject"), tr("What to check")], rows, wrapped=[0, 1])
     titled_table(book, formats, tr, tr("To check"), tr("ITEMS TO CHECK BEFORE SIGNING"), stamp, table)
 

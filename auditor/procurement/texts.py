@@ -131,6 +131,11 @@ def to_check(n: Note, tr: Texts) -> str:
             keep=keep,
             room=room,
         )
+    if n.kind is NoteKind.NO_DEVICES:
+        return tr(
+            "{unit}: no device in the register, so every shortfall is the whole norm: import its survey first",
+            unit=n.unit_code,
+        )
     if n.kind is NoteKind.NO_STAFF:
         return tr(
             "{unit}: no staff count in the register, so no shortfall against the norms was computed", unit=n.unit_code
@@ -274,6 +279,27 @@ def settings_rows(settings: Settings, tr: Texts) -> list[tuple[str, str]]:
         (tr("Links: an upgrade is priced for (months)"), str(settings.catalog.link_months)),
     ]
     return rows + [(what, value) for what, value, _ in _catalog_rows(settings, tr)]
+
+
+def checks(notes: Sequence[Note], ages: Sequence[DeviceAgeRow], settings: Settings, tr: Texts) -> list[tuple[str, str]]:
+    """What the Office must look at before signing, (subject, what): never in the signed list."""
+    rows = [(tr("Plan"), to_check(n, tr)) for n in notes]
+    unknown = sum(1 for a in ages if a.over_age is None)
+    if unknown:
+        rows.append(
+            (
+                tr("Devices"),
+                tr.plural(
+                    "{n} device of unknown age: see the sheet of unknown ages",
+                    "{n} devices of unknown age: see the sheet of unknown ages",
+                    unknown,
+                ),
+            )
+        )
+    rows += [
+        (tr("Figure not yet checked: {what}", what=what), value) for what, value in unchecked_figures(settings, tr)
+    ]
+    return rows
 
 
 def unchecked_figures(settings: Settings, tr: Texts) -> list[tuple[str, str]]:

@@ -49,13 +49,13 @@ from auditor.settings import Settings
 COLUMNS: tuple[tuple[str, float, bool], ...] = (
     (N_("No."), 4.5, False),
     (N_("Item"), 20, True),
-    (N_("Minimum specification"), 28, True),
-    (N_("Unit of measure"), 5.5, False),
-    (N_("Quantity"), 6.5, False),
+    (N_("Minimum specification"), 26.5, True),
+    (N_("UoM"), 5.5, False),
+    (N_("Qty"), 6.5, False),
     (N_("Unit price (VND)"), 11, False),
     (N_("Amount (VND)"), 14, False),
     (N_("Reason, basis"), 28.5, True),
-    (N_("Notes"), 10, True),
+    (N_("Notes"), 11.5, True),
 )
 QUANTITY, PRICE, AMOUNT = 4, 5, 6
 WIDTHS = [width for _, width, _ in COLUMNS]
@@ -203,7 +203,7 @@ def write_workbook(
     list alone (what is printed to PDF)."""
     tr = texts(lang)
     title = {"title": tr("PROPOSED LIST OF EQUIPMENT INVESTMENT"), "company": settings.document.issuer[-1]}
-    with document(path, settings.document.font, title) as (book, formats):
+    with document(path, settings.document.font, title, lang) as (book, formats):
         _proposal(book, formats, data, settings, tr)
         if details:
             detail_sheets(book, formats, data, settings, tr)

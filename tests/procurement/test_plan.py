@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from auditor.config import load_settings
 from auditor.domain import Category
 from auditor.i18n import texts
@@ -151,3 +153,33 @@ def test_link_upgrades_are_priced_from_the_tariff_of_their_provider() -> None:
     other = plan([COMMUNE], [replace(LINK, provider="Viettel")], replace(CATALOG, link_prices=tariff))
     assert other.lines[0].unit_price_vnd == 900_000
     assert plan([COMMUNE], [LINK], CATALOG).unpriced() == 1  # no tariff: to be quoted, outside the total
+
+
+def test_a_unit_without_devices_is_flagged_not_silently_given_the_whole_norm() -> None:
+    empty = PlanUnit(5, "XA-E", "Xã E", "commune_committee", staff_count=4)
+    result = plan([empty], [], CATALOG)
+    assert [note.kind for note in result.notes] == [NoteKind.NO_DEVICES]
+    assert words.to_check(result.notes[0], EN).startswith("XA-E: no device in the register")
+
+
+def test_units_are_listed_provincial_bodies_first() -> None:
+    board = PlanUnit(6, "ZZ-BAN", "Ban Z", "party_board", staff_count=1)
+    commune = PlanUnit(7, "AA-XA", "Xã A", "commune_committee", staff_count=1)
+    assert [line.unit_code for line in plan([commune, board], [], CATALOG).lines][:1] == ["ZZ-BAN"]
+
+
+def test_a_figure_without_its_source_is_to_be_checked(tmp_path: Path) -> None:
+    (tmp_path / "auditor.toml").write_text(
+        """
+[catalog.prices]
+desktop = { vnd = 18_000_000, source = "Báo giá số 12" }
+laptop = { vnd = 21_000_000 }
+[catalog.link_prices]
+quoted = { provider = "VNPT", mbps = 50, vnd_per_month = 1_200_000, source = "Báo giá VNPT số 45" }
+guessed = { provider = "*", mbps = 100, vnd_per_month = 2_000_000 }
+""",
+        encoding="utf-8",
+    )
+    catalog = load_settings(environ={}, cwd=tmp_path).catalog
+    assert catalog.prices[Category.DESKTOP].checked and not catalog.prices[Category.LAPTOP].checked
+    assert [p.checked for p in catalog.link_prices] == [True, False]

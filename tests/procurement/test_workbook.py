@@ -218,6 +218,9 @@ def test_english_csv_and_json(auditor: Cli, workdir: Path) -> None:
     assert {line["note"] for line in plan["lines"]} == {"Replacement", "Shortfall against the norm", "Minimum kit"}
     assert plan["replacement_plan"]["years"] == list(range(LOCAL_YEAR + 1, LOCAL_YEAR + 6))
     assert sum(bracket["devices"] for bracket in plan["age_pyramid"]) == 6  # every device of the register
+    # What the Office must check before signing, as the workbook's sheet lists it (the shipped
+    # norms and prices are marked checked = false).
+    assert any("QĐ 15/2025/QĐ-TTg" in item["check"] for item in plan["to_check"])
     auditor.ok("export", "procurement", "list.csv")
     with (workdir / "list.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
