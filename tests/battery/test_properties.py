@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.register import parse
+from auditor.errors import BadValue
+from auditor.register import values
 from auditor.snmp import values
 from tests.battery.tally import counted
 
@@ -31,14 +32,14 @@ CELLS = st.one_of(
     st.datetimes(),
 )
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "whole": parse.parse_whole,
-    "service date": lambda v: parse.parse_service_date(v, TODAY),
-    "ip": parse.parse_ip,
-    "mac": parse.parse_mac,
-    "port": parse.parse_port,
-    "mbps": parse.parse_mbps,
-    "code": parse.parse_code,
-    "text": parse.parse_text,
+    "whole": values.parse_whole,
+    "service date": lambda v: values.parse_service_date(v, TODAY),
+    "ip": values.parse_ip,
+    "mac": values.parse_mac,
+    "port": values.parse_port,
+    "mbps": values.parse_mbps,
+    "code": values.parse_code,
+    "text": values.parse_text,
 }
 
 
@@ -53,13 +54,13 @@ def test_a_register_parser_returns_within_its_promise_or_refuses(name: str) -> N
         tried["n"] += 1
         try:
             found = parser(value)
-        except parse.BadValue:
+        except BadValue:
             return
         if name == "whole":
             assert isinstance(found, int) and found >= 0
         elif name == "service date":
             day, precision = found
-            assert dt.date(parse.EARLIEST_YEAR, 1, 1) <= day <= TODAY and precision in ("year", "month", "day")
+            assert dt.date(values.EARLIEST_YEAR, 1, 1) <= day <= TODAY and precision in ("year", "month", "day")
         elif name == "ip":
             ipaddress.ip_address(found)
         elif name == "port":
