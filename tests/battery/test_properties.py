@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.errors import BadValue
-from auditor.register import values
+from auditor.register import values as cells
 from auditor.snmp import values
 from tests.battery.tally import counted
 
@@ -32,14 +32,14 @@ CELLS = st.one_of(
     st.datetimes(),
 )
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "whole": values.parse_whole,
-    "service date": lambda v: values.parse_service_date(v, TODAY),
-    "ip": values.parse_ip,
-    "mac": values.parse_mac,
-    "port": values.parse_port,
-    "mbps": values.parse_mbps,
-    "code": values.parse_code,
-    "text": values.parse_text,
+    "whole": cells.parse_whole,
+    "service date": lambda v: cells.parse_service_date(v, TODAY),
+    "ip": cells.parse_ip,
+    "mac": cells.parse_mac,
+    "port": cells.parse_port,
+    "mbps": cells.parse_mbps,
+    "code": cells.parse_code,
+    "text": cells.parse_text,
 }
 
 
@@ -60,7 +60,7 @@ def test_a_register_parser_returns_within_its_promise_or_refuses(name: str) -> N
             assert isinstance(found, int) and found >= 0
         elif name == "service date":
             day, precision = found
-            assert dt.date(values.EARLIEST_YEAR, 1, 1) <= day <= TODAY and precision in ("year", "month", "day")
+            assert dt.date(cells.EARLIEST_YEAR, 1, 1) <= day <= TODAY and precision in ("year", "month", "day")
         elif name == "ip":
             ipaddress.ip_address(found)
         elif name == "port":
