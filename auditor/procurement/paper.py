@@ -162,6 +162,7 @@ class Formats:
             **{**box, "valign": "vcenter"}, bold=True, align="center", text_wrap=True, bg_color="#DDEBF7"
         )
         self.section = self.make(**box, bold=True, bg_color="#F2F2F2", text_wrap=True)
+        self.section_continued = self.make(**box, italic=True, bg_color="#F2F2F2", text_wrap=True)
         self.section_money = self.make(**box, bold=True, bg_color="#F2F2F2", num_format=VND[self.lang])
         self.total = self.make(**box, bold=True)
         self.total_money = self.make(**box, bold=True, num_format=VND[self.lang])

@@ -14,6 +14,7 @@ from a device or a spreadsheet is always written as text, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from auditor.procurement.document import ProcurementData
 from auditor.procurement.paper import (
     LINE_PT,
     PAGE_HEIGHT_PT,
+    ROW_PADDING_PT,
     Formats,
     Page,
     clean,
@@ -34,7 +36,6 @@ from auditor.procurement.paper import (
     height_of,
     lines_of,
     local,
-    page_breaks,
     print_setup,
     put,
     signatures,
@@ -105,9 +106,8 @@ def _table_header(out: Page) -> int:
     return row
 
 
-def _line_row(out: Page, number: int, line: Line) -> None:
-    tr, f = out.tr, out.formats
-    values: list[Any] = [
+def _line_values(number: int, line: Line, tr: Texts) -> list[Any]:
+    return [
         number,
         words.item(line, tr),
         line.spec,
@@ -118,18 +118,17 @@ def _line_row(out: Page, number: int, line: Line) -> None:
         words.reason(line, tr),
         words.note(line, tr),
     ]
-    row = out.next_row(height_of([str(v) for v in values], WIDTHS, WRAPPED))
+
+
+def _line_row(out: Page, row_spec: _Row) -> None:
+    f, line, values = out.formats, row_spec.line, row_spec.values
+    assert line is not None
+    row = out.next_row(row_spec.height)
     sheet = out.sheet
     for col, value in enumerate(values):
         if col != AMOUNT:
-            fmt = (
-                f.money
-                if col == PRICE and line.unit_price_vnd is not None
-                else f.center
-                if col in (0, 3, 4)
-                else f.text
-            )
-            put(sheet, row, col, value, fmt)
+            priced = col == PRICE and line.unit_price_vnd is not None
+            put(sheet, row, col, value, f.money if priced else f.center if col in (0, 3, 4) else f.text)
     quantity, price = xl_rowcol_to_cell(row, QUANTITY), xl_rowcol_to_cell(row, PRICE)
     if line.amount_vnd is not None:
         sheet.write_formula(row, AMOUNT, f"={quantity}*{price}", f.money, line.amount_vnd)
@@ -137,29 +136,92 @@ def _line_row(out: Page, number: int, line: Line) -> None:
         sheet.write_formula(row, AMOUNT, f'=IF(ISNUMBER({price}),{quantity}*{price},"")', f.money, "")
 
 
-def _sections(out: Page, data: ProcurementData) -> tuple[list[str], int]:
-    """A section per unit: its name with the subtotal, then its lines; (subtotal cells, last line row)."""
+@dataclass
+class _Row:
+    """One row of the table, laid out before it is written: a unit's section, one of its lines, or
+    its name again at the top of a page its lines go on to."""
+
+    kind: str  # "section", "line" or "continued"
+    height: float
+    number: int  # the unit's section number
+    name: str
+    unit: str
+    line: Line | None = None
+    values: list[Any] = field(default_factory=list)
+
+
+def _layout(
+    data: ProcurementData, tr: Texts, first_page: float, header: float, tail: float
+) -> tuple[list[_Row], list[int]]:
+    """The table's rows and where its pages break (indices into the rows): pages filled to the
+    capacity, a unit's name never last on a page, its name repeated where its lines go on to the
+    next page, and the last line kept with the total and the signatures (`tail` points)."""
+    capacity = PAGE_HEIGHT_PT * SAFETY
     by_unit: dict[str, list[Line]] = {}
     for line in data.plan.lines:
         by_unit.setdefault(line.unit_code, []).append(line)
-    totals = data.plan.totals_by_unit()
-    subtotals: list[str] = []
-    last_line = out.row
+    rows: list[_Row] = []
+    breaks: list[int] = []
+    used = first_page
+    last = len(data.plan.lines)
+    seen = 0
     for number, (unit, lines) in enumerate(by_unit.items(), start=1):
         name = f"{lines[0].unit_name} ({unit})"
-        row = out.next_row(LINE_PT * lines_of(name, sum(WIDTHS[1:AMOUNT])))
-        out.keep_with_next.add(row)  # a unit's name never ends a page
-        out.sheet.write_string(row, 0, _roman(number), out.formats.section)
-        out.sheet.merge_range(row, 1, row, AMOUNT - 1, clean(name), out.formats.section)
-        first, last = xl_rowcol_to_cell(row + 1, AMOUNT), xl_rowcol_to_cell(row + len(lines), AMOUNT)
-        out.sheet.write_formula(row, AMOUNT, f"=SUM({first}:{last})", out.formats.section_money, totals.get(unit, 0))
-        for col in (AMOUNT + 1, LAST):
-            out.sheet.write_blank(row, col, None, out.formats.section)
+        section_height = LINE_PT * lines_of(name, sum(WIDTHS[1:AMOUNT])) + ROW_PADDING_PT
         for index, line in enumerate(lines, start=1):
-            _line_row(out, index, line)
-        subtotals.append(xl_rowcol_to_cell(row, AMOUNT))
-        last_line = out.row - 1
-    return subtotals, last_line
+            seen += 1
+            values = _line_values(index, line, tr)
+            height = height_of([str(v) for v in values], WIDTHS, WRAPPED)
+            need = height + (tail if seen == last else 0) + (section_height if index == 1 else 0)
+            if used + need > capacity and used > header:
+                breaks.append(len(rows))
+                used = header
+                if index > 1:  # the unit's lines go on: its name again, so the page says whose they are
+                    continued = tr("{unit} (continued)", unit=name)
+                    rows.append(_Row("continued", section_height, number, continued, unit))
+                    used += section_height
+            if index == 1:
+                rows.append(_Row("section", section_height, number, name, unit))
+                used += section_height
+            rows.append(_Row("line", height, number, name, unit, line, values))
+            used += height
+    return rows, breaks
+
+
+def _section_row(out: Page, spec: _Row, last_of_unit: int, subtotal: int) -> str:
+    """A unit's name with its subtotal (or, at the top of a page, its name again, without it)."""
+    f = out.formats
+    row = out.next_row(spec.height)
+    style = f.section if spec.kind == "section" else f.section_continued
+    out.sheet.write_string(row, 0, _roman(spec.number) if spec.kind == "section" else "", style)
+    out.sheet.merge_range(row, 1, row, AMOUNT - 1, clean(spec.name), style)
+    if spec.kind == "section":
+        first, last = xl_rowcol_to_cell(row + 1, AMOUNT), xl_rowcol_to_cell(last_of_unit, AMOUNT)
+        out.sheet.write_formula(row, AMOUNT, f"=SUM({first}:{last})", f.section_money, subtotal)
+    else:
+        out.sheet.write_blank(row, AMOUNT, None, style)
+    for col in (AMOUNT + 1, LAST):
+        out.sheet.write_blank(row, col, None, style)
+    return str(xl_rowcol_to_cell(row, AMOUNT))
+
+
+def _sections(out: Page, data: ProcurementData, rows: list[_Row]) -> list[str]:
+    """The laid-out rows written; the cells of the units' subtotals."""
+    top = out.row
+    last_of_unit: dict[str, int] = {}
+    for offset, spec in enumerate(rows):
+        if spec.kind == "line":
+            last_of_unit[spec.unit] = top + offset
+    totals = data.plan.totals_by_unit()
+    subtotals: list[str] = []
+    for spec in rows:
+        if spec.kind == "line":
+            _line_row(out, spec)
+        else:
+            cell = _section_row(out, spec, last_of_unit[spec.unit], totals.get(spec.unit, 0))
+            if spec.kind == "section":
+                subtotals.append(cell)
+    return subtotals
 
 
 def _total(out: Page, data: ProcurementData, subtotals: list[str]) -> None:
@@ -179,6 +241,21 @@ def _total(out: Page, data: ProcurementData, subtotals: list[str]) -> None:
         out.merged(1, LAST, said, f.italic)
 
 
+class _Measure:
+    """A sheet that writes nothing: the tail is laid out on it once to learn how tall it is."""
+
+    def __getattr__(self, _name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def _tail_height(out: Page, data: ProcurementData, settings: Settings) -> float:
+    """How tall the total and the signatures print (laid out by the code that writes them)."""
+    measure = Page(_Measure(), out.formats, out.tr, WIDTHS, out.left, out.right)
+    _total(measure, data, [])
+    _signatures(measure, settings)
+    return sum(measure.heights)
+
+
 def _proposal(book: Workbook, formats: Formats, data: ProcurementData, settings: Settings, tr: Texts) -> None:
     sheet = book.add_worksheet(tr("Proposal")[:31])
     for col, width in enumerate(WIDTHS):
@@ -188,11 +265,12 @@ def _proposal(book: Workbook, formats: Formats, data: ProcurementData, settings:
     _heading(out, settings, generated)
     header = _table_header(out)
     sheet.freeze_panes(header + 1, 0)
-    subtotals, last_line = _sections(out, data)
+    rows, breaks = _layout(data, tr, sum(out.heights), out.heights[header], _tail_height(out, data, settings))
+    top = out.row
+    subtotals = _sections(out, data, rows)
     _total(out, data, subtotals)
     _signatures(out, settings)
-    breaks = page_breaks(out.heights, header, out.keep_with_next, last_line, PAGE_HEIGHT_PT * SAFETY)
-    sheet.set_h_pagebreaks(breaks)
+    sheet.set_h_pagebreaks([top + index for index in breaks])
     print_setup(sheet, tr, formats.font, header, LAST, out.row, fit=False)  # the columns fit at 100 %
 
 

@@ -152,11 +152,14 @@ def test_the_signed_list_prints_one_page_wide_and_signs_on_the_page_of_its_total
         for column in ("STT", "ĐVT", "Lý do, căn cứ", "Ghi chú"):
             assert column in text, f"page {number} has no column {column!r}"
         assert f"Trang {number}/{len(pages)}" in text
+        # Whose lines these are: a unit's section, or its name again where its lines go on.
+        assert re.search(r"Đảng ủy xã Thử Nghiệm Số \d+ \(XA-\d{3}\)", text), f"page {number} names no unit"
     first, last = pages[0], pages[-1]
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in first and "DANH MỤC ĐỀ XUẤT ĐẦU TƯ TRANG THIẾT BỊ" in first
     assert "Nghệ An, ngày 02 tháng 12 năm 2026" in first and "01:30 02/12/2026" in first
     assert "TỔNG CỘNG" in last and "NGƯỜI LẬP BIỂU" in last and "CHÁNH VĂN PHÒNG" in last
     assert not any("TỔNG CỘNG" in page for page in pages[:-1])
+    assert any("(tiếp theo)" in page for page in pages[1:])  # some unit's lines run on to a next page
     assert f"{data.plan.total_vnd():,}".replace(",", ".") in last  # the total, as Vietnamese write it
     # The accents above capitals print whole in the title (pdftotext reads them back).
     assert "ĐỀ XUẤT ĐẦU TƯ" in first and "THIẾT BỊ" in first
