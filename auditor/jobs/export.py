@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.db.engine import Database
-from auditor.domain import DeviceStatus
-from auditor.facts import Age, DeviceView, LinkView, UnitView
+from auditor.facts import DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
 from auditor.i18n import texts
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
 from auditor.procurement.document import ProcurementData, Register, plan_links, register_of
-from auditor.procurement.inventory import UnitInventory, write_inventory
+from auditor.procurement.inventory import inventory_records, write_inventory
 from auditor.procurement.outlook import outlook
 from auditor.procurement.plan import plan
 from auditor.procurement.render import pdf_of, pdfs_of, png_of
@@ -28,7 +27,6 @@ from auditor.procurement.texts import PLAN_KEYS, checks, outlook_record, plan_re
 from auditor.procurement.workbook import write_workbook
 from auditor.register.columns import SheetKind
 from auditor.register.writers import export_csv, write_register_workbook
-from auditor.rules.age import over_age
 from auditor.settings import Settings
 from auditor.traffic import LinkVerdict
 
@@ -137,27 +135,13 @@ def export_inventory(
 ) -> list[Path]:
     """One inventory record per unit (or the one unit) into `directory`, as XLSX or PDF; the files written."""
     units, devices, links = register_views(database, local_day(now, settings), unit_code)
-    by_unit: dict[str, list[tuple[DeviceView, Age | None]]] = {}
-    for device, age in devices:
-        if device.unit_code is not None and device.status is DeviceStatus.ACTIVE:
-            by_unit.setdefault(device.unit_code, []).append((device, age))
-    for mine in by_unit.values():  # the register's devices by asset tag, then what the network found
-        mine.sort(key=lambda pair: (not pair[0].registered, pair[0].asset_tag or pair[0].hostname or pair[0].ip or ""))
+    records = inventory_records(units, devices, links, settings.age)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:
         pairs = []
-        for unit in units:
-            mine = by_unit.get(unit.code, [])
-            verdicts = [over_age(age, settings.age.threshold(d.category)) for d, age in mine if d.registered]
-            record = UnitInventory(
-                unit,
-                mine,
-                [link for link in links if link.unit_code == unit.code],
-                over_age=sum(v is True for v in verdicts),
-                unknown_age=sum(v is None for v in verdicts),
-            )
-            target = directory / inventory_name(unit.code, f".{fmt}")
-            workbook = target if fmt == "xlsx" else Path(scratch) / inventory_name(unit.code, ".xlsx")
+        for record in records:
+            target = directory / inventory_name(record.unit.code, f".{fmt}")
+            workbook = target if fmt == "xlsx" else Path(scratch) / inventory_name(record.unit.code, ".xlsx")
             write_inventory(workbook, record, settings, now, lang)
             pairs.append((workbook, target))
             written.append(target)

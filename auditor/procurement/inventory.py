@@ -18,27 +18,26 @@ from typing import Any
 
 from xlsxwriter.workbook import Workbook
 
-from auditor.domain import CONDITION_LABELS
+from auditor.domain import CONDITION_LABELS, DeviceStatus
 from auditor.facts import Age, DeviceView, LinkView, UnitView
 from auditor.i18n import N_, Texts, texts
 from auditor.procurement import texts as words
 from auditor.procurement.paper import (
     LINE_PT,
     PAGE_HEIGHT_PT,
-    ROW_PADDING_PT,
     Formats,
     Page,
     document,
     heading,
     height_of,
-    lines_of,
     local,
     page_breaks,
     print_setup,
     put,
     signatures,
 )
-from auditor.settings import Settings
+from auditor.rules.age import over_age
+from auditor.settings import AgeSettings, Settings
 
 COLUMNS: tuple[tuple[str, float], ...] = (
     (N_("No."), 4.5),
@@ -69,6 +68,37 @@ class UnitInventory:
     unknown_age: int
 
 
+def inventory_records(
+    units: Sequence[UnitView],
+    devices: Sequence[tuple[DeviceView, Age | None]],
+    links: Sequence[LinkView],
+    ages: AgeSettings,
+) -> list[UnitInventory]:
+    """Each unit's record: its active devices, the register's by asset tag then those the network
+    found, its links, and how many of its registered devices are over age or of unknown age."""
+    by_unit: dict[str, list[tuple[DeviceView, Age | None]]] = {}
+    for device, age in devices:
+        if device.unit_code is not None and device.status is DeviceStatus.ACTIVE:
+            by_unit.setdefault(device.unit_code, []).append((device, age))
+    records = []
+    for unit in units:
+        mine = sorted(
+            by_unit.get(unit.code, []),
+            key=lambda pair: (not pair[0].registered, pair[0].asset_tag or pair[0].hostname or pair[0].ip or ""),
+        )
+        verdicts = [over_age(age, ages.threshold(d.category)) for d, age in mine if d.registered]
+        records.append(
+            UnitInventory(
+                unit,
+                mine,
+                [link for link in links if link.unit_code == unit.code],
+                over_age=sum(v is True for v in verdicts),
+                unknown_age=sum(v is None for v in verdicts),
+            )
+        )
+    return records
+
+
 def _device_row(number: int, d: DeviceView, age: Age | None, tr: Texts) -> list[Any]:
     place = ", ".join(part for part in (d.location, d.ip) if part)
     name = d.asset_tag or d.hostname or d.ip or d.serial or f"#{d.id}"
@@ -88,10 +118,7 @@ def _device_row(number: int, d: DeviceView, age: Age | None, tr: Texts) -> list[
 
 def _table(out: Page, record: UnitInventory) -> int:
     tr, f = out.tr, out.formats
-    headers = [tr(name) for name, _ in COLUMNS]
-    header = out.next_row(max(lines_of(h, WIDTHS[c]) for c, h in enumerate(headers)) * LINE_PT + ROW_PADDING_PT)
-    for col, text in enumerate(headers):
-        out.sheet.write_string(header, col, text, f.header)
+    header = out.header([tr(name) for name, _ in COLUMNS])
     for number, (device, age) in enumerate(record.devices, start=1):
         values = _device_row(number, device, age, tr)
         row = out.next_row(height_of([str(v or "") for v in values], WIDTHS, WRAPPED))
@@ -167,7 +194,7 @@ def _record(
         ("", settings.document.preparer_name),
     )
     last_line = max(header + 1, tail - 2)
-    sheet.set_h_pagebreaks(page_breaks(out.heights, header, out.keep_with_next, last_line, PAGE_HEIGHT_PT * SAFETY))
+    sheet.set_h_pagebreaks(page_breaks(out.heights, header, last_line, PAGE_HEIGHT_PT * SAFETY))
     print_setup(sheet, tr, formats.font, header, LAST, out.row, fit=False)
 
 

@@ -37,7 +37,7 @@ FOOTER_MARGIN = 0.3
 PAGE_WIDTH_CHARS = 134.5
 COLUMN_PADDING = 0.71
 PAGE_HEIGHT_PT = (8.27 - MARGINS["top"] - MARGINS["bottom"]) * 72
-BODY_PT = 11  # the body text: at least 10 pt on paper even if the page is shrunk a little
+BODY_PT = 11  # the body text; the signed list prints at 100 %, the detail sheets shrink little
 LINE_PT = 13.5  # the height of one line of 11-point text, with its diacritics
 ROW_PADDING_PT = 3.0
 CHARS_PER_WIDTH = 1.15  # lowercase characters of Times New Roman 11 per unit of column width (measured 1.2)
@@ -156,7 +156,6 @@ class Formats:
         box = {"border": 1, "border_color": "#808080", "valign": "top"}
         self.text = self.make(**box, text_wrap=True)
         self.center = self.make(**box, align="center")
-        self.number = self.make(**box)
         self.money = self.make(**box, num_format=VND[self.lang])
         self.header = self.make(
             **{**box, "valign": "vcenter"}, bold=True, align="center", text_wrap=True, bg_color="#DDEBF7"
@@ -202,12 +201,20 @@ class Table:
     money: Sequence[int] = ()
 
 
+def header_height(headers: Sequence[str], widths: Sequence[float]) -> float:
+    return max((lines_of(h, widths[c]) for c, h in enumerate(headers)), default=1) * LINE_PT + ROW_PADDING_PT
+
+
+def header_row(sheet: Worksheet, formats: Formats, row: int, headers: Sequence[str]) -> int:
+    for col, header in enumerate(headers):
+        sheet.write_string(row, col, clean(header), formats.header)
+    return row
+
+
 def _table(sheet: Worksheet, formats: Formats, top: int, table: Table, widths: Sequence[float]) -> int:
     """`table` from row `top`: its header, then its rows; the row after it."""
-    heights = [lines_of(h, widths[c]) for c, h in enumerate(table.headers)]
-    sheet.set_row(top, max(heights, default=1) * LINE_PT + ROW_PADDING_PT)
-    for col, header in enumerate(table.headers):
-        sheet.write_string(top, col, clean(header), formats.header)
+    sheet.set_row(top, header_height(table.headers, widths))
+    header_row(sheet, formats, top, table.headers)
     for index, values in enumerate(table.rows, start=top + 1):
         sheet.set_row(index, height_of(values, widths, table.wrapped))
         for col, value in enumerate(values):
@@ -277,7 +284,6 @@ class Page:
     left: tuple[int, int]
     right: tuple[int, int]
     heights: list[float] = field(default_factory=list)
-    keep_with_next: set[int] = field(default_factory=set)
 
     @property
     def row(self) -> int:
@@ -292,6 +298,10 @@ class Page:
         self.sheet.set_row(row, height)
         self.heights.append(height)
         return row
+
+    def header(self, headers: Sequence[str]) -> int:
+        """The table's header row (it repeats on every page); its row."""
+        return header_row(self.sheet, self.formats, self.next_row(header_height(headers, self.widths)), headers)
 
     def merged(self, first: int, last: int, text: str, fmt: Format, height: float | None = None) -> int:
         row = self.next_row(height or LINE_PT * lines_of(text, sum(self.widths[first : last + 1])) + ROW_PADDING_PT)
@@ -345,23 +355,17 @@ def signatures(out: Page, left: Sequence[str], right: Sequence[str], names: tupl
     out.sides([(names[0], f.bold_center)], [(names[1], f.bold_center)])
 
 
-def page_breaks(
-    heights: Sequence[float], header: int, keep_with_next: set[int], tail: int, capacity: float
-) -> list[int]:
+def page_breaks(heights: Sequence[float], header: int, tail: int, capacity: float) -> list[int]:
     """The first row of every page after the first: pages filled to `capacity` points (the header
-    row `header` repeats on each), a row in `keep_with_next` never last on its page, and the rows
-    from `tail` (the last line, the total, the signatures) kept together on the last page."""
+    row `header` repeats on each), and the rows from `tail` (the last line, the counts, the
+    signatures) kept together on the last page."""
     breaks: list[int] = []
     used = sum(heights[: header + 1])  # the first page: the heading and the table's header
     for row in range(header + 1, len(heights)):
         need = sum(heights[row:]) if row == tail else heights[row]
         if used + need > capacity and used > heights[header]:
-            start = row
-            floor = breaks[-1] if breaks else header + 1
-            while start - 1 in keep_with_next and start - 1 > floor:
-                start -= 1
-            breaks.append(start)
-            used = heights[header] + sum(heights[start:row])
+            breaks.append(row)
+            used = heights[header]
         if row == tail:
             break
         used += heights[row]

@@ -4,7 +4,6 @@ settings the audit used.  Each prints like the list: titled, A4 landscape, one p
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
@@ -13,7 +12,7 @@ from auditor.i18n import N_, Texts
 from auditor.procurement import texts as words
 from auditor.procurement.document import DeviceAgeRow, ProcurementData
 from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
-from auditor.procurement.paper import Formats, Table, titled_table
+from auditor.procurement.paper import Formats, Table, local, titled_table
 from auditor.settings import Settings
 
 AGE_HEADERS = (
@@ -45,7 +44,7 @@ VERDICT_COLUMN = 9
 
 
 def _stamp(data: ProcurementData, settings: Settings, tr: Texts) -> str:
-    moment = data.generated_at.astimezone(zoneinfo.ZoneInfo(settings.timezone))
+    moment = local(data.generated_at, settings.timezone)
     return tr(
         "{province} — inventory and measurements up to {time}",
         province=settings.province,

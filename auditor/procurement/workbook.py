@@ -65,14 +65,28 @@ LAST = len(COLUMNS) - 1
 SAFETY = 0.95  # of a page's height: what LibreOffice or Excel draw may run a little taller
 
 
+ROMAN: tuple[tuple[int, str], ...] = (
+    (1000, "M"),
+    (900, "CM"),
+    (500, "D"),
+    (400, "CD"),
+    (100, "C"),
+    (90, "XC"),
+    (50, "L"),
+    (40, "XL"),
+    (10, "X"),
+    (9, "IX"),
+    (5, "V"),
+    (4, "IV"),
+    (1, "I"),
+)
+
+
 def _roman(number: int) -> str:
     out = ""
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L")):
-        while number >= value:
-            out, number = out + letters, number - value
-    for value, letters in ((40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while number >= value:
-            out, number = out + letters, number - value
+    for value, letters in ROMAN:
+        count, number = divmod(number, value)
+        out += letters * count
     return out
 
 
@@ -96,14 +110,6 @@ def _signatures(out: Page, settings: Settings) -> None:
         out.merged(0, 2, tr("Recipients:"), out.formats.italic)
         for line in doc.recipients:
             out.merged(0, 2, f"- {line}", out.formats.plain)
-
-
-def _table_header(out: Page) -> int:
-    headers = [out.tr(name) for name, _, _ in COLUMNS]
-    row = out.next_row(max(lines_of(h, WIDTHS[c]) for c, h in enumerate(headers)) * LINE_PT + 4)
-    for col, header in enumerate(headers):
-        out.sheet.write_string(row, col, header, out.formats.header)
-    return row
 
 
 def _line_values(number: int, line: Line, tr: Texts) -> list[Any]:
@@ -263,7 +269,7 @@ def _proposal(book: Workbook, formats: Formats, data: ProcurementData, settings:
     out = Page(sheet, formats, tr, WIDTHS, left=(0, 2), right=(5, LAST))
     generated = local(data.generated_at, settings.timezone)
     _heading(out, settings, generated)
-    header = _table_header(out)
+    header = out.header([tr(name) for name, _, _ in COLUMNS])
     sheet.freeze_panes(header + 1, 0)
     rows, breaks = _layout(data, tr, sum(out.heights), out.heights[header], _tail_height(out, data, settings))
     top = out.row
