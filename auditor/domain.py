@@ -23,6 +23,26 @@ def fold(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
 
 
+VENDOR_SYNONYMS = {"hewlett": "hp"}  # "Hewlett-Packard" is HP
+
+
+def vendor_key(vendor: str | None) -> str:
+    """A vendor as one word for comparing: "Cisco Systems, Inc." and "cisco" are "cisco"."""
+    words = fold(vendor or "").split()
+    return VENDOR_SYNONYMS.get(words[0], words[0]) if words else ""
+
+
+def tag_key(asset_tag: str | None) -> str | None:
+    """What makes two asset tags the same tag: case, diacritics and punctuation aside."""
+    return fold(asset_tag) or None if asset_tag else None
+
+
+def serial_key(vendor: str | None, serial: str | None) -> str | None:
+    """What makes two serials the same device: a serial is unique within its vendor."""
+    folded = fold(serial) if serial else ""
+    return f"{vendor_key(vendor)}:{folded}" if folded else None
+
+
 @dataclass(frozen=True)
 class Label:
     vi: str
@@ -57,35 +77,45 @@ class Category(enum.StrEnum):
 # Names and units of measure (đơn vị tính) as DOMAIN.md gives them.
 CATEGORY_LABELS: dict[Category, Label] = {
     Category.DESKTOP: Label(
-        "Máy vi tính để bàn", "Desktop computer", ("may tinh de ban", "pc", "may tinh", "may vi tinh")
+        "Máy vi tính để bàn",
+        "Desktop computer",
+        ("may tinh de ban", "pc", "may tinh", "may tinh ban", "may ban", "bo may tinh", "may tinh dong bo", "desktop"),
     ),
     Category.LAPTOP: Label(
         "Máy vi tính xách tay / máy tính bảng",
         "Laptop / tablet",
-        ("may tinh xach tay", "may tinh bang", "notebook", "tablet"),
+        ("may tinh xach tay", "may tinh bang", "may xach tay", "laptop", "notebook", "tablet", "ipad"),
     ),
-    Category.PRINTER: Label("Máy in", "Printer"),
-    Category.SCANNER: Label("Máy scan tài liệu", "Document scanner", ("may scan", "may quet")),
+    Category.PRINTER: Label("Máy in", "Printer", ("may in laser", "may in mau", "may in phun", "may in kim")),
+    Category.SCANNER: Label(
+        "Máy scan tài liệu", "Document scanner", ("may scan", "may quet", "may quet tai lieu", "scanner")
+    ),
     Category.SHREDDER: Label("Máy hủy tài liệu", "Shredder", ("may huy",)),
     Category.COPIER: Label(
         "Máy photocopy / máy đa chức năng",
         "Photocopier / multi-function device",
-        ("may photocopy", "may photo", "may da chuc nang", "mfp"),
+        ("may photocopy", "photocopy", "may photo", "may da chuc nang", "may in da chuc nang", "may in da nang", "mfp"),
     ),
-    Category.PHONE: Label("Điện thoại cố định", "Desk phone", ("dien thoai", "telephone", "ip phone")),
-    Category.SWITCH: Label("Thiết bị chuyển mạch (switch)", "Switch", ("thiet bi chuyen mach",)),
-    Category.ROUTER: Label("Thiết bị định tuyến (router)", "Router", ("thiet bi dinh tuyen",)),
+    Category.PHONE: Label(
+        "Điện thoại cố định",
+        "Desk phone",
+        ("dien thoai", "dien thoai ban", "may dien thoai", "telephone", "ip phone", "dien thoai ip"),
+    ),
+    Category.SWITCH: Label("Thiết bị chuyển mạch (switch)", "Switch", ("thiet bi chuyen mach", "bo chuyen mach")),
+    Category.ROUTER: Label("Thiết bị định tuyến (router)", "Router", ("thiet bi dinh tuyen", "bo dinh tuyen", "modem")),
     Category.FIREWALL: Label("Tường lửa (firewall)", "Firewall", ("tuong lua",)),
     Category.ACCESS_POINT: Label(
-        "Thiết bị phát Wi-Fi (access point)", "Wi-Fi access point", ("access point", "wifi", "thiet bi phat wifi", "ap")
+        "Thiết bị phát Wi-Fi (access point)",
+        "Wi-Fi access point",
+        ("access point", "wifi", "thiet bi phat wifi", "bo phat wifi", "cuc phat wifi", "ap"),
     ),
-    Category.UPS: Label("Bộ lưu điện (UPS)", "UPS", ("bo luu dien", "luu dien")),
+    Category.UPS: Label("Bộ lưu điện (UPS)", "UPS", ("bo luu dien", "luu dien", "may luu dien")),
     Category.VC_ENDPOINT: Label(
         "Thiết bị hội nghị truyền hình", "Video-conference endpoint", ("hoi nghi truyen hinh", "video conference", "vc")
     ),
     Category.SERVER: Label("Máy chủ", "Server", ("may chu",)),
     Category.NAS: Label("Thiết bị lưu trữ", "Storage (NAS)", ("thiet bi luu tru", "luu tru", "storage")),
-    Category.CAMERA: Label("Camera", "Camera / NVR", ("nvr", "dau ghi")),
+    Category.CAMERA: Label("Camera", "Camera / NVR", ("nvr", "dau ghi", "dau ghi hinh", "camera ip")),
     Category.PROJECTOR: Label("Máy chiếu", "Projector", ("may chieu",)),
     Category.OTHER: Label("Khác", "Other", ("khac",)),
 }
@@ -217,12 +247,43 @@ class Verdict(enum.StrEnum):
     INSUFFICIENT_DATA = "insufficient_data"
 
 
+def _canonical(folded: str) -> str:
+    """One spelling for the words clerks write two ways: "máy vi tính" is "máy tính"."""
+    return re.sub(r"\bvi tinh\b", "tinh", re.sub(r"\bwi fi\b", "wifi", folded))
+
+
+def name_variants(text: str) -> list[str]:
+    """The folded ways a name may be written: whole, without its bracketed part, the bracketed word
+    alone, and each alternative of "A / B" ("Máy vi tính xách tay / máy tính bảng" gives "may tinh
+    xach tay" and "may tinh bang"; "Thiết bị định tuyến (router)" gives "router")."""
+    plain = re.sub(r"\([^)]*\)", " ", text)
+    parts = [text, plain, *re.findall(r"\(([^)]*)\)", text), *re.split(r"[/;|]", plain)]
+    found: list[str] = []
+    for part in parts:
+        folded = _canonical(fold(part))
+        if folded and folded not in found:
+            found.append(folded)
+    return found
+
+
 def _lookup_table(labels: dict[enum.StrEnum, Label]) -> dict[str, enum.StrEnum]:
     table: dict[str, enum.StrEnum] = {}
     for member, label in labels.items():
         for word in (member.value, label.vi, label.en, *label.aliases):
-            table.setdefault(fold(word), member)
+            for variant in name_variants(word):
+                table.setdefault(variant, member)
     return table
+
+
+def _look_up(table: dict[str, enum.StrEnum], text: str) -> enum.StrEnum | None:
+    """The member a name means: the whole name, else the one member all its variants agree on."""
+    variants = name_variants(text)
+    if not variants:
+        return None
+    if variants[0] in table:
+        return table[variants[0]]
+    hits = {table[v] for v in variants[1:] if v in table}
+    return hits.pop() if len(hits) == 1 else None
 
 
 _CATEGORY_BY_WORD = _lookup_table(CATEGORY_LABELS)  # type: ignore[arg-type]
@@ -242,17 +303,17 @@ _SNMP_VERSION_BY_WORD = {
 
 def parse_category(text: str) -> Category | None:
     """The category a sheet names, by key, Vietnamese or English name; None if unknown."""
-    hit = _CATEGORY_BY_WORD.get(fold(text))
+    hit = _look_up(_CATEGORY_BY_WORD, text)
     return Category(hit) if hit is not None else None
 
 
 def parse_unit_kind(text: str) -> UnitKind | None:
-    hit = _UNIT_KIND_BY_WORD.get(fold(text))
+    hit = _look_up(_UNIT_KIND_BY_WORD, text)
     return UnitKind(hit) if hit is not None else None
 
 
 def parse_condition(text: str) -> Condition | None:
-    hit = _CONDITION_BY_WORD.get(fold(text))
+    hit = _look_up(_CONDITION_BY_WORD, text)
     return Condition(hit) if hit is not None else None
 
 

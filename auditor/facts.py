@@ -59,6 +59,7 @@ class DeviceRecord:
     snmp_version: SnmpVersion | None = None
     snmp_port: int | None = None
     snmp_community: str | None = field(default=None, repr=False)
+    registered: bool | None = None  # None: the file has no such column (a survey registers its rows)
 
 
 @dataclass(frozen=True)

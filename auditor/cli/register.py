@@ -57,10 +57,19 @@ def register() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write rejected rows (default: FILE.errors.xlsx or .csv beside the input).",
 )
+@click.option(
+    "--hidden-sheets", is_flag=True, help="Also import the sheets the workbook hides (passed over by default)."
+)
 @lang_option
 @common_options
 def import_(
-    settings: Settings, file: Path, kind: str | None, dry_run: bool, errors_path: Path | None, lang: str
+    settings: Settings,
+    file: Path,
+    kind: str | None,
+    dry_run: bool,
+    errors_path: Path | None,
+    hidden_sheets: bool,
+    lang: str,
 ) -> None:
     """Import units, devices and links from an XLSX workbook or a CSV file.
 
@@ -89,6 +98,7 @@ def import_(
                 dry_run=dry_run,
                 errors_path=errors_path,
                 lang=lang,
+                hidden_sheets=hidden_sheets,
             )
         except InputFileError as exc:  # said again in the reader's language
             raise InputFileError(Said(exc.said.text(tr))) from exc

@@ -13,11 +13,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from auditor.db import history  # noqa: F401  (every session records changes to devices)
 from auditor.errors import DatabaseError, SchemaMissing, SchemaTooNew
 from auditor.settings import mask_url
 
@@ -56,8 +57,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, create: bool = False) -> Engine:
-    """An engine for `url`.  A missing SQLite file is an error unless `create` (used by init)."""
+def _sqlite_migrating(dbapi_connection: Any, _record: Any) -> None:
+    """A connection that runs migrations: foreign keys off (a table SQLite copies to alter it must
+    not cascade into the rows that point at it), and no implicit transactions of the driver, so
+    that every migration, DDL included, is in the one transaction that `_begin` opens."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()  # (WAL, which changes the file, is set by the first connection that works in it)
+
+
+def _begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, create: bool = False, migrating: bool = False) -> Engine:
+    """An engine for `url`.  A missing SQLite file is an error unless `create` (used by init).  A
+    `migrating` engine runs all its work in one transaction, DDL included: all or nothing."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -79,7 +96,10 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
         raise DatabaseError(
             f"the driver for {parsed.drivername} is not installed ({exc.name}); install auditor[postgres]"
         ) from exc
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() == "sqlite" and migrating:
+        event.listen(engine, "connect", _sqlite_migrating)
+        event.listen(engine, "begin", _begin)
+    elif parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -100,7 +120,15 @@ def schema_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except OperationalError as exc:
+    except DBAPIError as exc:  # not a database at all, a locked or unreadable file, a server away
+        raise DatabaseError(f"cannot open the database {mask_url(str(engine.url))}: {exc.orig}") from exc
+
+
+def _foreign_tables(engine: Engine) -> list[str]:
+    """The tables of a database that has no auditor schema: another program's, never touched."""
+    try:
+        return sorted(t for t in inspect(engine).get_table_names() if t != "alembic_version")
+    except DBAPIError as exc:
         raise DatabaseError(f"cannot open the database {mask_url(str(engine.url))}: {exc.orig}") from exc
 
 
@@ -164,7 +192,14 @@ class Database:
                 session.commit()
             else:
                 session.rollback()
-        except OperationalError as exc:  # the server went away, the disk is full, the file is locked too long
+        except IntegrityError as exc:  # a guard of the schema held: someone else wrote the same thing
+            session.rollback()
+            raise DatabaseError(
+                f"the database {self.url} refused a write that would break the register "
+                f"({str(exc.orig).splitlines()[0]}); another run changed it at the same time. "
+                "Nothing of this step was stored: run it again"
+            ) from exc
+        except (OperationalError, DBAPIError) as exc:  # the server went away, the disk is full, a lock held too long
             session.rollback()
             raise DatabaseError(f"the database {self.url} failed: {exc.orig}; nothing of this step was stored") from exc
         except BaseException:
@@ -179,9 +214,15 @@ class Database:
 
 def init_database(url: str) -> tuple[str | None, str]:
     """Create or upgrade the schema to the newest revision; (revision before, revision after)."""
-    engine = make_engine(url, create=True)
+    engine = make_engine(url, create=True, migrating=True)
     try:
         before = schema_revision(engine)
+        if before is None and (foreign := _foreign_tables(engine)):
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise DatabaseError(
+                f"the database {mask_url(str(engine.url))} holds another program's tables ({shown}) and no "
+                "auditor schema; auditor leaves it untouched. Give a new file or an empty database with --db"
+            )
         if (
             before is not None
             and before not in _heads()
@@ -189,7 +230,14 @@ def init_database(url: str) -> tuple[str | None, str]:
         ):
             check_schema(engine)  # raises SchemaTooNew with the full explanation
         if before not in _heads():
-            command.upgrade(alembic_config(engine), "head")
+            try:
+                command.upgrade(alembic_config(engine), "head")
+            except DBAPIError as exc:  # the whole upgrade was one transaction: nothing of it stayed
+                raise DatabaseError(
+                    f"upgrading the database {mask_url(str(engine.url))} failed: {str(exc.orig).splitlines()[0]}. "
+                    f"It is still at revision {before or 'none'}, unchanged; mend the cause (free disk space?) "
+                    "and run `auditor init` again"
+                ) from exc
         after = schema_revision(engine)
         assert after is not None
         return before, after

@@ -29,7 +29,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -43,6 +45,8 @@ from auditor.domain import (
     Severity,
     SnmpVersion,
     UnitKind,
+    serial_key,
+    tag_key,
 )
 
 NAMING_CONVENTION = {
@@ -171,6 +175,11 @@ class Device(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The identities the domain holds unique, kept by the mapper events below: the asset tag, and
+    # the serial within its vendor (domain.tag_key, domain.serial_key).  The unique indexes are the
+    # last guard: two imports at once, or a poll beside an import, can never store one device twice.
+    tag_key: Mapped[str | None] = mapped_column(String(255))
+    serial_key: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -181,9 +190,41 @@ class Device(Base):
         Index(None, "ip"),  # scans match discovered addresses to devices
         Index(None, "serial"),  # import matching by serial
         Index(None, "asset_tag"),  # import matching by asset tag
+        Index(None, "tag_key", unique=True),  # one device per asset tag
+        Index(None, "serial_key", unique=True),  # one device per serial of a vendor
         Index(None, "due_at"),  # agents claim the devices that are due
         Index(None, "lease_owner"),  # an agent renews or releases its leases
     )
+
+
+@event.listens_for(Device, "before_insert")
+@event.listens_for(Device, "before_update")
+def _identity_keys(_mapper: Any, _connection: Any, device: Device) -> None:
+    """Keys follow the fields they are made of, and only when those change: a device an old
+    release stored twice keeps its row without a key until someone corrects it."""
+    state = inspect(device)
+    if state.persistent and not any(state.attrs[n].history.has_changes() for n in ("asset_tag", "vendor", "serial")):
+        return
+    device.tag_key = tag_key(device.asset_tag)
+    device.serial_key = serial_key(device.vendor, device.serial)
+
+
+class DeviceChange(Base):
+    """One change to a field of a device's register record: what it was, what it became, when, and
+    what changed it (an import file, a scan, a poll, a command)."""
+
+    __tablename__ = "device_change"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"))
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    field: Mapped[str] = mapped_column(String(32))  # a Device column, or "created"
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(300))  # "import khao-sat.xlsx", "poll", "devices retire"
+
+    __table_args__ = (Index(None, "device_id", "changed_at"),)  # a device's history, newest first
 
 
 class Interface(Base):

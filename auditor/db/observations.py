@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from auditor.db.common import DEFAULT_GROUP, fit, in_chunks, unit_is
 from auditor.db.models import Device, DevicePoll, Interface, Link, Unit
 from auditor.db.register import tie_links
-from auditor.domain import DeviceStatus, fold
+from auditor.domain import DeviceStatus, fold, serial_key
 from auditor.facts import DeviceFacts, HostObservation, InterfaceFacts, LinkPort, ObservationCounts, PollTarget
 
 
@@ -60,16 +60,40 @@ def poll_targets(
     return [poll_target(d, carried.get(d.id, ())) for d in chosen]
 
 
-def _learn(device: Device, facts: DeviceFacts) -> None:
+class _Serials:
+    """The serials devices hold, so that one a device reports is copied only if no other device
+    holds it (an agent that lies, or two that were cloned, must not fail everyone's poll)."""
+
+    def __init__(self, session: Session, observations: Sequence[HostObservation]) -> None:
+        reported = list({fit("serial", o.facts.serial) for o in observations if o.facts and o.facts.serial})
+        self.holder: dict[str, Device] = {}
+        for device in in_chunks(session, Device, Device.serial, reported):
+            if key := serial_key(device.vendor, device.serial):
+                self.holder.setdefault(key, device)
+
+    def claim(self, device: Device, serial: str, notes: list[str]) -> bool:
+        key = serial_key(device.vendor, serial)
+        holder = self.holder.setdefault(key, device) if key else device
+        if holder is not device:
+            notes.append(
+                f"{device.ip} reports serial {serial}, which is device id {holder.id}'s "
+                f"({holder.hostname or holder.ip}); not copied: check both devices"
+            )
+        return holder is device
+
+
+def _learn(device: Device, facts: DeviceFacts, serials: _Serials, notes: list[str]) -> None:
     """What the device says of itself replaces what it said before; what a person registered is only
     filled in where it was blank (the register stays the record of what was bought)."""
     for name in ("sys_descr", "sys_object_id", "firmware", "os_version", "manufactured_on"):
         value = getattr(facts, name)
         if value is not None:
             setattr(device, name, fit(name, value))
-    for name in ("vendor", "model", "category", "serial"):
+    for name in ("vendor", "model", "category"):
         if getattr(device, name) is None and getattr(facts, name) is not None:
             setattr(device, name, fit(name, getattr(facts, name)))
+    if device.serial is None and facts.serial and serials.claim(device, fit("serial", facts.serial), notes):
+        device.serial = fit("serial", facts.serial)
     if device.hostname is None and facts.sys_name:
         device.hostname = fit("hostname", facts.sys_name)
 
@@ -106,7 +130,9 @@ class _Addresses:
         return moved
 
 
-def _observe(device: Device, observation: HostObservation, now: dt.datetime) -> None:
+def _observe(
+    device: Device, observation: HostObservation, now: dt.datetime, serials: _Serials, notes: list[str]
+) -> None:
     """What one observation says of a device, written on it."""
     device.reachable = observation.reachable
     device.rtt_ms = observation.rtt_ms if observation.alive else None
@@ -122,7 +148,7 @@ def _observe(device: Device, observation: HostObservation, now: dt.datetime) -> 
         if observation.snmp_port and observation.snmp_port != 161:
             device.snmp_port = observation.snmp_port
     if observation.facts is not None:
-        _learn(device, observation.facts)
+        _learn(device, observation.facts, serials, notes)
 
 
 def apply_observations(
@@ -140,6 +166,7 @@ def apply_observations(
     by_id = {d.id: d for d in in_chunks(session, Device, Device.id, wanted)}
     scanned = _Addresses(session, [o for o in observations if o.device_id is None]) if discovering else None
     notes: list[str] = []
+    serials = _Serials(session, observations)
     new = updated = unassigned = 0
     polled: list[tuple[Device, HostObservation]] = []
     for observation in observations:
@@ -161,7 +188,7 @@ def apply_observations(
             unassigned += unit is None
         else:
             updated += 1
-        _observe(device, observation, now)
+        _observe(device, observation, now, serials, notes)
         polled.append((device, observation))
     session.flush()
     session.add_all(

@@ -12,14 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from auditor.db.common import of_unit, unit_is
+from auditor.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from auditor.db.models import Device, Link, Unit
-from auditor.domain import fold
+from auditor.domain import fold, tag_key, vendor_key
 from auditor.errors import AuditorError
 from auditor.facts import (
     AgeEvidence,
     DeviceRecord,
     DeviceView,
     ImportCounts,
+    Joined,
     LinkRecord,
     LinkView,
     ParsedRow,
@@ -30,6 +32,9 @@ from auditor.facts import (
     said,
 )
 from auditor.i18n import N_
+
+REGISTER_LOCK = 0x61756469  # the advisory lock key of the register ("audi")
+REGISTER_LOCK_WAIT_MS = 600_000  # an import of a country's register takes a minute or two
 
 
 @dataclass
@@ -134,67 +139,122 @@ def _describe(device: Device) -> Said:
 
 
 class _Devices:
-    """Indexes of the devices in the database, for matching register rows to them."""
+    """Indexes of the devices in the database, for matching register rows to them.  An index may
+    hold a device under a key it has since lost; every lookup checks the key still holds."""
 
     def __init__(self, session: Session) -> None:
         self.by_tag: dict[str, Device] = {}
-        self.by_serial: dict[str, Device] = {}
+        self.by_serial: dict[str, list[Device]] = {}
         self.by_host: dict[tuple[int | None, str], Device] = {}
-        self.by_ip: dict[tuple[int | None, str], Device] = {}
+        self.by_ip: dict[tuple[int | None, str], list[Device]] = {}
         for device in session.scalars(select(Device)):
             self.add(device)
 
     def add(self, device: Device) -> None:
-        if device.asset_tag:
-            self.by_tag[fold(device.asset_tag)] = device
+        if key := tag_key(device.asset_tag):
+            self.by_tag[key] = device
         if device.serial:
-            self.by_serial[fold(device.serial)] = device
+            _append(self.by_serial.setdefault(fold(device.serial), []), device)
         if device.hostname:
             self.by_host[(device.unit_id, fold(device.hostname))] = device
         if device.ip:
-            self.by_ip[(device.unit_id, device.ip)] = device
+            _append(self.by_ip.setdefault((device.unit_id, device.ip), []), device)
 
-    def match(self, record: DeviceRecord, unit_id: int) -> tuple[Device | None, Said | None]:
-        """The device this row describes, or an error message when its identities disagree.
+    def tagged(self, asset_tag: str | None) -> Device | None:
+        device = self.by_tag.get(tag_key(asset_tag) or "") if asset_tag else None
+        return device if device is not None and tag_key(device.asset_tag) == tag_key(asset_tag) else None
 
-        Asset tag first (the register's own key), then serial, then hostname or IP within the
-        unit.  A hostname/IP match whose asset tag or serial differs is another device that
-        took the old one's name: it is created, never written over the old one.
-        """
-        by_tag = self.by_tag.get(fold(record.asset_tag)) if record.asset_tag else None
-        by_serial = self.by_serial.get(fold(record.serial)) if record.serial else None
+    def with_serial(self, record: DeviceRecord) -> list[Device]:
+        """The devices whose serial is the row's, of the row's vendor (or of a vendor not known)."""
+        if not record.serial:
+            return []
+        wanted, vendor = fold(record.serial), vendor_key(record.vendor)
+        return [
+            d
+            for d in self.by_serial.get(wanted, [])
+            if fold(d.serial or "") == wanted and (not vendor or not d.vendor or vendor_key(d.vendor) == vendor)
+        ]
+
+    def match(self, record: DeviceRecord, unit_id: int) -> tuple[Device | None, Said | None, Said | None]:
+        """The device this row describes (or None: a new one), an error when its identities
+        disagree, and a note when it was told from a device it shares an address with.
+
+        Asset tag first (the register's own key), then serial (within the vendor), then hostname,
+        then IP within the unit.  A hostname or IP match whose asset tag or serial differs, or an
+        IP match whose hostname differs, is another device: created, never written over the old."""
+        by_tag = self.tagged(record.asset_tag)
+        serials = self.with_serial(record)
+        if len(serials) > 1 and by_tag not in serials:
+            return None, _ambiguous_serial(record, serials), None
+        by_serial = serials[0] if serials else None
         if by_tag is not None:
             if by_serial is not None and by_serial is not by_tag:
-                return None, said(
-                    N_('serial "{serial}" belongs to another device ({other}) than asset tag "{tag}" ({this})'),
-                    serial=record.serial,
-                    other=_describe(by_serial),
-                    tag=record.asset_tag,
-                    this=_describe(by_tag),
-                )
-            return by_tag, None
+                return None, _serial_elsewhere(record, by_serial, by_tag), None
+            return by_tag, None, None
         if by_serial is not None:
             if record.asset_tag and by_serial.asset_tag:
-                return None, said(
-                    N_(
-                        'serial "{serial}" is registered with asset tag "{registered}", not "{tag}"; correct the '
-                        "row or the register"
-                    ),
-                    serial=record.serial,
-                    registered=by_serial.asset_tag,
-                    tag=record.asset_tag,
-                )
-            return by_serial, None
-        for weak in (
-            self.by_host.get((unit_id, fold(record.hostname))) if record.hostname else None,
-            self.by_ip.get((unit_id, record.ip)) if record.ip else None,
-        ):
-            if weak is None:
-                continue
-            clash = (record.asset_tag and weak.asset_tag) or (record.serial and weak.serial)
-            if not clash:
-                return weak, None
-        return None, None
+                return None, _other_tag(record, by_serial), None
+            return by_serial, None, None
+        return self._weak(record, unit_id)
+
+    def _weak(self, record: DeviceRecord, unit_id: int) -> tuple[Device | None, Said | None, Said | None]:
+        def clash(device: Device) -> bool:
+            return bool((record.asset_tag and device.asset_tag) or (record.serial and device.serial))
+
+        by_host = self.by_host.get((unit_id, fold(record.hostname))) if record.hostname else None
+        if by_host is not None and fold(by_host.hostname or "") == fold(record.hostname or "") and not clash(by_host):
+            return by_host, None, None
+        on_ip = [d for d in self.by_ip.get((unit_id, record.ip), []) if d.ip == record.ip] if record.ip else []
+        same = [
+            d
+            for d in on_ip
+            if not clash(d) and not (record.hostname and d.hostname and fold(d.hostname) != fold(record.hostname))
+        ]
+        if len(same) == 1:
+            return same[0], None, None
+        if on_ip:
+            note = said(
+                N_("address {ip} is also that of {other}; registered as another device (correct the address if not)"),
+                ip=record.ip,
+                other=_describe(on_ip[0]),
+            )
+            return None, None, note
+        return None, None, None
+
+
+def _append(devices: list[Device], device: Device) -> None:
+    if not any(d is device for d in devices):
+        devices.append(device)
+
+
+def _ambiguous_serial(record: DeviceRecord, devices: Sequence[Device]) -> Said:
+    return said(
+        N_('serial "{serial}" is that of {n} devices ({devices}); give the vendor, or the asset tag, to say which'),
+        serial=record.serial,
+        n=len(devices),
+        devices=Joined("; ", (), tuple(_describe(d) for d in devices)),
+    )
+
+
+def _serial_elsewhere(record: DeviceRecord, by_serial: Device, by_tag: Device) -> Said:
+    return said(
+        N_('serial "{serial}" belongs to another device ({other}) than asset tag "{tag}" ({this})'),
+        serial=record.serial,
+        other=_describe(by_serial),
+        tag=record.asset_tag,
+        this=_describe(by_tag),
+    )
+
+
+def _other_tag(record: DeviceRecord, by_serial: Device) -> Said:
+    return said(
+        N_(
+            'serial "{serial}" is registered with asset tag "{registered}", not "{tag}"; correct the row or the register'  # noqa: E501
+        ),
+        serial=record.serial,
+        registered=by_serial.asset_tag,
+        tag=record.asset_tag,
+    )
 
 
 def _apply_devices(
@@ -209,17 +269,21 @@ def _apply_devices(
         if unit is None:
             result.errors.append(_unknown_unit(row, record.unit_code))
             continue
-        device, problem = devices.match(record, unit.id)
+        device, problem, note = devices.match(record, unit.id)
         if problem:
             result.errors.append(row.reject(problem))
             continue
+        if note:
+            result.notes.append(said(N_("{where}: {note}"), where=row.where, note=note))
         created = device is None
         if device is None:
             device = Device(unit_id=unit.id, registered=True, created_at=now, updated_at=now)
             session.add(device)
-        # Every field of the record but its unit reference is a device column of the same name.
+        # Every field of the record but its unit reference is a device column of the same name.  A
+        # file without a "registered" column registers what it lists; one with it (an export) says.
         values = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "unit_code"}
-        changed = _merge(device, values | {"unit_id": unit.id, "registered": True}, now)
+        registered = True if record.registered is None else record.registered
+        changed = _merge(device, values | {"unit_id": unit.id, "registered": registered}, now)
         devices.add(device)
         counts = _count(counts, created, changed)
     session.flush()
@@ -302,6 +366,21 @@ def _apply_links(
         counts = _count(counts, created, changed)
     session.flush()
     result.counts["links"] = counts
+
+
+def lock_register(session: Session) -> None:
+    """Take the register for this session's transaction: two imports (or an import and a register
+    command) run one after the other, never interleaved, on SQLite and PostgreSQL alike.  Must be
+    the session's first statement; the lock is released when it commits or rolls back."""
+    bind = session.connection()
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql(f"SELECT pg_advisory_xact_lock({REGISTER_LOCK})")
+    elif bind.dialect.name == "sqlite":
+        # SQLite has one writer at a time: take the write lock now, not at the first write (a
+        # read snapshot taken before it would be stale), and wait for the other import's end.
+        bind.exec_driver_sql(f"PRAGMA busy_timeout={REGISTER_LOCK_WAIT_MS}")
+        bind.exec_driver_sql("BEGIN IMMEDIATE")
+        bind.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def apply_register(

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.db import register, runs
+from auditor.db import history, register, runs
 from auditor.db.engine import Database
 from auditor.domain import RunKind, RunOutcome
 from auditor.facts import ImportCounts, ParsedRow, RowError, Said
@@ -41,11 +41,12 @@ def import_register(
     dry_run: bool = False,
     errors_path: Path | None = None,
     lang: str = "vi",
+    hidden_sheets: bool = False,
 ) -> ImportResult:
     """Import `path`.  `today` is the clerk's date (a year in the future is refused against it),
     `now` the moment stored with the rows.  A dry run writes nothing, not even the errors file,
     unless `errors_path` asks for one; it is written in `lang`, for the unit that sent the file."""
-    parsed = parse_file(path, today, kind)
+    parsed = parse_file(path, today, kind, hidden_sheets=hidden_sheets)
     rows: dict[SheetKind, list[ParsedRow]] = {k: [] for k in SheetKind}
     errors: list[RowError] = []
     notes: list[Said] = []
@@ -58,6 +59,8 @@ def import_register(
     run_id = None
     # One transaction for the whole file; a dry run does all the work, then rolls it back.
     with database.session(commit=not dry_run) as session:
+        register.lock_register(session)  # a second import at once waits for this one to end
+        history.changes_by(session, f"import {path.name}", now)
         applied = register.apply_register(
             session, rows[SheetKind.UNITS], rows[SheetKind.DEVICES], rows[SheetKind.LINKS], now
         )

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from auditor.catalogs import vendor_catalog
+from auditor.db import history, register, runs
 from auditor.db import observations as stored
-from auditor.db import register, runs
 from auditor.db.engine import Database
 from auditor.discovery.icmp import Pinger
 from auditor.domain import RunKind, RunOutcome
@@ -82,6 +82,7 @@ def record_observations(
     against its device's previous poll, in one transaction."""
     notes: list[str] = []
     with database.session() as session:
+        history.changes_by(session, "poll", now, run_id)
         known = {t.address: t for t in stored.poll_targets(session)}
         seen = [judged(o, known.get(o.address), notes) for o in observations]
         counts = stored.apply_observations(session, seen, run_id, now)
@@ -107,6 +108,7 @@ def store(
     observed = time.perf_counter()
     observations = [judged(o, known.get(o.address), report.notes) for o in observations]
     with database.session() as session:
+        history.changes_by(session, kind.value, now, report.run_id)
         if claim is not None:
             held = claim.settle(session, "device")
             kept = [o for o in observations if o.device_id in held]

@@ -250,6 +250,18 @@ DEVICE_COLUMNS: tuple[Column, ...] = (
         width=18,
     ),
     _col(
+        "registered",
+        "Đã ghi sổ",
+        "Registered",
+        "Có: thiết bị có trong sổ tài sản; Không: chỉ phát hiện trên mạng.",
+        "Yes: in the asset register; No: only found on the network.",
+        "da dang ky",
+        "dang ky",
+        "ghi so",
+        "in register",
+        width=12,
+    ),
+    _col(
         "snmp_version",
         "Phiên bản SNMP",
         "SNMP version",
@@ -413,6 +425,7 @@ REGISTER_KEYS: dict[SheetKind, tuple[str, ...]] = {
         "in_service_year",
         "condition",
         "location",
+        "registered",
         "snmp_version",
         "snmp_port",
         "snmp_community",
@@ -433,7 +446,9 @@ REGISTER_KEYS: dict[SheetKind, tuple[str, ...]] = {
 # How a device is polled is the Office's business, not the units': the survey form sent to them has
 # no SNMP column (the settings belong in auditor.toml, or a sheet the IT staff import) and no
 # poller group.  An import still reads those columns wherever they are.
-IT_KEYS = frozenset({"snmp_version", "snmp_port", "snmp_community", "poller_group"})
+# Nor does it ask whether a device is registered: what a unit lists is its register.  The export
+# says it, so that an export imported again keeps what auditor only found on the network apart.
+IT_KEYS = frozenset({"snmp_version", "snmp_port", "snmp_community", "poller_group", "registered"})
 TEMPLATE_KEYS: dict[SheetKind, tuple[str, ...]] = {
     kind: tuple(k for k in keys if k not in IT_KEYS) for kind, keys in REGISTER_KEYS.items()
 }

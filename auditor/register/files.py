@@ -20,10 +20,28 @@ def default_errors_path(source: Path) -> Path:
     return source.with_name(f"{source.stem}.errors{suffix}")
 
 
-def parse_file(path: Path, today: dt.date, kind: SheetKind | None = None) -> list[ParsedSheet]:
-    """Every data sheet of the file, parsed; the file-level problems raise InputFileError."""
+def parse_file(
+    path: Path, today: dt.date, kind: SheetKind | None = None, *, hidden_sheets: bool = False
+) -> list[ParsedSheet]:
+    """Every data sheet of the file, parsed; the file-level problems raise InputFileError.  A sheet
+    the workbook hides is passed over with a note, unless `hidden_sheets`."""
     sheets = read_sheets(path)
     data_sheets = [s for s in sheets if s.name is None or fold(s.name) not in NON_DATA_SHEETS]
+    passed_over = [
+        ParsedSheet(
+            None,
+            notes=(
+                said(
+                    N_('{file}: sheet "{sheet}" is hidden in the workbook; passed over (--hidden-sheets imports it)'),
+                    file=path.name,
+                    sheet=s.name,
+                ),
+            ),
+        )
+        for s in data_sheets
+        if s.hidden and not hidden_sheets
+    ]
+    data_sheets = [s for s in data_sheets if hidden_sheets or not s.hidden]
     if kind is not None and len(data_sheets) > 1:
         raise InputFileError(
             said(
@@ -35,7 +53,7 @@ def parse_file(path: Path, today: dt.date, kind: SheetKind | None = None) -> lis
                 n=len(data_sheets),
             )
         )
-    parsed = [parse_sheet(sheet, today, kind) for sheet in data_sheets]
+    parsed = passed_over + [parse_sheet(sheet, today, kind) for sheet in data_sheets]
     if not any(p.kind for p in parsed):
         found = [n for p in parsed for n in p.notes] or [said(N_("the file is empty"))]
         raise InputFileError(

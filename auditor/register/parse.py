@@ -7,7 +7,7 @@ explicit `today`; reads no file and no clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,6 +26,7 @@ from auditor.register.columns import (
     kind_from_sheet_name,
     match_header,
 )
+from auditor.register.twins import Identity, identity_of, twins
 from auditor.register.values import (
     Cell,
     Uncomputed,
@@ -33,6 +34,7 @@ from auditor.register.values import (
     parse_category_cell,
     parse_code,
     parse_condition_cell,
+    parse_identifier,
     parse_ip,
     parse_mac,
     parse_mbps,
@@ -42,6 +44,8 @@ from auditor.register.values import (
     parse_text,
     parse_unit_kind_cell,
     parse_whole,
+    parse_yes_no,
+    visible,
 )
 
 SECRET_KEYS = frozenset({"snmp_community"})  # never echoed in a message or the errors file
@@ -55,6 +59,7 @@ class Sheet:
     file: str
     name: str | None
     rows: Sequence[Sequence[Cell]]
+    hidden: bool = False  # a sheet the workbook hides from whoever opens it
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ class _Row:
         try:
             return parser(value)
         except BadValue as exc:
-            shown = "********" if key in SECRET_KEYS else _clip(cell_text(value))
+            shown = "********" if key in SECRET_KEYS else visible(_clip(cell_text(value)))
             expected = exc.expected
             self.fault(
                 said(
@@ -177,7 +182,8 @@ def _unit(row: _Row, today: dt.date) -> UnitRecord | None:
 
 def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
     unit = _unit_ref(row)
-    values = {key: row.get(key) for key in ("hostname", "vendor", "model", "serial", "asset_tag", "location")}
+    values = {key: row.get(key, parse_identifier) for key in ("hostname", "serial", "asset_tag")}
+    values |= {key: row.get(key) for key in ("vendor", "model", "location")}
     ip = row.get("ip", parse_ip)
     mac = row.get("mac", parse_mac)
     category = row.get("category", parse_category_cell)
@@ -186,6 +192,7 @@ def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
     version = row.get("snmp_version", parse_snmp_version_cell)
     port = row.get("snmp_port", parse_port)
     community = row.get("snmp_community")
+    registered = row.get("registered", parse_yes_no)
     if not row.errors and not (values["hostname"] or ip or values["serial"] or values["asset_tag"]):
         row.fault(said(N_("a device needs one of hostname, IP address, serial or asset tag; all are empty")))
     if row.errors or unit is None:
@@ -201,6 +208,7 @@ def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
         snmp_version=version,
         snmp_port=port,
         snmp_community=community,
+        registered=registered,
         **values,
     )
 
@@ -298,15 +306,13 @@ def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> Pars
     if isinstance(mapped, RowError):
         return ParsedSheet(kind, headers=tuple(raw_headers), errors=(mapped,))
     keys, headers, notes = mapped
-    good, errors = _rows(sheet, header_index, kind, raw_headers, keys, headers, today)
-    duplicates = list(_duplicates(good))
-    rejected = {e.where for e in duplicates}
+    good, errors, identities, vendors = _rows(sheet, header_index, kind, raw_headers, keys, headers, today)
+    found = twins(identities, vendors)
+    kept = [row for row in good if row.where not in found]
+    rejected = [RowError(r.where, (), r.cells) for r in good if r.where in found] + errors
+    errors = [_with_twins(e, found.get(e.where, []), headers) for e in rejected]
     return ParsedSheet(
-        kind,
-        tuple(r for r in good if r.where not in rejected),
-        tuple(sorted([*errors, *duplicates], key=lambda e: e.where.row)),
-        tuple(raw_headers),
-        tuple(notes),
+        kind, tuple(kept), tuple(sorted(errors, key=lambda e: e.where.row)), tuple(raw_headers), tuple(notes)
     )
 
 
@@ -353,10 +359,13 @@ def _rows(
     keys: dict[int, str],
     headers: dict[str, str],
     today: dt.date,
-) -> tuple[list[ParsedRow], list[RowError]]:
-    """Every non-empty row under the header, parsed into a record or rejected with its reasons."""
+) -> tuple[list[ParsedRow], list[RowError], list[Identity], dict[Where, str]]:
+    """Every non-empty row under the header, parsed into a record or rejected with its reasons;
+    and what each row, parsed or not, says it is (its identity, its vendor as written)."""
     good: list[ParsedRow] = []
     errors: list[RowError] = []
+    identities: list[Identity] = []
+    vendors: dict[Where, str] = {}
     for offset, row in enumerate(sheet.rows[header_index + 1 :], start=header_index + 2):
         if all(cell_text(c) == "" for c in row):
             continue
@@ -365,40 +374,21 @@ def _rows(
             (raw_headers[i] if i < len(raw_headers) else "", "" if keys.get(i) in SECRET_KEYS else cell_text(c))
             for i, c in enumerate(row)
         )
-        checking = _Row(where, {key: row[i] for i, key in keys.items() if i < len(row)}, headers, [])
+        cells = {key: row[i] for i, key in keys.items() if i < len(row)}
+        identities.append(identity_of(kind, where, cells))
+        vendors[where] = cell_text(cells.get("vendor"))
+        checking = _Row(where, cells, headers, [])
         record = _BUILDERS[kind](checking, today)
         if record is None:
             errors.append(RowError(where, tuple(checking.errors), as_written, tuple(checking.columns)))
         else:
             good.append(ParsedRow(where, record, as_written))
-    return good, errors
+    return good, errors, identities, vendors
 
 
-def _identity_keys(record: Record) -> Iterator[tuple[Said, str, str, str]]:
-    """The values that must be unique within one sheet: (what, its key, value as matched, as written)."""
-    if isinstance(record, UnitRecord):
-        yield said(N_("unit code")), "unit_code", fold(record.code), record.code
-    elif isinstance(record, DeviceRecord):
-        if record.asset_tag:
-            yield said(N_("asset tag")), "asset_tag", fold(record.asset_tag), record.asset_tag
-        if record.serial:
-            yield said(N_("serial")), "serial", fold(record.serial), record.serial
-    elif isinstance(record, LinkRecord):
-        yield said(N_("link name")), "name", f"{fold(record.unit_code)}/{fold(record.name)}", record.name
-
-
-def _duplicates(rows: Sequence[ParsedRow]) -> Iterator[RowError]:
-    seen: dict[tuple[str, str], Where] = {}
-    for row in rows:
-        for what, field_key, key, shown in _identity_keys(row.record):
-            first = seen.setdefault((field_key, key), row.where)
-            if first != row.where:
-                header = next((h for h, text in row.cells if text == shown), None)
-                reason = said(
-                    N_('{what} "{shown}" is already on row {row}; each may appear once'),
-                    what=what,
-                    shown=shown,
-                    row=first.row,
-                )
-                yield row.reject(reason, header)
-                break
+def _with_twins(error: RowError, found: Sequence[tuple[Said, str]], headers: dict[str, str]) -> RowError:
+    """A rejected row with the reasons its twins add (and their cells marked)."""
+    if not found:
+        return error
+    columns = tuple(dict.fromkeys([*error.columns, *(headers[k] for _, k in found if k in headers)]))
+    return replace(error, reasons=(*error.reasons, *(reason for reason, _ in found)), columns=columns)

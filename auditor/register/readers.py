@@ -6,8 +6,10 @@ import csv
 import io
 import logging
 import os
+import unicodedata
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from auditor.errors import InputFileError
 from auditor.facts import said
@@ -104,32 +106,65 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         # data_only: a formula cell gives the value Excel last computed, not the formula text.
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError… on damaged parts
-        raise InputFileError(
-            said(
-                N_(
-                    "{file}: cannot read the workbook ({why}); open it in Excel or LibreOffice and save it "
-                    "again as .xlsx"
-                ),
-                file=path.name,
-                why=f"{type(exc).__name__}: {exc}",
-            )
-        ) from exc
+        raise _unreadable(path, exc) from exc
     formulas = _has_formulas(path)
     sheets, strings = [], []
     try:
         for worksheet in workbook.worksheets:
+            # The used range the file declares (<dimension>) is a claim, not a fact: Excel itself
+            # ignores it.  Read what the sheet holds, whatever it says of its size.
+            worksheet.reset_dimensions()
             if formulas:  # the cells, not only their values: a computed text result says so ("str")
-                cells = [tuple(row) for row in worksheet.iter_rows(min_row=1)]
+                cells = [_trimmed(row) for row in worksheet.iter_rows(min_row=1)]
                 rows = [tuple(c.value for c in row) for row in cells]
                 strings.append(
                     {(r, c) for r, row in enumerate(cells) for c, x in enumerate(row) if x.data_type == "str"}
                 )
             else:
-                rows = [tuple(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
-            sheets.append(Sheet(path.name, worksheet.title, rows))
+                rows = [_trimmed(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
+            hidden = getattr(worksheet, "sheet_state", "visible") != "visible"
+            sheets.append(Sheet(path.name, worksheet.title, rows, hidden))
+    except InputFileError:
+        raise
+    except Exception as exc:  # a truncated sheet, an entity bomb, XML that is not XML
+        raise _unreadable(path, exc, getattr(worksheet, "title", None)) from exc
     finally:
         workbook.close()
     return _with_uncomputed_formulas(path, sheets, strings) if formulas else sheets
+
+
+def _trimmed(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row without its trailing empty cells (a styled but empty cell far to the right is nothing)."""
+    end = len(row)
+    while end and getattr(row[end - 1], "value", row[end - 1]) is None:
+        end -= 1
+    return row[:end]
+
+
+def _unreadable(path: Path, exc: BaseException, sheet: str | None = None) -> InputFileError:
+    why = f"{type(exc).__name__}: {exc}"[:200]
+    if sheet is not None:
+        return InputFileError(
+            said(
+                N_(
+                    '{file}: sheet "{sheet}" cannot be read ({why}); nothing was imported. Open the file in '
+                    "Excel or LibreOffice and save it again as .xlsx"
+                ),
+                file=path.name,
+                sheet=sheet,
+                why=why,
+            )
+        )
+    return InputFileError(
+        said(
+            N_(
+                "{file}: cannot read the workbook ({why}); nothing was imported. Open it in Excel or "
+                "LibreOffice and save it again as .xlsx"
+            ),
+            file=path.name,
+            why=why,
+        )
+    )
 
 
 def _has_formulas(path: Path) -> bool:
@@ -162,6 +197,7 @@ def _with_uncomputed_formulas(path: Path, sheets: list[Sheet], strings: list[set
         marked = []
         for sheet, texts, worksheet in zip(sheets, strings, workbook.worksheets, strict=True):
             rows = []
+            worksheet.reset_dimensions()
             written_rows = worksheet.iter_rows(min_row=1, values_only=True)
             for r, (values, written) in enumerate(zip(sheet.rows, written_rows, strict=False)):
                 rows.append(
@@ -172,14 +208,15 @@ def _with_uncomputed_formulas(path: Path, sheets: list[Sheet], strings: list[set
                         for c, (value, cell) in enumerate(zip(values, written, strict=False))
                     )
                 )
-            marked.append(Sheet(sheet.file, sheet.name, rows))
+            marked.append(Sheet(sheet.file, sheet.name, rows, sheet.hidden))
         return marked
     finally:
         workbook.close()
 
 
 def decode_text(data: bytes, name: str) -> str:
-    """Text from bytes as Vietnamese offices save it: UTF-8 (BOM or not), UTF-16, or Windows-1258."""
+    """Text from bytes as Vietnamese offices save it: UTF-8 (BOM or not), UTF-16, or Windows-1258.
+    Anything else (Shift-JIS, GB18030, another code page) is refused, never stored garbled."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -187,8 +224,68 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        log.warning("%s: not UTF-8; read as Windows-1258 (Vietnamese). Save as UTF-8 to be sure.", name)
-        return data.decode("cp1258", errors="replace")
+        pass
+    try:
+        text = data.decode("cp1258")
+    except UnicodeDecodeError as exc:  # a byte Windows-1258 does not define
+        raise _foreign_encoding(name, exc.start) from exc
+    if (odd := _first_non_vietnamese(text)) is not None:
+        raise _foreign_encoding(name, len(text[:odd].encode("cp1258")))
+    log.warning("%s: not UTF-8; read as Windows-1258 (Vietnamese). Save as UTF-8 to be sure.", name)
+    return text
+
+
+# What a Vietnamese text in Windows-1258 holds beyond ASCII: letters with their marks (composed
+# or as Windows-1258's separate tone marks), đ, and the typographic punctuation Word types.
+_PUNCTUATION = frozenset("–—‘’“”…•°±×÷€«»§©®™·\xa0")
+
+
+def _vietnamese(ch: str) -> bool:
+    if ch.isascii() or ch in _PUNCTUATION or ch in "đĐ" or unicodedata.combining(ch):
+        return True
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base.isascii() and base.isalpha()
+
+
+def _first_non_vietnamese(text: str) -> int | None:
+    """Where a text read as Windows-1258 stops looking like Vietnamese (Shift-JIS or GB18030 read
+    so turns into runs of ƒ, Œ, ‚ and symbols), or None if it reads as Vietnamese throughout."""
+    odd = [i for i, ch in enumerate(text) if not _vietnamese(ch)]
+    foreign = sum(1 for ch in text if not ch.isascii())
+    if odd and len(odd) * 10 > foreign:  # a stray symbol or two is a person's; more is an encoding
+        return odd[0]
+    return None
+
+
+def _foreign_encoding(name: str, byte: int) -> InputFileError:
+    return InputFileError(
+        said(
+            N_(
+                "{file}: the text is not UTF-8, UTF-16 or Windows-1258 (Vietnamese); from byte {byte} it "
+                "reads as another code page (Shift-JIS, GB18030…). Nothing was imported: save it as "
+                "UTF-8 CSV (Excel: Save As, CSV UTF-8)"
+            ),
+            file=name,
+            byte=byte,
+        )
+    )
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV text: the one of comma, semicolon and tab that splits the first rows
+    into the most rows of one same width.  The quote is always '"' (RFC 4180): a name with an
+    apostrophe ("Ban Dân vận 'A'") is text, never a quote."""
+    best, best_score = ",", 0
+    for delimiter in (",", ";", "\t"):
+        reader = csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter, quotechar='"')
+        widths = [len(row) for _, row in zip(range(50), reader, strict=False) if any(c.strip() for c in row)]
+        if not widths:
+            continue
+        common = max(set(widths), key=widths.count)
+        score = widths.count(common) * (common > 1)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def _read_csv(path: Path) -> Sheet:
@@ -202,10 +299,6 @@ def _read_csv(path: Path) -> Sheet:
                 byte=exc.start,
             )
         ) from exc
-    sample = text[:8192]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [tuple(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
-    return Sheet(path.name, None, rows)
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    return Sheet(path.name, None, [tuple(row) for row in reader])

@@ -216,9 +216,66 @@ parse_condition_cell: Callable[[Cell], Condition] = _enum_parser(parse_condition
 parse_unit_kind_cell: Callable[[Cell], UnitKind] = _enum_parser(parse_unit_kind, UNIT_KIND_LABELS)
 
 
+YES = frozenset(fold(w) for w in ("có", "x", "yes", "y", "true", "1", "đã ghi sổ", "đã đăng ký", "rồi"))
+NO = frozenset(fold(w) for w in ("không", "no", "n", "false", "0", "chưa", "chưa ghi sổ", "chưa đăng ký"))
+
+
+def parse_yes_no(value: Cell) -> bool:
+    """Có / Không, Yes / No, x, 1 / 0, TRUE / FALSE."""
+    if isinstance(value, bool):
+        return value
+    word = fold(cell_text(value))
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise BadValue(said(N_("Có or Không (Yes or No)")))
+
+
 def parse_code(value: Cell) -> str:
     """A unit code or poller group: short, since it is typed on every row and used in commands."""
-    return parse_text(value, 64)
+    return parse_identifier(value, 64)
+
+
+# Bidirectional controls reorder what is printed ("pc-1" can display as "1-cp"): refused in every
+# text.  Every other invisible format character (zero-width space, joiner, soft hyphen, BOM) is
+# refused in what identifies a device or unit, where "pc\u200b-1" would look exactly like "pc-1".
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def invisible_characters(text: str, *, identifier: bool = True) -> list[tuple[int, str]]:
+    """(position from 1, character) of each invisible or reordering character of `text`."""
+    return [
+        (i, ch)
+        for i, ch in enumerate(text, start=1)
+        if ch in BIDI_CONTROLS or (identifier and unicodedata.category(ch) == "Cf")
+    ]
+
+
+def visible(text: str) -> str:
+    """`text` with each invisible character shown as ⟨U+200B⟩, so a person sees where it is."""
+    marked = {ch for _, ch in invisible_characters(text)}
+    return "".join(f"⟨U+{ord(ch):04X}⟩" if ch in marked else ch for ch in text)
+
+
+def _refuse_invisible(text: str, identifier: bool) -> str:
+    found = invisible_characters(text, identifier=identifier)
+    if found:
+        position, ch = found[0]
+        raise BadValue(
+            said(
+                N_("text without invisible characters; {char} ({name}) is at character {position}, delete it"),
+                char=f"U+{ord(ch):04X}",
+                name=unicodedata.name(ch, "FORMAT CHARACTER"),
+                position=position,
+            )
+        )
+    return text
+
+
+def parse_identifier(value: Cell, limit: int = 255) -> str:
+    """A hostname, serial, asset tag or code: plain text without any invisible character."""
+    return _refuse_invisible(parse_text(value, limit), identifier=True)
 
 
 def parse_snmp_version_cell(value: Cell) -> SnmpVersion:
@@ -234,4 +291,4 @@ def parse_text(value: Cell, limit: int = 255) -> str:
         raise BadValue(said(N_("at most {limit} characters"), limit=limit))
     if any(ord(ch) < 32 for ch in text):
         raise BadValue(said(N_("plain text without control characters")))
-    return text
+    return _refuse_invisible(text, identifier=False)

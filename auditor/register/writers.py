@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -86,6 +87,8 @@ _TEXTS = {
     "row": Label("Dòng gốc", "Source row"),
     "invalid": Label("Giá trị không hợp lệ", "Invalid value"),
     "pick": Label("Chọn một giá trị trong danh sách (trang Danh mục).", "Pick a value from the list (Lists sheet)."),
+    "yes": Label("Có", "Yes"),
+    "no": Label("Không", "No"),
 }
 
 # The drop-down lists: which key, and the labels offered.
@@ -272,6 +275,7 @@ def _device_values(device: DeviceView, lang: str) -> dict[str, Any]:
     values["category"] = _label(CATEGORY_LABELS, device.category, lang)
     values["condition"] = _label(CONDITION_LABELS, device.condition, lang)
     values["in_service_year"] = _service(device)
+    values["registered"] = _TEXTS["yes" if device.registered else "no"].text(lang)
     return values
 
 
@@ -347,6 +351,17 @@ BAD_CELL = PatternFill("solid", fgColor="FFC7CE")  # the cell at fault, as sprea
 BAD_FONT = Font(color="9C0006")
 
 
+def excel_sheet_title(name: str, taken: set[str]) -> str:
+    """A sheet title Excel accepts for `name`: without []:*?/\\, at most 31 characters, not blank,
+    not quoted, and not one of `taken` (another program may have written a name Excel refuses)."""
+    title = re.sub(r"[\[\]:*?/\\\x00-\x1f]", "_", name).strip().strip("'")[:31] or "Sheet"
+    candidate, n = title, 1
+    while candidate.casefold() in {t.casefold() for t in taken}:
+        n += 1
+        candidate = f"{title[: 31 - len(str(n)) - 1]}~{n}"
+    return candidate
+
+
 def write_errors_file(
     path: Path, errors: Sequence[RowError], headers: Mapping[str | None, Sequence[str]], lang: str = "vi"
 ) -> None:
@@ -368,7 +383,7 @@ def write_errors_file(
     for sheet_name, sheet_errors in by_sheet.items():
         sheet = workbook.active if first else workbook.create_sheet()
         assert sheet is not None
-        sheet.title = (sheet_name or _TEXTS["error"].text(lang))[:31]
+        sheet.title = excel_sheet_title(sheet_name or _TEXTS["error"].text(lang), set(workbook.sheetnames[:-1]))
         first = False
         sheet_headers = list(headers.get(sheet_name, ()))
         _header_row(sheet, 1, [*lead, *sheet_headers], [10, 60, *[16] * len(sheet_headers)])

@@ -334,11 +334,43 @@ def test_duplicate_asset_tags_and_serials_within_a_sheet() -> None:
         ),
         TODAY,
     )
+    # Which of two twins is right is the clerk's to say: both are rejected, each naming the other.
+    fix = "it may appear once: correct or delete one of the rows"
     assert [str(e) for e in parsed.errors] == [
-        'khao-sat.xlsx:Thiết bị:5: asset tag "t1" is already on row 4; each may appear once',
-        'khao-sat.xlsx:Thiết bị:6: serial "s1" is already on row 4; each may appear once',
+        f'khao-sat.xlsx:Thiết bị:4: asset tag "T1" is also on row 5; {fix}; serial "S1" is also on row 6; {fix}',
+        f'khao-sat.xlsx:Thiết bị:5: asset tag "t1" is also on row 4; {fix}',
+        f'khao-sat.xlsx:Thiết bị:6: serial "s1" is also on row 4; {fix}',
     ]
-    assert len(parsed.rows) == 1
+    assert parsed.rows == ()
+
+
+def test_a_twin_is_caught_even_when_the_other_row_is_rejected_for_another_reason() -> None:
+    parsed = parse_sheet(
+        _devices(
+            ["XA-A", "pc-1", "", "", "S1", "", "năm ngoái", "", "", "", ""],
+            ["XA-A", "pc-2", "", "", "S1", "", "", "", "", "", ""],
+        ),
+        TODAY,
+    )
+    assert parsed.rows == ()
+    first, second = parsed.errors
+    assert "Năm" in str(first) and 'serial "S1" is also on row 5' in str(first)
+    assert str(second).endswith('serial "S1" is also on row 4; it may appear once: correct or delete one of the rows')
+
+
+def test_one_address_under_two_hostnames_is_a_conflict_but_not_across_units() -> None:
+    parsed = parse_sheet(
+        _devices(
+            ["XA-A", "pc-a", "10.0.0.5", "", "", "", "", "", "", "", ""],
+            ["XA-A", "pc-b", "10.0.0.5", "", "", "", "", "", "", "", ""],
+            ["XA-A", "pc-c", "10.0.0.5", "", "", "", "", "", "", "", ""],
+            ["XA-B", "pc-d", "10.0.0.5", "", "", "", "", "", "", "", ""],  # behind another unit's NAT
+        ),
+        TODAY,
+    )
+    assert [r.record.hostname for r in parsed.rows if isinstance(r.record, DeviceRecord)] == ["pc-d"]
+    assert [e.where.row for e in parsed.errors] == [4, 5, 6]
+    assert "address 10.0.0.5 is also on row 5, 6, under another name or serial (pc-b)" in str(parsed.errors[0])
 
 
 def test_duplicated_header_is_refused_for_the_sheet() -> None:
