@@ -208,6 +208,7 @@ class RunOutcome(enum.StrEnum):
 class FindingKind(enum.StrEnum):
     OVER_AGE = "over_age"
     UNKNOWN_AGE = "unknown_age"
+    AGE_TO_VERIFY = "age_to_verify"  # the register's date cannot be right
     UNREACHABLE = "unreachable"
     FREQUENT_REBOOTS = "frequent_reboots"
     UNREGISTERED = "unregistered"
@@ -236,6 +237,7 @@ class AgeSource(enum.StrEnum):
     ENTITY_MIB = "entity_mib"  # the manufacture date the device reported
     MODEL_CATALOG = "model_catalog"  # the model's release year: an estimate
     OS_LOWER_BOUND = "os_lower_bound"  # the last year its Windows was sold: "at least"
+    FIRST_SEEN = "first_seen"  # when auditor first saw it on the network: "at least"
 
 
 class Verdict(enum.StrEnum):

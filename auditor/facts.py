@@ -165,6 +165,10 @@ class Age:
     estimate: bool = False  # from the model's release year: the unit may be younger
     basis: str = ""  # what a person reads: "in service 2015", "model OptiPlex 380 released 2009"
     evidence: tuple[str, ...] = field(default=(), compare=False)  # the figures of `basis`, for a translation
+    # Set when the register's date cannot be right (before its model's release, after the device was
+    # first seen): the age is then counted from the safer evidence, and a person is asked to check.
+    doubt: str = ""
+    doubt_evidence: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class AgeEvidence:
     manufactured_on: dt.date | None = None
     model: str | None = None
     sys_descr: str | None = None
+    first_seen: dt.date | None = None  # the first time auditor saw it answer on the network
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,19 @@ class DeviceView:
     last_seen: dt.datetime | None
     snmp_version: SnmpVersion | None
     snmp_port: int | None
+
+
+@dataclass(frozen=True)
+class PollView:
+    """One poll of a device, as `devices show` lists them."""
+
+    polled_at: dt.datetime
+    reachable: bool
+    rtt_ms: float | None
+    snmp_ok: bool | None
+    uptime_s: int | None
+    rebooted: bool
+    error: str | None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import click
 from auditor import __version__
 from auditor.cli.audit import audit_command, export_group, findings_command, prune_command
 from auditor.cli.common import AuditorGroup, shared_options
-from auditor.cli.listings import config, devices, links, units
+from auditor.cli.devices import devices
+from auditor.cli.listings import config, links, units
 from auditor.cli.network import agent_command, agents_command, poll_command, scan_command
 from auditor.cli.register import init, register
 

@@ -1,4 +1,4 @@
-"""`auditor units|devices|links list`, `auditor links report` and `auditor config show`."""
+"""`auditor units|links list`, `auditor links report` and `auditor config show`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import click
 
 from auditor import __version__
-from auditor.cli.common import AuditorGroup, common_options, format_option, listing, local_rows, now, opened, today
+from auditor.cli.common import AuditorGroup, common_options, format_option, listing, local_rows, now, opened
 from auditor.config import describe
 from auditor.output import toml_text
 from auditor.settings import Settings
@@ -20,21 +20,6 @@ UNIT_COLUMNS = [
     ("poller_group", "GROUP"),
     ("devices", "DEVICES"),
     ("links", "LINKS"),
-]
-DEVICE_COLUMNS = [
-    ("id", "ID"),
-    ("unit_code", "UNIT"),
-    ("hostname", "HOSTNAME"),
-    ("ip", "IP"),
-    ("category", "CATEGORY"),
-    ("vendor", "VENDOR"),
-    ("model", "MODEL"),
-    ("serial", "SERIAL"),
-    ("asset_tag", "ASSET TAG"),
-    ("age_years", "AGE"),
-    ("age_source", "AGE FROM"),
-    ("registered", "REGISTERED"),
-    ("reachable", "UP"),
 ]
 LINK_COLUMNS = [
     ("unit_code", "UNIT"),
@@ -83,26 +68,6 @@ def units_list(settings: Settings, fmt: str) -> None:
 
     with opened(settings) as database:
         click.echo(listing(listings.units(database), fmt, UNIT_COLUMNS, settings))
-
-
-@click.group(cls=AuditorGroup)
-def devices() -> None:
-    """Equipment, registered or discovered."""
-
-
-@devices.command("list")
-@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices.")
-@format_option
-@common_options
-def devices_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
-    """List devices with identity, age and reachability (JSON keys are stable for scripts).
-
-    Example: auditor devices list --unit XA-ANHSON --format csv > thiet-bi.csv
-    """
-    from auditor.jobs import listings
-
-    with opened(settings) as database:
-        click.echo(listing(listings.devices(database, today(settings), unit_code), fmt, DEVICE_COLUMNS, settings))
 
 
 @click.group(cls=AuditorGroup)

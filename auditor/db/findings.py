@@ -46,7 +46,14 @@ def device_histories(session: Session, now: dt.datetime, recent_polls: int) -> l
                 category=d.category,
                 registered=d.registered,
                 has_address=d.ip is not None,
-                evidence=AgeEvidence(d.in_service_on, d.in_service_precision, d.manufactured_on, d.model, d.sys_descr),
+                evidence=AgeEvidence(
+                    d.in_service_on,
+                    d.in_service_precision,
+                    d.manufactured_on,
+                    d.model,
+                    d.sys_descr,
+                    d.first_seen.date() if d.first_seen else None,
+                ),
                 created_at=d.created_at,
                 first_seen=d.first_seen,
                 last_seen=d.last_seen,
@@ -95,9 +102,15 @@ def apply_findings(session: Session, found: Sequence[FindingFact], now: dt.datet
 
 
 def list_findings(
-    session: Session, kind: str | None = None, unit_code: str | None = None, include_resolved: bool = False
+    session: Session,
+    kind: str | None = None,
+    unit_code: str | None = None,
+    include_resolved: bool = False,
+    device_id: int | None = None,
 ) -> list[FindingView]:
     statement = select(Finding, Unit.code).outerjoin(Unit, Finding.unit_id == Unit.id)
+    if device_id is not None:
+        statement = statement.where(Finding.device_id == device_id)
     if kind:
         statement = statement.where(Finding.kind == FindingKind(kind))
     if unit_code:

@@ -474,7 +474,12 @@ def device_view(device: Any, unit_code: str | None) -> tuple[DeviceView, AgeEvid
         snmp_port=device.snmp_port,
     )
     evidence = AgeEvidence(
-        device.in_service_on, device.in_service_precision, device.manufactured_on, device.model, device.sys_descr
+        device.in_service_on,
+        device.in_service_precision,
+        device.manufactured_on,
+        device.model,
+        device.sys_descr,
+        device.first_seen.date() if device.first_seen else None,
     )
     return view, evidence
 

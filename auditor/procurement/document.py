@@ -32,6 +32,7 @@ class DeviceAgeRow:
     threshold_years: float | None = None
     lower_bound: bool = False
     estimate: bool = False
+    doubt: Age | None = None  # the age, when the register's date was not believed (rules.age.doubt_text)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def _age_row(
         threshold,
         age.lower_bound if age else False,
         age.estimate if age else False,
+        age if age is not None and age.doubt else None,
     )
 
 

@@ -15,7 +15,7 @@ from auditor.i18n import N_, Texts
 from auditor.procurement.document import DeviceAgeRow, Outlook
 from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
 from auditor.procurement.plan import Line, LineKind, Note, NoteKind, Plan
-from auditor.rules.age import basis_text
+from auditor.rules.age import basis_text, doubt_text
 from auditor.settings import Settings
 
 KIND = {
@@ -29,6 +29,7 @@ SOURCE = {
     AgeSource.ENTITY_MIB: N_("reported by the device"),
     AgeSource.MODEL_CATALOG: N_("model's release year (estimate)"),
     AgeSource.OS_LOWER_BOUND: N_("operating system (at least)"),
+    AgeSource.FIRST_SEEN: N_("first seen on the network (at least)"),
 }
 VERDICT = {
     Verdict.OK: N_("adequate"),
@@ -296,6 +297,11 @@ def checks(notes: Sequence[Note], ages: Sequence[DeviceAgeRow], settings: Settin
                 ),
             )
         )
+    rows += [
+        (tr("Register date to verify: {device}", device=a.label), doubt_text(a.doubt, tr))
+        for a in ages
+        if a.doubt is not None
+    ]
     rows += [
         (tr("Figure not yet checked: {what}", what=what), value) for what, value in unchecked_figures(settings, tr)
     ]

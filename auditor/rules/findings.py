@@ -26,9 +26,13 @@ def _finding(state: DeviceState, kind: FindingKind, severity: Severity, evidence
 
 
 def _age(state: DeviceState) -> Iterator[FindingFact]:
-    """Over age, with the evidence; or of unknown age, with why it cannot be told."""
+    """Over age, with the evidence; or of unknown age, with why it cannot be told; and a register
+    date that cannot be right, to verify."""
     verdict = over_age(state.age, state.threshold_years)
     age = state.age
+    if age is not None and age.doubt:
+        evidence = {"doubt": age.doubt, "age_years": age.years, "source": age.source, "basis": age.basis}
+        yield _finding(state, FindingKind.AGE_TO_VERIFY, Severity.WARNING, evidence)
     if verdict is True and age is not None:
         evidence = {
             "age_years": age.years,

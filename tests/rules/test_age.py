@@ -9,7 +9,7 @@ import pytest
 
 from auditor.facts import Age
 from auditor.i18n import texts
-from auditor.rules.age import basis_text, device_age, model_release, over_age, parse_age_catalog
+from auditor.rules.age import basis_text, device_age, doubt_text, model_release, over_age, parse_age_catalog
 
 TODAY = dt.date(2026, 11, 21)
 CATALOG = parse_age_catalog("""
@@ -111,3 +111,30 @@ def test_the_basis_in_both_languages(evidence: dict[str, Any], english: str, vie
     assert age is not None and age.basis == english
     assert basis_text(age.source, age.evidence, texts("en")) == english
     assert basis_text(age.source, age.evidence, texts("vi")) == vietnamese
+
+
+def test_a_register_year_before_the_models_release_is_not_believed() -> None:
+    """A 2009 "OptiPlex 3020" (released 2014) would drive a replacement it cannot deserve: the
+    age is counted from the model's release, and the date is to verify."""
+    age = device_age(TODAY, dt.date(2009, 1, 1), "year", None, "OptiPlex 3020", None, CATALOG)
+    assert age is not None
+    assert (age.source, age.years, age.estimate) == ("model_catalog", 12.0, True)
+    assert age.doubt == "the register says in service 2009, before model OptiPlex 3020 was released in 2014"
+    vi = texts("vi")
+    assert doubt_text(age, vi) == "sổ ghi đưa vào sử dụng từ 2009, trước khi model OptiPlex 3020 ra đời (2014)"
+
+
+def test_a_register_date_after_the_device_was_first_seen_is_not_believed() -> None:
+    age = device_age(
+        TODAY, dt.date(2024, 1, 1), "year", None, "OptiPlex 3020", None, CATALOG, first_seen=dt.date(2019, 5, 6)
+    )
+    assert age is not None
+    assert (age.source, age.years, age.lower_bound) == ("first_seen", 7.5, True)
+    assert age.doubt == "the register says in service 2024, but the device was on the network on 2019-05-06"
+
+
+def test_a_plausible_register_date_is_taken_as_it_is() -> None:
+    age = device_age(
+        TODAY, dt.date(2016, 1, 1), "year", None, "OptiPlex 3020", None, CATALOG, first_seen=dt.date(2016, 8, 1)
+    )
+    assert age is not None and (age.source, age.years, age.doubt) == ("register", 10.0, "")

@@ -1,0 +1,140 @@
+"""Keeping the register without a spreadsheet (issue 14): `auditor devices list` filters,
+`devices show` (record, polls, findings, history), and register / assign / retire / restore, each
+change in the device's history with what made it; an export imported again keeps what is
+registered and what was only discovered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.db.engine import open_database
+from auditor.db.models import Device
+from auditor.facts import HostObservation
+from auditor.jobs.poll import record_observations
+from tests.conftest import Cli
+from tests.register.test_import import UNITS_VI, devices, write_csv
+
+HEADER = ["Mã đơn vị", "Tên máy", "Địa chỉ IP", "Địa chỉ MAC", "Loại thiết bị", "Model", "Số serial", "Mã tài sản"]
+ROWS = [
+    ["XA-A", "pc-1", "10.0.0.1", "00:1A:2B:3C:4D:01", "Máy vi tính để bàn", "OptiPlex 3020", "SN-1", "TS-1"],
+    ["XA-A", "lap-1", "10.0.0.2", "", "Máy vi tính xách tay", "ThinkPad E14", "SN-2", "TS-2"],
+    ["VP-TU", "in-1", "10.0.1.3", "", "Máy in", "LaserJet M404", "SN-3", "TS-3"],
+]
+NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def kept(auditor: Cli, workdir: Path) -> Cli:
+    auditor.ok("register", "import", str(write_csv(workdir / "units.csv", UNITS_VI)))
+    auditor.ok("register", "import", str(write_csv(workdir / "khao-sat.csv", [HEADER, *ROWS])))
+    return auditor
+
+
+def _hosts(cli: Cli, *args: str) -> list[str]:
+    return [d["hostname"] for d in devices(cli, *args)]
+
+
+@pytest.mark.parametrize(
+    ("args", "hosts"),
+    [
+        (("--serial", "sn-2"), ["lap-1"]),
+        (("--tag", "ts 3"), ["in-1"]),
+        (("--ip", "10.0.0.1"), ["pc-1"]),
+        (("--mac", "001a.2b3c.4d01"), ["pc-1"]),
+        (("--category", "Máy vi tính xách tay"), ["lap-1"]),
+        (("--category", "printer"), ["in-1"]),
+        (("--search", "thinkpad"), ["lap-1"]),
+        (("--search", "VP-TU"), ["in-1"]),
+        (("--unit", "XA-A", "--registered"), ["pc-1", "lap-1"]),
+        (("--unregistered",), []),
+        (("--status", "retired"), []),
+    ],
+)
+def test_devices_list_filters(kept: Cli, args: tuple[str, ...], hosts: list[str]) -> None:
+    assert sorted(_hosts(kept, *args)) == sorted(hosts)
+
+
+def test_a_category_nobody_knows_is_refused(kept: Cli) -> None:
+    result = kept("devices", "list", "--category", "máy pha cà phê")
+    assert result.exit_code == 2 and "is not a category" in result.stderr
+
+
+def test_retire_restore_assign_each_leave_history(kept: Cli) -> None:
+    said = kept.ok("devices", "retire", "TS-1", "--note", "thanh lý QĐ 45").stdout
+    assert said.strip() == "Device 1 (pc-1): retire done; now unit XA-A, registered, retired."
+    assert _hosts(kept, "--status", "retired") == ["pc-1"]
+    again = kept.ok("devices", "retire", "1").stdout
+    assert "was already so" in again and "nothing changed" in again
+    kept.ok("devices", "restore", "SN-1")
+    kept.ok("devices", "assign", "10.0.0.1", "--unit", "VP-TU")
+    shown = json.loads(kept.ok("devices", "show", "1", "--format", "json").stdout)
+    assert shown["device"]["unit_code"] == "VP-TU" and shown["device"]["status"] == "active"
+    history = [(c["field"], c["old"], c["new"], c["source"]) for c in shown["history"]]
+    assert history == [
+        ("unit_id", "XA-A", "VP-TU", "devices assign"),
+        ("status", "retired", "active", "devices restore"),
+        ("status", "active", "retired", "devices retire: thanh lý QĐ 45"),
+        ("created", None, "pc-1", "import khao-sat.csv"),
+    ]
+
+
+def test_a_reference_that_names_nothing_or_several_is_refused(kept: Cli, workdir: Path) -> None:
+    missing = kept("devices", "show", "TS-404")
+    assert missing.exit_code == 1 and "no device is named 'TS-404'" in missing.stderr
+    # Two devices of two units behind their NATs on one address: the address names both.
+    rows = [HEADER, ["XA-A", "pc-9", "10.9.9.9", "", "", "", "", ""], ["VP-TU", "pc-8", "10.9.9.9", "", "", "", "", ""]]
+    kept.ok("register", "import", str(write_csv(workdir / "nat.csv", rows)))
+    both = kept("devices", "show", "10.9.9.9")
+    assert both.exit_code == 1 and "'10.9.9.9' names 2 devices" in both.stderr and "name one by its id" in both.stderr
+
+
+def test_show_has_the_record_its_age_its_polls_findings_and_history(kept: Cli, workdir: Path) -> None:
+    with open_database(kept.db_url) as database:
+        address = "10.0.0.2"
+        for i in range(3):  # three polls, the middle one unanswered
+            at = NOW + dt.timedelta(minutes=5 * i)
+            seen = HostObservation(address, at, device_id=2, alive=i != 2, rtt_ms=1.5 if i != 2 else None)
+            record_observations(database, [seen], at)
+    text = kept.ok("devices", "show", "TS-2").stdout
+    assert text.startswith("Device 2: lap-1\n")
+    assert "  model                 ThinkPad E14" in text
+    polls = text.split("Latest polls:\n", 1)[1].split("\n\nFindings:", 1)[0].splitlines()
+    assert len(polls) == 2 + 3  # heading, rule, three polls
+    assert [line.split()[2] for line in polls[2:]] == ["no", "yes", "yes"]  # newest first
+    assert "History:" in text and "import khao-sat.csv" in text
+    kept.ok("audit", "--no-poll")  # (its retention prunes these old polls: the findings are what it adds)
+    findings = kept.ok("devices", "show", "TS-2").stdout.split("Findings:\n", 1)[1].split("\n\nHistory:")[0]
+    assert "unknown_age" in findings  # no year in this register: to verify
+
+
+def test_a_poll_that_fills_in_what_the_register_left_blank_is_in_the_history(kept: Cli) -> None:
+    from auditor.facts import DeviceFacts
+
+    with open_database(kept.db_url) as database:
+        facts = DeviceFacts(vendor="HP", model="LaserJet M404dn")
+        seen = HostObservation("10.0.1.3", NOW, device_id=3, alive=True, snmp_ok=True, facts=facts)
+        record_observations(database, [seen], NOW)
+    shown = json.loads(kept.ok("devices", "show", "TS-3", "--format", "json").stdout)
+    assert ("vendor", None, "HP", "poll") in [(c["field"], c["old"], c["new"], c["source"]) for c in shown["history"]]
+
+
+def test_an_export_imported_again_keeps_discovered_devices_unregistered(kept: Cli, workdir: Path) -> None:
+    with open_database(kept.db_url) as database, database.session() as session:
+        session.add(Device(ip="10.0.0.77", registered=False, created_at=NOW, updated_at=NOW, unit_id=1))
+    kept.ok("audit", "--no-poll")
+    assert [f["subject"] for f in json.loads(kept.ok("findings", "--kind", "unregistered", "--format", "json").stdout)]
+    for name in ("so.xlsx", "so.csv"):
+        kept.ok("register", "export", str(workdir / name), *(["--kind", "devices"] if name.endswith(".csv") else []))
+        kept.ok("register", "import", str(workdir / name), *(["--kind", "devices"] if name.endswith(".csv") else []))
+        found = {d["ip"]: d["registered"] for d in devices(kept)}
+        assert found["10.0.0.77"] is False and found["10.0.0.1"] is True, name
+    kept.ok("audit", "--no-poll")
+    open_unregistered = json.loads(kept.ok("findings", "--kind", "unregistered", "--format", "json").stdout)
+    assert [f["subject"] for f in open_unregistered] == ["10.0.0.77"]  # nobody decided otherwise
+    kept.ok("devices", "register", "10.0.0.77")
+    kept.ok("audit", "--no-poll")
+    assert json.loads(kept.ok("findings", "--kind", "unregistered", "--format", "json").stdout) == []
