@@ -191,20 +191,7 @@ def apply_observations(
         _observe(device, observation, now, serials, notes)
         polled.append((device, observation))
     session.flush()
-    session.add_all(
-        DevicePoll(
-            device_id=device.id,
-            run_id=run_id,
-            polled_at=o.at,
-            reachable=o.reachable,
-            rtt_ms=o.rtt_ms,
-            snmp_ok=o.snmp_ok if (o.snmp_ok or o.snmp_error) else None,
-            uptime_s=o.uptime_s,
-            rebooted=o.rebooted,
-            error=o.snmp_error,
-        )
-        for device, o in polled
-    )
+    session.add_all(_poll_row(device, o, run_id) for device, o in polled)
     for device, observation in polled:
         if observation.interfaces is not None:
             _store_interfaces(session, device, observation.interfaces, observation.link_interfaces, now)
@@ -212,6 +199,20 @@ def apply_observations(
     session.flush()
     reboots = sum(1 for _, o in polled if o.rebooted)
     return ObservationCounts(new=new, updated=updated, reboots=reboots, unassigned=unassigned, notes=tuple(notes))
+
+
+def _poll_row(device: Device, o: HostObservation, run_id: int | None) -> DevicePoll:
+    return DevicePoll(
+        device_id=device.id,
+        run_id=run_id,
+        polled_at=o.at,
+        reachable=o.reachable,
+        rtt_ms=o.rtt_ms,
+        snmp_ok=o.snmp_ok if (o.snmp_ok or o.snmp_error) else None,
+        uptime_s=o.uptime_s,
+        rebooted=o.rebooted,
+        error=o.snmp_error,
+    )
 
 
 def _store_interfaces(
