@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from auditor.db.common import DEFAULT_GROUP, fit, in_chunks, unit_is
 from auditor.db.models import Device, DevicePoll, Interface, Link, Unit
 from auditor.db.register import tie_links
-from auditor.domain import DeviceStatus, fold, serial_key
+from auditor.domain import DeviceStatus, fold, serial_key, vendor_key
 from auditor.facts import DeviceFacts, HostObservation, InterfaceFacts, LinkPort, ObservationCounts, PollTarget
 
 
@@ -61,25 +61,46 @@ def poll_targets(
 
 
 class _Serials:
-    """The serials devices hold, so that one a device reports is copied only if no other device
-    holds it (an agent that lies, or two that were cloned, must not fail everyone's poll)."""
+    """The serials devices hold, so that what a device reports (its serial, or the vendor that makes
+    its serial another key) is copied only if no other device holds that key: an agent that lies,
+    or two that were cloned, must not fail everyone's poll."""
 
-    def __init__(self, session: Session, observations: Sequence[HostObservation]) -> None:
-        reported = list({fit("serial", o.facts.serial) for o in observations if o.facts and o.facts.serial})
+    def __init__(self, session: Session, serials: Sequence[str]) -> None:
         self.holder: dict[str, Device] = {}
-        for device in in_chunks(session, Device, Device.serial, reported):
-            if key := serial_key(device.vendor, device.serial):
-                self.holder.setdefault(key, device)
+        if not serials:
+            return
+        # The keys these serials may have under any vendor the register knows: one indexed lookup
+        # that finds "SN-3" for "sn 3" as the unique index would.
+        vendors = {vendor_key(v) for v in session.scalars(select(Device.vendor).distinct())} | {""}
+        keys = list({f"{v}:{folded}" for s in serials if (folded := fold(s)) for v in vendors})
+        for device in in_chunks(session, Device, Device.serial_key, keys):
+            self.holder.setdefault(device.serial_key, device)
 
-    def claim(self, device: Device, serial: str, notes: list[str]) -> bool:
-        key = serial_key(device.vendor, serial)
+    def claim(self, device: Device, vendor: str | None, serial: str | None, notes: list[str]) -> bool:
+        """Whether `device` may hold (vendor, serial); if so it is held for it from now on."""
+        key = serial_key(vendor, serial)
         holder = self.holder.setdefault(key, device) if key else device
         if holder is not device:
             notes.append(
-                f"{device.ip} reports serial {serial}, which is device id {holder.id}'s "
+                f"{device.ip} reports {vendor or ''} serial {serial}, which is device id {holder.id}'s "
                 f"({holder.hostname or holder.ip}); not copied: check both devices"
             )
         return holder is device
+
+
+def _serials_in_question(observations: Sequence[HostObservation], by_id: dict[int, Device]) -> list[str]:
+    """The serials whose holders a poll must know: those reported, and those of devices about to
+    learn their vendor.  (A routine poll of devices that know both asks for none.)"""
+    found = []
+    for o in observations:
+        device = by_id.get(o.device_id) if o.device_id is not None else None
+        if o.facts is None or (device is not None and device.serial and device.vendor):
+            continue
+        if o.facts.serial:
+            found.append(fit("serial", o.facts.serial))
+        if device is not None and device.serial and o.facts.vendor:
+            found.append(device.serial)
+    return found
 
 
 def _learn(device: Device, facts: DeviceFacts, serials: _Serials, notes: list[str]) -> None:
@@ -89,13 +110,13 @@ def _learn(device: Device, facts: DeviceFacts, serials: _Serials, notes: list[st
         value = getattr(facts, name)
         if value is not None:
             setattr(device, name, fit(name, value))
-    for name in ("vendor", "model", "category"):
+    for name in ("model", "category"):
         if getattr(device, name) is None and getattr(facts, name) is not None:
             setattr(device, name, fit(name, getattr(facts, name)))
-    if device.serial is None and facts.serial and serials.claim(device, fit("serial", facts.serial), notes):
-        device.serial = fit("serial", facts.serial)
-    if device.hostname is None and facts.sys_name:
-        device.hostname = fit("hostname", facts.sys_name)
+    vendor = device.vendor or (fit("vendor", facts.vendor) if facts.vendor else None)
+    serial = device.serial or (fit("serial", facts.serial) if facts.serial else None)
+    if (vendor, serial) != (device.vendor, device.serial) and serials.claim(device, vendor, serial, notes):
+        device.vendor, device.serial = vendor, serial
 
 
 class _Addresses:
@@ -166,7 +187,7 @@ def apply_observations(
     by_id = {d.id: d for d in in_chunks(session, Device, Device.id, wanted)}
     scanned = _Addresses(session, [o for o in observations if o.device_id is None]) if discovering else None
     notes: list[str] = []
-    serials = _Serials(session, observations)
+    serials = _Serials(session, _serials_in_question(observations, by_id))
     new = updated = unassigned = 0
     polled: list[tuple[Device, HostObservation]] = []
     for observation in observations:

@@ -138,3 +138,26 @@ def test_an_export_imported_again_keeps_discovered_devices_unregistered(kept: Cl
     kept.ok("devices", "register", "10.0.0.77")
     kept.ok("audit", "--no-poll")
     assert json.loads(kept.ok("findings", "--kind", "unregistered", "--format", "json").stdout) == []
+
+
+def test_an_agent_reporting_another_devices_serial_fails_no_poll(kept: Cli, workdir: Path) -> None:
+    """A cloned or lying agent says it is SN-1 (pc-1's serial), and another that it is Dell's SN-3
+    (the printer's serial, whose vendor is unknown): the unique serial index must not fail the
+    poll of everyone stored with them; the serial is not copied, and the note says why."""
+    from auditor.facts import DeviceFacts
+
+    rows = [HEADER, ["XA-A", "pc-x", "10.0.0.9", "", "", "", "", ""], ["XA-A", "pc-y", "10.0.0.10", "", "", "", "", ""]]
+    kept.ok("register", "import", str(write_csv(workdir / "more.csv", rows)))
+    ids = {d["hostname"]: d["id"] for d in devices(kept)}
+    seen = [
+        HostObservation("10.0.0.9", NOW, device_id=ids["pc-x"], alive=True, facts=DeviceFacts(serial="SN-1")),
+        HostObservation("10.0.0.10", NOW, device_id=ids["pc-y"], alive=True, facts=DeviceFacts(serial="sn-3")),
+        HostObservation("10.0.0.1", NOW, device_id=ids["pc-1"], alive=True, rtt_ms=2.0),
+    ]
+    with open_database(kept.db_url) as database:
+        counts = record_observations(database, seen, NOW)
+    assert counts.updated == 3
+    assert any("reports  serial SN-1, which is device id 1's (pc-1); not copied" in n for n in counts.notes)
+    found = {d["hostname"]: d for d in devices(kept)}
+    assert found["pc-x"]["serial"] is None and found["pc-y"]["serial"] is None
+    assert found["pc-1"]["rtt_ms"] == 2.0  # stored with them
