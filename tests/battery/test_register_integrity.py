@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,16 +21,16 @@ from sqlalchemy import text
 
 from auditor.db.engine import alembic_config, make_engine
 from tests.battery.tally import counted
+from tests.battery.test_faults import _start  # the auditor as a process of its own
 from tests.conftest import Cli
 from tests.register.test_import import UNITS_VI, devices, write_csv
 
 DEVICES = 2000
-ENGLISH = {**os.environ, "AUDITOR_LANG": "en"}
 
 
 @pytest.fixture(autouse=True)
 def _messages_in_english(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AUDITOR_LANG", "en")
+    monkeypatch.setenv("AUDITOR_LANG", "en")  # in this process, and the ones it starts
 
 
 @pytest.fixture
@@ -45,17 +44,6 @@ def _register(workdir: Path, n: int = DEVICES) -> Path:
     rows: list[list[Any]] = [["Mã đơn vị", "Tên máy", "Số serial", "Mã tài sản", "Loại thiết bị", "Năm sử dụng"]]
     rows += [["XA-A", f"pc-{i}", f"SN-{i}", f"TS-{i}", "desktop", 2010 + i % 15] for i in range(n)]
     return write_csv(workdir / "big.csv", rows)
-
-
-def _start(workdir: Path, db_url: str, *argv: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "auditor", *argv, "--db", db_url],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENGLISH,
-    )
 
 
 def test_two_imports_of_one_file_at_once_store_each_device_once(registered: Cli, workdir: Path) -> None:
