@@ -240,9 +240,25 @@ def init_database(url: str) -> tuple[str | None, str]:
                 ) from exc
         after = schema_revision(engine)
         assert after is not None
+        if engine.dialect.name == "sqlite":
+            _write_ahead(engine)
         return before, after
     finally:
         engine.dispose()
+
+
+def _write_ahead(engine: Engine) -> None:
+    """An auditor database is in WAL mode from its first day: readers never wait for a writer,
+    even one that is not auditor (the file's mode persists; every connection asks for it again)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+    except Exception as exc:  # the driver's own error: this connection is not SQLAlchemy's to wrap
+        raise DatabaseError(f"cannot open the database {mask_url(str(engine.url))}: {exc}") from exc
+    finally:
+        connection.close()
 
 
 def create_postgres_database(admin_url: str, name: str) -> str:
