@@ -184,9 +184,12 @@ class _Devices:
         IP match whose hostname differs, is another device: created, never written over the old."""
         by_tag = self.tagged(record.asset_tag)
         serials = self.with_serial(record)
-        if len(serials) > 1 and by_tag not in serials:
+        if by_tag is not None and any(d is by_tag for d in serials):
+            by_serial: Device | None = by_tag
+        elif len(serials) > 1:
             return None, _ambiguous_serial(record, serials), None
-        by_serial = serials[0] if serials else None
+        else:
+            by_serial = serials[0] if serials else None
         if by_tag is not None:
             if by_serial is not None and by_serial is not by_tag:
                 return None, _serial_elsewhere(record, by_serial, by_tag), None
@@ -204,14 +207,19 @@ class _Devices:
         by_host = self.by_host.get((unit_id, fold(record.hostname))) if record.hostname else None
         if by_host is not None and fold(by_host.hostname or "") == fold(record.hostname or "") and not clash(by_host):
             return by_host, None, None
-        on_ip = [d for d in self.by_ip.get((unit_id, record.ip), []) if d.ip == record.ip] if record.ip else []
+        # On the address: the unit's devices, and one a scan found but nobody assigned yet.
+        nearby = (
+            [*self.by_ip.get((unit_id, record.ip), []), *self.by_ip.get((None, record.ip), [])] if record.ip else []
+        )
+        on_ip = [d for d in nearby if d.ip == record.ip and d.unit_id in (unit_id, None)]
         same = [
             d
             for d in on_ip
             if not clash(d) and not (record.hostname and d.hostname and fold(d.hostname) != fold(record.hostname))
         ]
-        if len(same) == 1:
-            return same[0], None, None
+        preferred = [d for d in same if d.unit_id == unit_id] or same
+        if len(preferred) == 1:
+            return preferred[0], None, None
         if on_ip:
             note = said(
                 N_("address {ip} is also that of {other}; registered as another device (correct the address if not)"),

@@ -161,3 +161,14 @@ def test_an_agent_reporting_another_devices_serial_fails_no_poll(kept: Cli, work
     found = {d["hostname"]: d for d in devices(kept)}
     assert found["pc-x"]["serial"] is None and found["pc-y"]["serial"] is None
     assert found["pc-1"]["rtt_ms"] == 2.0  # stored with them
+
+
+def test_a_survey_row_for_a_device_a_scan_found_is_that_device(kept: Cli, workdir: Path) -> None:
+    """Found on the network (no unit, not registered), then listed by the unit's clerk at its
+    address: one device, now the unit's and registered; never a second one beside it."""
+    with open_database(kept.db_url) as database, database.session() as session:
+        session.add(Device(ip="10.0.0.88", registered=False, created_at=NOW, updated_at=NOW))
+    rows = [HEADER, ["XA-A", "may-ke-toan", "10.0.0.88", "", "Máy vi tính để bàn", "", "SN-88", "TS-88"]]
+    kept.ok("register", "import", str(write_csv(workdir / "them.csv", rows)))
+    (found,) = devices(kept, "--ip", "10.0.0.88")
+    assert (found["unit_code"], found["hostname"], found["registered"]) == ("XA-A", "may-ke-toan", True)
