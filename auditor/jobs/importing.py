@@ -10,6 +10,7 @@ from pathlib import Path
 from auditor.db import history, register, runs
 from auditor.db.engine import Database
 from auditor.domain import RunKind, RunOutcome
+from auditor.errors import AuditorError
 from auditor.facts import ImportCounts, ParsedRow, RowError, Said
 from auditor.register.columns import SheetKind
 from auditor.register.files import default_errors_path, parse_file
@@ -56,8 +57,9 @@ def import_register(
         errors.extend(sheet.errors)
         notes.extend(sheet.notes)
 
-    run_id = None
-    # One transaction for the whole file; a dry run does all the work, then rolls it back.
+    run_id, written = None, None
+    # One transaction for the whole file; a dry run does all the work, then rolls it back.  The
+    # errors file is written before the commit: rows it cannot hand back are never left unsaid.
     with database.session(commit=not dry_run) as session:
         register.lock_register(session)  # a second import at once waits for this one to end
         history.changes_by(session, f"import {path.name}", now)
@@ -66,14 +68,17 @@ def import_register(
         )
         errors.extend(applied.errors)
         notes.extend(applied.notes)
+        errors.sort(key=lambda e: (e.where.sheet or "", e.where.row))
+        if errors and (errors_path is not None or not dry_run):
+            written = errors_path or default_errors_path(path)
+            try:
+                write_errors_file(written, errors, {sheet.name: sheet.headers for sheet in parsed}, lang)
+            except AuditorError as exc:
+                raise AuditorError(
+                    f"{exc}; the rejected rows could not be handed back, so nothing was imported"
+                ) from exc
         if not dry_run:
             counts = {k: vars(c) for k, c in applied.counts.items()} | {"rejected": len(errors)}
             outcome = RunOutcome.PARTIAL if errors else RunOutcome.OK
             run_id = runs.record_run(session, RunKind.IMPORT, outcome, counts, now, message=path.name).id
-
-    errors.sort(key=lambda e: (e.where.sheet or "", e.where.row))
-    written = None
-    if errors and (errors_path is not None or not dry_run):
-        written = errors_path or default_errors_path(path)
-        write_errors_file(written, errors, {sheet.name: sheet.headers for sheet in parsed}, lang)
     return ImportResult(path, applied.counts, tuple(errors), tuple(notes), written, dry_run, run_id)

@@ -413,3 +413,17 @@ def test_an_init_the_disk_fills_under_leaves_the_old_revision_and_completes_late
     assert again.exit_code == 0, again.stderr
     assert "from revision 0003 to 0004" in again.stdout
     assert len(json.loads(listed.stdout)) == 3000
+
+
+def test_an_errors_file_that_cannot_be_written_imports_nothing(registered: Cli, workdir: Path) -> None:
+    """The rejected rows must reach the clerk: if their file cannot be written, the good rows
+    wait too (nothing committed), and the message says so."""
+    rows = [["Mã đơn vị", "Tên máy", "Địa chỉ IP"], ["XA-A", "pc-1", "10.0.0.1"], ["XA-A", "pc-2", "10.0.0.300"]]
+    (workdir / "not-a-folder").write_text("a file where a folder should be")
+    result = registered(
+        "register", "import", str(write_csv(workdir / "r.csv", rows)), "--errors", "not-a-folder/r.errors.csv"
+    )
+    counted(refused=result.exit_code == 1 and "Traceback" not in result.stderr)
+    assert result.exit_code == 1
+    assert "the rejected rows could not be handed back, so nothing was imported" in result.stderr
+    assert devices(registered) == []
