@@ -115,8 +115,13 @@ def _learn(device: Device, facts: DeviceFacts, serials: _Serials, notes: list[st
             setattr(device, name, fit(name, getattr(facts, name)))
     vendor = device.vendor or (fit("vendor", facts.vendor) if facts.vendor else None)
     serial = device.serial or (fit("serial", facts.serial) if facts.serial else None)
-    if (vendor, serial) != (device.vendor, device.serial) and serials.claim(device, vendor, serial, notes):
-        device.vendor, device.serial = vendor, serial
+    if (vendor, serial) != (device.vendor, device.serial):
+        if serials.claim(device, vendor, serial, notes):
+            device.vendor, device.serial = vendor, serial
+        elif vendor != device.vendor and serials.claim(device, vendor, device.serial, []):
+            device.vendor = vendor  # the serial is another's; the vendor alone may still be learnt
+    if device.hostname is None and facts.sys_name:
+        device.hostname = fit("hostname", facts.sys_name)
 
 
 class _Addresses:
