@@ -197,13 +197,16 @@ class Device(Base):
     )
 
 
+_IDENTITY_FIELDS = frozenset({"asset_tag", "vendor", "serial"})
+
+
 @event.listens_for(Device, "before_insert")
 @event.listens_for(Device, "before_update")
 def _identity_keys(_mapper: Any, _connection: Any, device: Device) -> None:
     """Keys follow the fields they are made of, and only when those change: a device an old
     release stored twice keeps its row without a key until someone corrects it."""
     state = inspect(device)
-    if state.persistent and not any(state.attrs[n].history.has_changes() for n in ("asset_tag", "vendor", "serial")):
+    if state.persistent and not state.committed_state.keys() & _IDENTITY_FIELDS:  # what was set since the last flush
         return
     device.tag_key = tag_key(device.asset_tag)
     device.serial_key = serial_key(device.vendor, device.serial)

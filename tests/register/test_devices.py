@@ -172,3 +172,13 @@ def test_a_survey_row_for_a_device_a_scan_found_is_that_device(kept: Cli, workdi
     kept.ok("register", "import", str(write_csv(workdir / "them.csv", rows)))
     (found,) = devices(kept, "--ip", "10.0.0.88")
     assert (found["unit_code"], found["hostname"], found["registered"]) == ("XA-A", "may-ke-toan", True)
+
+
+def test_an_import_that_changes_a_device_says_what_changed_and_from_which_file(kept: Cli, workdir: Path) -> None:
+    rows = [["Mã tài sản", "Mã đơn vị", "Vị trí", "Tình trạng"], ["TS-2", "XA-A", "Phòng kế toán", "Hỏng"]]
+    kept.ok("register", "import", str(write_csv(workdir / "kiem-ke-2026.csv", rows)))
+    shown = json.loads(kept.ok("devices", "show", "TS-2", "--format", "json").stdout)
+    changes = {(c["field"], c["old"], c["new"], c["source"]) for c in shown["history"]}
+    assert ("condition", None, "broken", "import kiem-ke-2026.csv") in changes
+    assert ("location", None, "Phòng kế toán", "import kiem-ke-2026.csv") in changes
+    assert len(shown["history"]) == 3  # created, and these two: nothing else was touched
