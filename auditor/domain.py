@@ -188,6 +188,13 @@ class DeviceStatus(enum.StrEnum):
     RETIRED = "retired"
 
 
+STATUS_LABELS: dict[DeviceStatus, Label] = {
+    DeviceStatus.ACTIVE: Label("Đang sử dụng", "In service", ("su dung", "in use")),
+    DeviceStatus.SPARE: Label("Dự phòng", "Spare", ("du tru",)),
+    DeviceStatus.RETIRED: Label("Đã thanh lý", "Retired", ("thanh ly", "ngung su dung", "disposed")),
+}
+
+
 class RunKind(enum.StrEnum):
     IMPORT = "import"
     SCAN = "scan"
@@ -291,6 +298,7 @@ def _look_up(table: dict[str, enum.StrEnum], text: str) -> enum.StrEnum | None:
 _CATEGORY_BY_WORD = _lookup_table(CATEGORY_LABELS)  # type: ignore[arg-type]
 _UNIT_KIND_BY_WORD = _lookup_table(UNIT_KIND_LABELS)  # type: ignore[arg-type]
 _CONDITION_BY_WORD = _lookup_table(CONDITION_LABELS)  # type: ignore[arg-type]
+_STATUS_BY_WORD = _lookup_table(STATUS_LABELS)  # type: ignore[arg-type]
 _SNMP_VERSION_BY_WORD = {
     "1": SnmpVersion.V1,
     "v1": SnmpVersion.V1,
@@ -317,6 +325,11 @@ def parse_unit_kind(text: str) -> UnitKind | None:
 def parse_condition(text: str) -> Condition | None:
     hit = _look_up(_CONDITION_BY_WORD, text)
     return Condition(hit) if hit is not None else None
+
+
+def parse_status(text: str) -> DeviceStatus | None:
+    hit = _look_up(_STATUS_BY_WORD, text)
+    return DeviceStatus(hit) if hit is not None else None
 
 
 def parse_snmp_version(text: str) -> SnmpVersion | None:

@@ -60,6 +60,7 @@ class DeviceRecord:
     snmp_port: int | None = None
     snmp_community: str | None = field(default=None, repr=False)
     registered: bool | None = None  # None: the file has no such column (a survey registers its rows)
+    status: DeviceStatus | None = None  # None: no such column (an export has it: a backup keeps retirements)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,22 @@ def _category(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     return found
 
 
+def _mac(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from auditor.register.search import mac_key
+
+    if value is not None and mac_key(value) is None:
+        raise click.BadParameter(f"{value!r} is not a MAC address (00:1a:2b:3c:4d:5e, 00-1A-…, 001a.2b3c.4d5e)")
+    return value
+
+
+def _ip(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from auditor.register.search import ip_key
+
+    if value is not None and ip_key(value) is None:
+        raise click.BadParameter(f"{value!r} is not an IP address (one address; --search finds parts of one)")
+    return value
+
+
 @click.group(cls=AuditorGroup)
 def devices() -> None:
     """Equipment, registered or discovered: list, show, and keep the register by hand."""
@@ -67,8 +83,8 @@ def devices() -> None:
 @click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's devices.")
 @click.option("--serial", help="Only the device(s) with this serial.")
 @click.option("--tag", "asset_tag", help="Only the device with this asset tag.")
-@click.option("--ip", help="Only the device(s) at this address.")
-@click.option("--mac", help="Only the device(s) with this MAC address (any notation).")
+@click.option("--ip", callback=_ip, help="Only the device(s) at this address.")
+@click.option("--mac", callback=_mac, help="Only the device(s) with this MAC address (any notation).")
 @click.option("--category", callback=_category, help="Only this category (key or Vietnamese name).")
 @click.option("--status", type=click.Choice([s.value for s in DeviceStatus]), help="Only devices in this state.")
 @click.option("--registered/--unregistered", default=None, help="Only registered, or only discovered, devices.")

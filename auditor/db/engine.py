@@ -52,7 +52,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the agent's writes
+    # WAL: readers never block the agent's writes.  Asked only of auditor's own files: the mode is
+    # written into the file, and another program's database is never changed by opening it.
+    ours = cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone()
+    if ours and cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -140,6 +144,11 @@ def check_schema(engine: Engine) -> None:
         return
     where = mask_url(str(engine.url))
     if revision is None:
+        if foreign := _foreign_tables(engine):
+            raise SchemaMissing(
+                f"the database {where} holds another program's tables ({', '.join(foreign[:5])}), not auditor's; "
+                "give auditor's database with --db (or a new file, and run `auditor init` on it)"
+            )
         raise SchemaMissing(f"the database {where} has no auditor schema; run `auditor init`")
     if not _known(ScriptDirectory.from_config(alembic_config()), revision):
         raise SchemaTooNew(

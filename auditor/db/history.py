@@ -98,10 +98,11 @@ def _rows_of(session: Session, device: Device, created: bool, by: ChangeSource |
             continue
         old = history.deleted[0] if history.deleted else None
         new = history.added[0] if history.added else None
-        if name == "unit_id":
-            old, new = _unit_code(session, old), _unit_code(session, new)
+        shown = name
+        if name == "unit_id":  # people know a unit by its code
+            old, new, shown = _unit_code(session, old), _unit_code(session, new), "unit"
         if _text(old) != _text(new):
-            rows.append(base | {"field": name, "old": _text(old), "new": _text(new), "source": source})
+            rows.append(base | {"field": shown, "old": _text(old), "new": _text(new), "source": source})
     return rows
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from auditor.db import history, register, runs
 from auditor.db.engine import Database
 from auditor.domain import RunKind, RunOutcome
-from auditor.errors import AuditorError
-from auditor.facts import ImportCounts, ParsedRow, RowError, Said
+from auditor.errors import AuditorError, InputFileError
+from auditor.facts import ImportCounts, ParsedRow, RowError, Said, said
+from auditor.i18n import N_
 from auditor.register.columns import SheetKind
 from auditor.register.files import default_errors_path, parse_file
 from auditor.register.writers import write_errors_file
@@ -47,6 +48,12 @@ def import_register(
     """Import `path`.  `today` is the clerk's date (a year in the future is refused against it),
     `now` the moment stored with the rows.  A dry run writes nothing, not even the errors file,
     unless `errors_path` asks for one; it is written in `lang`, for the unit that sent the file."""
+    if errors_path is not None and errors_path.resolve() == path.resolve():
+        raise InputFileError(
+            said(
+                N_("{file}: --errors names the file being imported; the errors file would overwrite it"), file=path.name
+            )
+        )
     parsed = parse_file(path, today, kind, hidden_sheets=hidden_sheets)
     rows: dict[SheetKind, list[ParsedRow]] = {k: [] for k in SheetKind}
     errors: list[RowError] = []

@@ -297,11 +297,8 @@ def checks(notes: Sequence[Note], ages: Sequence[DeviceAgeRow], settings: Settin
                 ),
             )
         )
-    rows += [
-        (tr("Register date to verify: {device}", device=a.label), doubt_text(a.doubt, tr))
-        for a in ages
-        if a.doubt is not None
-    ]
+    doubted = [(f"{a.label} ({a.unit_code or '-'})", a.doubt) for a in ages if a.doubt is not None]
+    rows += [(tr("Register date to verify: {device}", device=device), doubt_text(age, tr)) for device, age in doubted]
     rows += [
         (tr("Figure not yet checked: {what}", what=what), value) for what, value in unchecked_figures(settings, tr)
     ]

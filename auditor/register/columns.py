@@ -234,7 +234,6 @@ DEVICE_COLUMNS: tuple[Column, ...] = (
         "Pick from the list.",
         "tinh trang su dung",
         "hien trang",
-        "status",
         width=14,
     ),
     _col(
@@ -248,6 +247,16 @@ DEVICE_COLUMNS: tuple[Column, ...] = (
         "phong",
         "room",
         width=18,
+    ),
+    _col(
+        "status",
+        "Trạng thái",
+        "Status",
+        "Đang sử dụng, Dự phòng hoặc Đã thanh lý.",
+        "In service, Spare or Retired.",
+        "trang thai quan ly",
+        "life status",
+        width=14,
     ),
     _col(
         "registered",
@@ -425,6 +434,7 @@ REGISTER_KEYS: dict[SheetKind, tuple[str, ...]] = {
         "in_service_year",
         "condition",
         "location",
+        "status",
         "registered",
         "snmp_version",
         "snmp_port",
@@ -448,7 +458,7 @@ REGISTER_KEYS: dict[SheetKind, tuple[str, ...]] = {
 # poller group.  An import still reads those columns wherever they are.
 # Nor does it ask whether a device is registered: what a unit lists is its register.  The export
 # says it, so that an export imported again keeps what auditor only found on the network apart.
-IT_KEYS = frozenset({"snmp_version", "snmp_port", "snmp_community", "poller_group", "registered"})
+IT_KEYS = frozenset({"snmp_version", "snmp_port", "snmp_community", "poller_group", "registered", "status"})
 TEMPLATE_KEYS: dict[SheetKind, tuple[str, ...]] = {
     kind: tuple(k for k in keys if k not in IT_KEYS) for kind, keys in REGISTER_KEYS.items()
 }

@@ -41,6 +41,7 @@ from auditor.register.values import (
     parse_port,
     parse_service_date,
     parse_snmp_version_cell,
+    parse_status_cell,
     parse_text,
     parse_unit_kind_cell,
     parse_whole,
@@ -193,6 +194,7 @@ def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
     port = row.get("snmp_port", parse_port)
     community = row.get("snmp_community")
     registered = row.get("registered", parse_yes_no)
+    status = row.get("status", parse_status_cell)
     if not row.errors and not (values["hostname"] or ip or values["serial"] or values["asset_tag"]):
         row.fault(said(N_("a device needs one of hostname, IP address, serial or asset tag; all are empty")))
     if row.errors or unit is None:
@@ -209,6 +211,7 @@ def _device(row: _Row, today: dt.date) -> DeviceRecord | None:
         snmp_port=port,
         snmp_community=community,
         registered=registered,
+        status=status,
         **values,
     )
 

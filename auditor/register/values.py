@@ -13,15 +13,18 @@ from typing import Any
 from auditor.domain import (
     CATEGORY_LABELS,
     CONDITION_LABELS,
+    STATUS_LABELS,
     UNIT_KIND_LABELS,
     Category,
     Condition,
+    DeviceStatus,
     SnmpVersion,
     UnitKind,
     fold,
     parse_category,
     parse_condition,
     parse_snmp_version,
+    parse_status,
     parse_unit_kind,
 )
 from auditor.errors import BadValue
@@ -214,6 +217,7 @@ def _enum_parser(parse: Callable[[str], Any], labels: dict[Any, Any]) -> Callabl
 parse_category_cell: Callable[[Cell], Category] = _enum_parser(parse_category, CATEGORY_LABELS)
 parse_condition_cell: Callable[[Cell], Condition] = _enum_parser(parse_condition, CONDITION_LABELS)
 parse_unit_kind_cell: Callable[[Cell], UnitKind] = _enum_parser(parse_unit_kind, UNIT_KIND_LABELS)
+parse_status_cell: Callable[[Cell], DeviceStatus] = _enum_parser(parse_status, STATUS_LABELS)
 
 
 YES = frozenset(fold(w) for w in ("có", "x", "yes", "y", "true", "1", "đã ghi sổ", "đã đăng ký", "rồi"))

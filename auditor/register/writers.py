@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditor.domain import (
     CATEGORY_LABELS,
     CONDITION_LABELS,
+    STATUS_LABELS,
     UNIT_KIND_LABELS,
     Label,
     SnmpVersion,
@@ -276,6 +277,7 @@ def _device_values(device: DeviceView, lang: str) -> dict[str, Any]:
     values["condition"] = _label(CONDITION_LABELS, device.condition, lang)
     values["in_service_year"] = _service(device)
     values["registered"] = _TEXTS["yes" if device.registered else "no"].text(lang)
+    values["status"] = _label(STATUS_LABELS, device.status, lang)
     return values
 
 
@@ -323,7 +325,9 @@ def export_csv(
         rows = [_unit_values(u, "en") | {"unit_kind": _plain(u.kind)} for u in units]
     elif kind is SheetKind.DEVICES:
         rows = [
-            _device_values(d, "en") | {"category": _plain(d.category), "condition": _plain(d.condition)}
+            _device_values(d, "en")
+            | {"category": _plain(d.category), "condition": _plain(d.condition), "status": _plain(d.status)}
+            | {"registered": "true" if d.registered else "false"}
             for d in devices
         ]
     else:

@@ -321,6 +321,9 @@ def test_init_on_another_programs_database_leaves_it_untouched(workdir: Path) ->
         result.stderr
     )
     assert other.read_bytes() == before
+    listed = Cli(f"sqlite:///{other}")("devices", "list")  # and no command advises `init` on it
+    assert "holds another program's tables (customer), not auditor's" in listed.stderr
+    assert other.read_bytes() == before
 
 
 def test_a_file_that_is_not_a_database_is_one_line(workdir: Path) -> None:
@@ -413,6 +416,18 @@ def test_an_init_the_disk_fills_under_leaves_the_old_revision_and_completes_late
     assert again.exit_code == 0, again.stderr
     assert "from revision 0003 to 0004" in again.stdout
     assert len(json.loads(listed.stdout)) == 3000
+
+
+def test_an_errors_file_named_as_the_input_is_refused_and_the_input_kept(registered: Cli, workdir: Path) -> None:
+    rows = [["Mã đơn vị", "Tên máy", "Địa chỉ IP"], ["XA-A", "pc-1", "10.0.0.1"], ["XA-A", "pc-2", "10.0.0.300"]]
+    path = write_csv(workdir / "r.csv", rows)
+    before = path.read_bytes()
+    for dry in ([], ["--dry-run"]):
+        result = registered("register", "import", str(path), "--errors", str(path), *dry)
+        counted(refused=result.exit_code == 1 and path.read_bytes() == before)
+        assert result.exit_code == 1 and "--errors names the file being imported" in result.stderr
+        assert path.read_bytes() == before
+    assert devices(registered) == []
 
 
 def test_an_errors_file_that_cannot_be_written_imports_nothing(registered: Cli, workdir: Path) -> None:

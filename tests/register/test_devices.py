@@ -75,7 +75,7 @@ def test_retire_restore_assign_each_leave_history(kept: Cli) -> None:
     assert shown["device"]["unit_code"] == "VP-TU" and shown["device"]["status"] == "active"
     history = [(c["field"], c["old"], c["new"], c["source"]) for c in shown["history"]]
     assert history == [
-        ("unit_id", "XA-A", "VP-TU", "devices assign"),
+        ("unit", "XA-A", "VP-TU", "devices assign"),
         ("status", "retired", "active", "devices restore"),
         ("status", "active", "retired", "devices retire: thanh lý QĐ 45"),
         ("created", None, "pc-1", "import khao-sat.csv"),
@@ -182,3 +182,24 @@ def test_an_import_that_changes_a_device_says_what_changed_and_from_which_file(k
     assert ("condition", None, "broken", "import kiem-ke-2026.csv") in changes
     assert ("location", None, "Phòng kế toán", "import kiem-ke-2026.csv") in changes
     assert len(shown["history"]) == 3  # created, and these two: nothing else was touched
+
+
+@pytest.mark.parametrize(("option", "value"), [("--mac", "00:1a:2b"), ("--mac", "zzz"), ("--ip", "10.0.0.0/24")])
+def test_a_filter_that_is_not_a_mac_or_an_address_is_refused_not_dropped(kept: Cli, option: str, value: str) -> None:
+    result = kept("devices", "list", option, value)
+    assert result.exit_code == 2 and "is not a" in result.stderr and result.stdout == ""
+
+
+def test_a_retired_device_stays_retired_through_an_export_and_back(kept: Cli, workdir: Path) -> None:
+    kept.ok("devices", "retire", "TS-3")
+    for name in ("backup.xlsx", "backup.csv"):
+        fresh = Cli(f"sqlite:///{workdir / ('restored-' + name + '.db')}")
+        fresh.ok("init")
+        kept.ok("register", "export", str(workdir / name))
+        if name.endswith(".csv"):
+            kept.ok("register", "export", str(workdir / "units-backup.csv"), "--kind", "units")
+            fresh.ok("register", "import", str(workdir / "units-backup.csv"), "--kind", "units")
+            fresh.ok("register", "import", str(workdir / name), "--kind", "devices")
+        else:
+            fresh.ok("register", "import", str(workdir / name))
+        assert {d["asset_tag"]: d["status"] for d in devices(fresh)}["TS-3"] == "retired", name
