@@ -69,12 +69,18 @@ class _Units:
         self.session = session
         self.by_code: dict[str, Unit] = {}
         self.by_name: dict[str, Unit] = {}
+        self.by_id: dict[int, Unit] = {}
         for unit in session.scalars(select(Unit)):
             self.add(unit)
 
     def add(self, unit: Unit) -> None:
+        self.by_id[unit.id] = unit
         self.by_code[fold(unit.code)] = unit
         self.by_name[fold(unit.name)] = unit
+
+    def code_of(self, unit_id: int | None) -> str:
+        unit = self.by_id.get(unit_id) if unit_id is not None else None
+        return unit.code if unit is not None else "-"
 
     def resolve(self, ref: str) -> Unit | None:
         if ref.startswith("name:"):
@@ -281,6 +287,13 @@ def _apply_devices(
         if problem:
             result.errors.append(row.reject(problem))
             continue
+        if device is not None and device.unit_id not in (None, unit.id):
+            note = said(
+                N_("device {device} moves from unit {old} to {new}"),
+                device=_describe(device),
+                old=units.code_of(device.unit_id),
+                new=unit.code,
+            )
         if note:
             result.notes.append(said(N_("{where}: {note}"), where=row.where, note=note))
         created = device is None

@@ -61,6 +61,7 @@ class Sheet:
     name: str | None
     rows: Sequence[Sequence[Cell]]
     hidden: bool = False  # a sheet the workbook hides from whoever opens it
+    notes: tuple[Said, ...] = ()  # what the reader noticed (a CSV read as Windows-1258)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,8 @@ def _find_header(rows: Sequence[Sequence[Cell]]) -> int | None:
 
 def parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None = None) -> ParsedSheet:
     """Parse one sheet; its kind comes from `forced`, its name, or its headers, in that order."""
-    return replace(_parse_sheet(sheet, today, forced), name=sheet.name)
+    parsed = _parse_sheet(sheet, today, forced)
+    return replace(parsed, name=sheet.name, notes=sheet.notes + parsed.notes)
 
 
 def _parse_sheet(sheet: Sheet, today: dt.date, forced: SheetKind | None) -> ParsedSheet:

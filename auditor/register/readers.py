@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import os
 import unicodedata
 import zipfile
@@ -16,8 +15,6 @@ from auditor.facts import said
 from auditor.i18n import N_
 from auditor.register.parse import Sheet
 from auditor.register.values import Uncomputed
-
-log = logging.getLogger(__name__)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and Office's encrypted .xlsx
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a real register unpacks to a few MB; more is a zip bomb
@@ -214,15 +211,18 @@ def _with_uncomputed_formulas(path: Path, sheets: list[Sheet], strings: list[set
         workbook.close()
 
 
-def decode_text(data: bytes, name: str) -> str:
-    """Text from bytes as Vietnamese offices save it: UTF-8 (BOM or not), UTF-16, or Windows-1258.
-    Anything else (Shift-JIS, GB18030, another code page) is refused, never stored garbled."""
+WINDOWS_1258 = N_("{file}: not UTF-8; read as Windows-1258 (Vietnamese). Save it as UTF-8 CSV to be sure")
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, bool]:
+    """Text from bytes as Vietnamese offices save it: UTF-8 (BOM or not), UTF-16, or Windows-1258
+    (and whether it was that).  Anything else (Shift-JIS, GB18030…) is refused, never stored garbled."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
+        return data[3:].decode("utf-8", errors="strict"), False
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16"), False
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), False
     except UnicodeDecodeError:
         pass
     try:
@@ -231,8 +231,7 @@ def decode_text(data: bytes, name: str) -> str:
         raise _foreign_encoding(name, exc.start) from exc
     if (odd := _first_non_vietnamese(text)) is not None:
         raise _foreign_encoding(name, len(text[:odd].encode("cp1258")))
-    log.warning("%s: not UTF-8; read as Windows-1258 (Vietnamese). Save as UTF-8 to be sure.", name)
-    return text
+    return text, True
 
 
 # What a Vietnamese text in Windows-1258 holds beyond ASCII: letters with their marks (composed
@@ -290,7 +289,7 @@ def sniff_delimiter(text: str) -> str:
 
 def _read_csv(path: Path) -> Sheet:
     try:
-        text = decode_text(path.read_bytes(), path.name)
+        text, windows_1258 = decode_text(path.read_bytes(), path.name)
     except UnicodeDecodeError as exc:
         raise InputFileError(
             said(
@@ -301,4 +300,5 @@ def _read_csv(path: Path) -> Sheet:
         ) from exc
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
-    return Sheet(path.name, None, [tuple(row) for row in reader])
+    notes = (said(WINDOWS_1258, file=path.name),) if windows_1258 else ()
+    return Sheet(path.name, None, [tuple(row) for row in reader], notes=notes)

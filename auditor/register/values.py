@@ -243,7 +243,8 @@ def parse_code(value: Cell) -> str:
 
 # Bidirectional controls reorder what is printed ("pc-1" can display as "1-cp"): refused in every
 # text.  Every other invisible format character (zero-width space, joiner, soft hyphen, BOM) is
-# refused in what identifies a device or unit, where "pc\u200b-1" would look exactly like "pc-1".
+# refused in what identifies a device or unit, where "pc\u200b-1" would look exactly like "pc-1";
+# so is every space but the plain one (a no-break space copied from a web page or Word).
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -252,7 +253,7 @@ def invisible_characters(text: str, *, identifier: bool = True) -> list[tuple[in
     return [
         (i, ch)
         for i, ch in enumerate(text, start=1)
-        if ch in BIDI_CONTROLS or (identifier and unicodedata.category(ch) == "Cf")
+        if ch in BIDI_CONTROLS or (identifier and (unicodedata.category(ch) == "Cf" or (ch.isspace() and ch != " ")))
     ]
 
 

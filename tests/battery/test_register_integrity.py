@@ -287,6 +287,7 @@ def test_text_in_another_code_page_is_refused_not_garbled(
         ("Tên máy", "pc\u200b-1", "pc⟨U+200B⟩-1"),
         ("Mã tài sản", "TS\u2060-1", "TS⟨U+2060⟩-1"),
         ("Vị trí", "Phòng \u202e1-gnòhP", "Phòng ⟨U+202E⟩1-gnòhP"),
+        ("Tên máy", "pc\u00a0-1", "pc⟨U+00A0⟩-1"),  # a no-break space, from a web page or Word
     ],
 )
 def test_invisible_and_reordering_characters_are_refused_and_shown(

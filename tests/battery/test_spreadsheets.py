@@ -330,6 +330,10 @@ def test_odd_but_valid_files_are_read_as_meant(
     assert lost == 0
     assert str(found["pc-3"]["in_service_on"]).startswith(str(year))
     assert found["pc-1"]["category"] == "desktop"
+    # A guess is said, as a note the reader can read: "WARNING auditor.register.readers" it was not.
+    guessed = "not UTF-8; read as Windows-1258 (Vietnamese). Save it as UTF-8 CSV to be sure"
+    assert (f"Note: {name}: {guessed}" in result.stderr) == (name == "windows-1258.csv"), result.stderr
+    assert "WARNING" not in result.stderr
 
 
 # ---------------------------------------------------------------- files refused whole

@@ -203,3 +203,10 @@ def test_a_retired_device_stays_retired_through_an_export_and_back(kept: Cli, wo
         else:
             fresh.ok("register", "import", str(workdir / name))
         assert {d["asset_tag"]: d["status"] for d in devices(fresh)}["TS-3"] == "retired", name
+
+
+def test_a_row_that_moves_a_device_to_another_unit_says_so(kept: Cli, workdir: Path) -> None:
+    rows = [["Mã đơn vị", "Số serial"], ["VP-TU", "SN-1"]]  # pc-1 (XA-A) listed by VP-TU
+    result = kept.ok("register", "import", str(write_csv(workdir / "moved.csv", rows)))
+    assert "moved.csv:2: thiết bị số 1, pc-1 chuyển từ đơn vị XA-A sang VP-TU" in result.stderr
+    assert devices(kept, "--serial", "SN-1")[0]["unit_code"] == "VP-TU"
