@@ -189,9 +189,10 @@ class DeviceStatus(enum.StrEnum):
 
 
 STATUS_LABELS: dict[DeviceStatus, Label] = {
-    DeviceStatus.ACTIVE: Label("Đang sử dụng", "In service", ("su dung", "in use")),
+    # Short, to fit the printed register's narrow column; the long forms are read too.
+    DeviceStatus.ACTIVE: Label("Đang dùng", "In service", ("dang su dung", "su dung", "in use")),
     DeviceStatus.SPARE: Label("Dự phòng", "Spare", ("du tru",)),
-    DeviceStatus.RETIRED: Label("Đã thanh lý", "Retired", ("thanh ly", "ngung su dung", "disposed")),
+    DeviceStatus.RETIRED: Label("Thanh lý", "Retired", ("da thanh ly", "ngung su dung", "disposed")),
 }
 
 

@@ -245,6 +245,18 @@ class PollView:
 
 
 @dataclass(frozen=True)
+class ChangeView:
+    """One change to a device's register record, as `devices show` lists its history."""
+
+    changed_at: dt.datetime
+    field: str  # a device field, "unit" (by its code) or "created"
+    old: str | None
+    new: str | None
+    source: str  # what made it: "import khao-sat.xlsx", "poll", "devices retire: …"
+    run_id: int | None
+
+
+@dataclass(frozen=True)
 class LinkView:
     id: int
     unit_code: str

@@ -16,6 +16,7 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from auditor.db.models import Device, DeviceChange, Unit
+from auditor.facts import ChangeView
 
 # The register's fields: what a person registered, or what a device said of itself where the
 # register was blank.  Its observations (reachable, uptime, leases…) are the polls' history.
@@ -45,16 +46,6 @@ class ChangeSource:
     source: str
     now: dt.datetime
     run_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    changed_at: dt.datetime
-    field: str
-    old: str | None
-    new: str | None
-    source: str
-    run_id: int | None
 
 
 def changes_by(session: Session, source: str, now: dt.datetime, run_id: int | None = None) -> None:
@@ -121,7 +112,7 @@ def _record(session: Session, _context: Any) -> None:
         session.connection().execute(insert(DeviceChange), rows)
 
 
-def history_of(session: Session, device_id: int, limit: int | None = None) -> list[Change]:
+def history_of(session: Session, device_id: int, limit: int | None = None) -> list[ChangeView]:
     """A device's changes, newest first."""
     statement = (
         select(DeviceChange)
@@ -130,4 +121,4 @@ def history_of(session: Session, device_id: int, limit: int | None = None) -> li
     )
     if limit is not None:
         statement = statement.limit(limit)
-    return [Change(c.changed_at, c.field, c.old, c.new, c.source, c.run_id) for c in session.scalars(statement)]
+    return [ChangeView(c.changed_at, c.field, c.old, c.new, c.source, c.run_id) for c in session.scalars(statement)]

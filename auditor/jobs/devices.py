@@ -15,7 +15,7 @@ from auditor.db import findings, history, register
 from auditor.db.engine import Database
 from auditor.domain import DeviceStatus
 from auditor.errors import AuditorError
-from auditor.facts import DeviceView, FindingView, PollView
+from auditor.facts import ChangeView, DeviceView, FindingView, PollView
 from auditor.jobs.listings import aged
 from auditor.register.search import DeviceQuery, named_by, select_devices
 
@@ -36,7 +36,7 @@ class Dossier:
     device: DeviceView
     polls: list[PollView]
     findings: list[FindingView]
-    history: list[history.Change]
+    history: list[ChangeView]
 
 
 def list_devices(

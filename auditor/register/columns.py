@@ -252,7 +252,7 @@ DEVICE_COLUMNS: tuple[Column, ...] = (
         "status",
         "Trạng thái",
         "Status",
-        "Đang sử dụng, Dự phòng hoặc Đã thanh lý.",
+        "Đang dùng, Dự phòng hoặc Thanh lý.",
         "In service, Spare or Retired.",
         "trang thai quan ly",
         "life status",

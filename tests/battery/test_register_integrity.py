@@ -17,6 +17,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from auditor.db.engine import alembic_config, make_engine
@@ -330,10 +331,10 @@ def test_init_on_another_programs_database_leaves_it_untouched(workdir: Path) ->
 def test_a_file_that_is_not_a_database_is_one_line(workdir: Path) -> None:
     junk = workdir / "junk.db"
     junk.write_bytes(os.urandom(4096))
-    for command in (("init",), ("units", "list"), ("register", "import", "x.csv")):
-        result = Cli(f"sqlite:///{junk}")(*command)
+    for argv in (("init",), ("units", "list"), ("register", "import", "x.csv")):
+        result = Cli(f"sqlite:///{junk}")(*argv)
         counted(refused=result.exit_code == 1)
-        assert result.exit_code == 1, command
+        assert result.exit_code == 1, argv
         assert result.stderr.strip().splitlines() == [
             f"Error: cannot open the database sqlite:///{junk}: file is not a database"
         ]
@@ -341,8 +342,6 @@ def test_a_file_that_is_not_a_database_is_one_line(workdir: Path) -> None:
 
 def _at_revision(db_url: str, revision: str, devices_n: int) -> None:
     engine = make_engine(db_url, create=True)
-    from alembic import command
-
     command.upgrade(alembic_config(engine), revision)
     with engine.begin() as connection:
         connection.execute(
