@@ -18,6 +18,7 @@ from auditor.lab.snmpsim import SnmpSimulator, responder_command
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "register"
 CORPUS = REPO.parent / "shared" / "snmp-corpus"
+WIDE_CORPUS = REPO.parent / "shared" / "snmp-corpus-wide"
 RECORDINGS = Path(__file__).resolve().parent / "snmp" / "recordings"
 V3_USER, V3_AUTH, V3_PRIV = "auditor", "auth-secret-123", "priv-secret-456"
 # Read now: `workdir` clears AUDITOR_* from the environment of each test.

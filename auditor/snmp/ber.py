@@ -203,3 +203,20 @@ def decode_response(data: bytes) -> Response:
             raise BerError("extra bytes in a variable binding")
         binds.append((decode_oid(data[name_start:name_end]), _value(tag, data[value_start:value_end])))
     return Response(version, fields[0], fields[1], fields[2], tuple(binds))
+
+
+def with_community(message: bytes, community: bytes) -> tuple[bytes, bytes, int]:
+    """An SNMPv1/v2c message (any PDU) with its community replaced, the community it had, and the
+    PDU's request id.
+
+    For agents that stand in front of others (the lab's fleet of recorded devices); BerError if the
+    message is not one."""
+    end = len(data := bytes(message))
+    start, stop = _expect(data, 0, end, _SEQUENCE)
+    _, version_stop = _expect(data, start, stop, _INTEGER)
+    was, after = _expect(data, version_stop, stop, _OCTETS)
+    _, pdu, pdu_end = _read(data, after, stop)
+    at, cursor = _expect(data, pdu, pdu_end, _INTEGER)
+    request_id = _int(data, at, cursor)
+    rewritten = _tlv(_SEQUENCE, data[start:version_stop] + _tlv(_OCTETS, community) + data[after:stop])
+    return rewritten, data[was:after], request_id

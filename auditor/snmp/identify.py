@@ -64,6 +64,8 @@ class Profile:
 class Catalog:
     enterprises: Mapping[int, str]
     profiles: tuple[Profile, ...] = field(default=())
+    evidence: tuple[tuple[re.Pattern[str], Category], ...] = field(default=())
+    embedded_cpu: re.Pattern[str] | None = None
 
     def candidates(self, object_id: str | None) -> list[Profile]:
         return [p for p in self.profiles if p.could_match(object_id)]
@@ -114,7 +116,12 @@ def parse_catalog(text: str) -> Catalog:
                 version_order=tuple(entry.get("version_order", ("oids", "descr", "entity"))),
             )
         )
-    return Catalog(enterprises, tuple(profiles))
+    evidence = tuple((_word_rule(rule["words"]), Category(rule["category"])) for rule in data.get("evidence", []))
+    return Catalog(enterprises, tuple(profiles), evidence, _regex(data.get("host", {}).get("embedded_cpu")))
+
+
+def _word_rule(text: str) -> re.Pattern[str]:
+    return re.compile(text, re.IGNORECASE)
 
 
 # Windows builds: the name sysDescr's "Build N" stands for, and the year it was released (the
@@ -296,27 +303,65 @@ def _made(facts: _Facts, seen: _Seen) -> None:
             facts.offer("manufactured_on", values.manufacture_date(seen.answered.get(oid)), f"oid {oid}")
 
 
-def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any]) -> None:
-    """The category: the profile's rules on what the device says of itself, then what its MIBs show."""
+def _shape(answered: Mapping[str, Any], if_types: Sequence[int]) -> tuple[Category, str] | None:
+    """What a device's tables say it does: it bridges between ports (a switch) or routes (a router)."""
+    ports = values.integer(answered.get(oids.BRIDGE_PORTS))
+    forwarding = values.integer(answered.get(oids.IP_FORWARDING))
+    services = values.integer(answered.get(oids.SYS_SERVICES))
+    if ports is not None and ports >= 4:
+        return Category.SWITCH, "bridge-mib"
+    if services is not None and 0 < services < 128:
+        if services & 2 and not services & 4:
+            return Category.SWITCH, "sysServices"
+        if services & 4 and not services & 8 and forwarding != 2:
+            return Category.ROUTER, "sysServices"
+    ethernet = sum(1 for kind in if_types if kind in oids.ETHERNET_TYPES)
+    if ethernet >= oids.SWITCH_PORTS_MIN:
+        return Category.SWITCH, f"if-mib: {ethernet} Ethernet ports"
+    if forwarding == 1 and ports is None:
+        return Category.ROUTER, "ip-forwarding"
+    return None
+
+
+def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Catalog, if_types: Sequence[int]) -> None:
+    """The category: the profile's rules, the standard MIBs, what the device says of itself (the
+    catalog's evidence words), the profile's default, what it bridges and routes, and last
+    HOST-RESOURCES.  The source says which, and what the device said."""
     said = (seen.object_id or "", seen.descr, facts.values.get("model") or "")
     if seen.profile:
         for pattern, category in seen.profile.categories:
             if any(pattern.search(text) for text in said):
                 facts.offer("category", category, f"profile {seen.profile.name}")
                 break
-        facts.offer("category", seen.profile.category, f"profile {seen.profile.name}")
     if seen.printer:
         facts.offer("category", Category.PRINTER, "printer-mib")
     if seen.ups:
         facts.offer("category", Category.UPS, "ups-mib")
-    if values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None:
+    # What the device says it is comes before what its maker mostly makes: a Hikvision switch is a switch.
+    texts = (("sysDescr", seen.descr), ("entity", seen.entity.descr if seen.entity else None), ("model", said[2]))
+    for pattern, category in catalog.evidence:
+        hit = next(((name, found[0]) for name, text in texts if text and (found := pattern.search(text))), None)
+        if hit:
+            facts.offer("category", category, f"{hit[0]}: {hit[1]!r}")
+            break
+    if seen.profile:
+        facts.offer("category", seen.profile.category, f"profile {seen.profile.name}")
+    if (shape := _shape(seen.answered, if_types)) is not None:
+        facts.offer("category", *shape)
+    embedded = catalog.embedded_cpu is not None and catalog.embedded_cpu.search(seen.descr)
+    if values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None and not embedded:
         facts.offer("category", Category.SERVER, "host-resources")
 
 
 def identify(
-    system: Mapping[str, Any], answered: Mapping[str, Any], entity: EntityRow | None, catalog: Catalog
+    system: Mapping[str, Any],
+    answered: Mapping[str, Any],
+    entity: EntityRow | None,
+    catalog: Catalog,
+    if_types: Sequence[int] = (),
 ) -> DeviceFacts:
-    """Facts from the system group, the extra OIDs read for the candidate profiles, and the entity row."""
+    """Facts from the system group, the extra OIDs read for the candidate profiles, the entity row,
+    and the interfaces' IANAifTypes."""
     descr = values.text(system.get(oids.SYS_DESCR)) or ""
     object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
     profile = next((p for p in catalog.profiles if p.matches(object_id, descr, answered)), None)
@@ -334,7 +379,7 @@ def identify(
     _serial(facts, seen)
     _version(facts, seen)
     _made(facts, seen)
-    _category(facts, seen, system)
+    _category(facts, seen, system, catalog, if_types)
     return DeviceFacts(
         sys_descr=descr or None,
         sys_object_id=object_id,

@@ -39,7 +39,17 @@ UPS_IDENT_MANUFACTURER = "1.3.6.1.2.1.33.1.1.1.0"  # UPS-MIB: a UPS
 UPS_IDENT_MODEL = "1.3.6.1.2.1.33.1.1.2.0"
 UPS_IDENT_SOFTWARE = "1.3.6.1.2.1.33.1.1.3.0"
 
+# The shape of a device: what it forwards and bridges (RFC 1213 sysServices, IP-MIB, BRIDGE-MIB)
+SYS_SERVICES = "1.3.6.1.2.1.1.7.0"  # bit 2 (value 2): layer 2, bridges; bit 3 (value 4): layer 3, routes
+IP_FORWARDING = "1.3.6.1.2.1.4.1.0"  # 1: forwarding (a router), 2: a host
+BRIDGE_PORTS = "1.3.6.1.2.1.17.1.2.0"  # dot1dBaseNumPorts
+IF_NUMBER = "1.3.6.1.2.1.2.1.0"
+
 PROBES = (
+    SYS_SERVICES,
+    IP_FORWARDING,
+    BRIDGE_PORTS,
+    IF_NUMBER,
     PRT_GENERAL_SERIAL,
     HR_DEVICE_TYPE_1,
     HR_DEVICE_DESCR_1,
@@ -59,6 +69,10 @@ IF_TABLE_COLUMNS = {
     "high_speed": "1.3.6.1.2.1.31.1.1.1.15",
     "alias": "1.3.6.1.2.1.31.1.1.1.18",
 }
+
+IF_TYPE = IF_TABLE_COLUMNS["type"]
+ETHERNET_TYPES = frozenset({6, 62, 117})  # ethernetCsmacd, fastEther, gigabitEthernet (IANAifType)
+SWITCH_PORTS_MIN = 8  # a device with this many Ethernet ports and no other evidence is a switch
 
 # Octet counters of one interface (append .ifIndex)
 IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"

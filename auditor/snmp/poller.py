@@ -13,6 +13,7 @@ from auditor.snmp.identify import Catalog, entity_row, identify
 from auditor.snmp.interfaces import interfaces
 
 ENTITY_ROWS_MAX = 5000
+IF_ROWS_MAX = 2000  # enough to tell a switch's ports; a router with 100,000 subinterfaces is cut short
 
 
 async def read_system(client: SnmpClient, target: SnmpTarget) -> dict[str, Any]:
@@ -51,4 +52,6 @@ async def read_identity(
     """Everything a scan learns: system group, the vendor's own OIDs and the standard probes, ENTITY-MIB."""
     system = system if system is not None else await read_system(client, target)
     extra = await client.get(target, catalog.extra_oids(values.oid(system.get(oids.SYS_OBJECT_ID))))
-    return identify(system, extra, await read_entity(client, target), catalog)
+    entity = await read_entity(client, target)
+    if_types = [values.integer(value) for _, value in await client.walk(target, oids.IF_TYPE, max_rows=IF_ROWS_MAX)]
+    return identify(system, extra, entity, catalog, if_types=tuple(t for t in if_types if t is not None))

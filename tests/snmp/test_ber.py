@@ -168,3 +168,14 @@ def test_mangled_replies_raise_only_ber_errors(data: st.DataObject) -> None:
 def test_random_bytes_raise_only_ber_errors(junk: bytes) -> None:
     with contextlib.suppress(BerError):
         ber.decode_response(junk)
+
+
+def test_a_message_is_readdressed_to_another_community_and_keeps_its_pdu() -> None:
+    message = ber.encode_get(1, b"public", 0x1234567, ["1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0"])
+    rewritten, was, request_id = ber.with_community(message, b"a-much-longer-recording-name" * 8)
+    assert (was, request_id) == (b"public", 0x1234567)
+    back, again, same_id = ber.with_community(rewritten, b"public")
+    assert back == message
+    assert again == b"a-much-longer-recording-name" * 8 and same_id == request_id
+    with pytest.raises(BerError):
+        ber.with_community(message[:-3], b"x")

@@ -1,0 +1,186 @@
+"""The corpus sweep: every recording of the wide corpus served as its own device, scanned by the
+real CLI, and what auditor found compared with LibreNMS's answer.
+
+    python -m auditor.lab.sweep [--corpus ../shared/snmp-corpus-wide] [--out DIR]
+
+Prints vendor / category / model / serial agreement overall and by LibreNMS type, and writes the
+disagreements to DIR/disagreements.tsv.  LibreNMS's labels are sometimes its own wording, so a
+model or serial agrees when one contains the other, case and punctuation aside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from auditor.lab.fleet import Fleet
+from auditor.lab.snmpsim import free_udp_port
+
+FIELDS = ("vendor", "category", "model", "serial")
+
+
+def _squash(text: str | None) -> str:
+    return re.sub(r"[^0-9a-z]+", "", (text or "").casefold())
+
+
+def contains(ours: str | None, theirs: str | None) -> bool:
+    a, b = _squash(ours), _squash(theirs)
+    return bool(a and b) and (a in b or b in a)
+
+
+@dataclass
+class Expected:
+    name: str
+    os: str
+    type: str
+    vendor: str | None
+    model: str | None
+    serial: str | None
+
+
+@dataclass
+class Tally:
+    agreed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    asked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, name: str, ok: bool) -> None:
+        self.asked[name] += 1
+        self.agreed[name] += ok
+
+    def share(self, name: str) -> float | None:
+        return self.agreed[name] / self.asked[name] if self.asked[name] else None
+
+
+def sweep_rules() -> dict[str, Any]:
+    return tomllib.loads(resources.files("auditor.lab").joinpath("wide_corpus.toml").read_text(encoding="utf-8"))
+
+
+def _known(value: Any) -> str | None:
+    """LibreNMS's value, unless empty or anonymised by the corpus ("<private>")."""
+    text = str(value or "").strip()
+    return None if not text or text == "<private>" else text
+
+
+def expected(corpus: Path, vendors: Mapping[str, str]) -> dict[str, Expected]:
+    found = {}
+    for path in sorted((corpus / "expected").glob("*.json")):
+        answer = json.loads(path.read_text(encoding="utf-8")).get("os", {})
+        os_name = str(answer.get("os") or "")
+        found[path.stem] = Expected(
+            path.stem,
+            os_name,
+            str(answer.get("type") or ""),
+            vendors.get(os_name),
+            _known(answer.get("hardware")),
+            _known(answer.get("serial")),
+        )
+    return found
+
+
+def judge(
+    ours: Mapping[str, Any] | None, theirs: Expected, categories: Mapping[str, list[str]]
+) -> dict[str, bool | None]:
+    """Agreement per field: True, False, or None where LibreNMS gives nothing to compare with."""
+    ours = ours or {}
+    allowed = categories.get(theirs.type, ["*"])
+    category = ours.get("category")
+    return {
+        "vendor": None if theirs.vendor is None else _squash(ours.get("vendor")) == _squash(theirs.vendor),
+        "category": bool(category) and ("*" in allowed or category in allowed),
+        "model": None if theirs.model is None else contains(ours.get("model"), theirs.model),
+        "serial": None if theirs.serial is None else contains(ours.get("serial"), theirs.serial),
+    }
+
+
+def scan(fleet: Fleet, workdir: Path) -> dict[str, dict[str, Any]]:
+    """Scan every device of the fleet with the real CLI; what `devices list` says, by recording name."""
+    env = dict(os.environ, AUDITOR_SNMP_COMMUNITIES="public", AUDITOR_DB=f"sqlite:///{workdir / 'sweep.db'}")
+    env.pop("AUDITOR_CONFIG", None)
+    cli = [sys.executable, "-m", "auditor"]
+    subprocess.run([*cli, "init", "--quiet"], check=True, env=env, cwd=workdir)
+    # snmpsim is one Python process answering for every device: a few requests in flight at once.
+    pace = ["--timeout", "5", "--retries", "2", "--concurrency", "24"]
+    subprocess.run(
+        [*cli, "scan", *fleet.addresses.values(), "--port", str(fleet.port), *pace],
+        check=False,
+        env=env,
+        cwd=workdir,
+    )
+    listing = subprocess.run(
+        [*cli, "devices", "list", "--format", "json"], check=True, env=env, cwd=workdir, capture_output=True, text=True
+    )
+    names = fleet.names
+    return {names[d["ip"]]: d for d in json.loads(listing.stdout) if d.get("ip") in names}
+
+
+def report(
+    found: Mapping[str, Mapping[str, Any]], answers: Mapping[str, Expected], categories: Mapping[str, list[str]]
+) -> tuple[dict[str, Tally], list[str]]:
+    by_type: dict[str, Tally] = defaultdict(Tally)
+    wrong = []
+    for name, theirs in sorted(answers.items()):
+        ours = found.get(name)
+        verdict = judge(ours, theirs, categories)
+        for key, ok in verdict.items():
+            if ok is None:
+                continue
+            by_type["all"].add(key, ok)
+            by_type[theirs.type or "?"].add(key, ok)
+            if not ok:
+                said = {"vendor": theirs.vendor, "category": theirs.type}
+                said |= {"model": theirs.model, "serial": theirs.serial}
+                wrong.append("\t".join((name, theirs.os, key, str((ours or {}).get(key) or ""), str(said[key] or ""))))
+    return by_type, wrong
+
+
+def table(by_type: Mapping[str, Tally]) -> Iterable[str]:
+    yield f"{'LibreNMS type':<14}" + "".join(f"{f:>18}" for f in FIELDS)
+    for kind in ["all", *sorted(k for k in by_type if k != "all")]:
+        tally = by_type[kind]
+        cells = []
+        for f in FIELDS:
+            share = tally.share(f)
+            cells.append(f"{'':>18}" if share is None else f"{tally.agreed[f]:>6}/{tally.asked[f]:<5} {share:6.1%}")
+        yield f"{kind:<14}" + "".join(cells)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/snmp-corpus-wide"))
+    parser.add_argument("--out", type=Path, default=Path("sweep-output"))
+    parser.add_argument("--cache-dir", type=Path, default=None, help="snmpsim's index, kept between runs")
+    args = parser.parse_args(argv)
+    rules = sweep_rules()
+    answers = expected(args.corpus, rules.get("vendors", {}))
+    recordings = sorted((args.corpus / "data").glob("*.snmprec"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="auditor-sweep-") as work,
+        Fleet(recordings, port=free_udp_port(), cache_dir=args.cache_dir) as fleet,
+    ):
+        found = scan(fleet, Path(work))
+    by_type, wrong = report(found, answers, rules["categories"])
+    (args.out / "found.json").write_text(json.dumps(found, indent=1, ensure_ascii=False), encoding="utf-8")
+    (args.out / "disagreements.tsv").write_text(
+        "recording\tos\tfield\tauditor\tlibrenms\n" + "\n".join(wrong) + "\n", encoding="utf-8"
+    )
+    for line in table(by_type):
+        print(line)
+    print(json.dumps({f: by_type["all"].share(f) for f in FIELDS}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
