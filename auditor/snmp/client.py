@@ -1,10 +1,11 @@
 """The SNMP client: the one module that speaks pysnmp (7.x, asyncio).
 
-A GET over SNMPv1/v2c to an IPv4 agent, the routine poll's only request, is encoded and decoded
-by hand (snmp/ber.py) on its own socket: pysnmp's CPU per request was the poller's bottleneck.
-The rest of SNMPv1/v2c goes through pysnmp's light v1arch dispatcher: one UDP socket per
-process, with a large receive buffer, so hundreds of requests can be in flight without replies
-being dropped.
+SNMPv1/v2c to an IPv4 agent (GET, and the walks' GETNEXT and GETBULK) is encoded and decoded by
+hand (snmp/ber.py) on one socket per process, with a large receive buffer so hundreds of requests
+can be in flight: pysnmp's CPU per request was the poller's bottleneck, and its v1arch dispatcher
+matched replies by a sequential request id alone, so an agent spraying replies could write into
+another device's walk.  Here a reply counts only from the address and port asked, with the
+random request id asked.  IPv6 goes through pysnmp's v1arch dispatcher.
 SNMPv3 goes through one v3arch SnmpEngine, created the first time a v3 device is polled.
 Values come back as plain Python: bytes, int, dotted-OID str, or None for noSuchObject,
 noSuchInstance and endOfMibView.  pysnmp's errors become ours (SnmpTimeout, SnmpError).
@@ -15,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import itertools
 import logging
-import random
+import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -115,15 +115,17 @@ def _oid_tuple(oid: str) -> tuple[int, ...]:
     return tuple(int(part) for part in oid.split("."))
 
 
-class _GetProtocol(asyncio.DatagramProtocol):
-    """GETs in flight on one socket, matched to their replies by request id and sender."""
+class _Requests(asyncio.DatagramProtocol):
+    """SNMPv1/v2c requests in flight on one socket.  A reply is taken only from the address and port
+    asked, with the request id asked; request ids are drawn at random, so an agent that sprays
+    replies cannot guess another device's.  What is refused is dropped and counted."""
 
     def __init__(self, send_interval_s: float = SEND_INTERVAL_S) -> None:
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: dict[int, tuple[tuple[str, int], asyncio.Future[ber.Response]]] = {}
-        self.ids = itertools.count(random.randrange(1, 2**30))
         self.send_interval_s = send_interval_s
         self.next_send = 0.0
+        self.dropped = 0  # replies refused: undecodable, from elsewhere, or to no request in flight
 
     async def _paced(self) -> None:
         """Space the datagrams out, as fping does: a burst of hundreds at once overflows the queues
@@ -142,17 +144,32 @@ class _GetProtocol(asyncio.DatagramProtocol):
         try:
             response = ber.decode_response(data)
         except BerError as exc:  # garbage, or a reply to someone else: the request times out
+            self.dropped += 1
             log.debug("undecodable datagram from %s: %s", addr[0], exc)
             return
         waiting = self.pending.get(response.request_id)
         if waiting is not None and waiting[0] == (addr[0], addr[1]) and not waiting[1].done():
             waiting[1].set_result(response)
+        else:
+            self.dropped += 1
+            log.debug("reply from %s:%d to no request of theirs in flight: dropped", addr[0], addr[1])
 
-    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> ber.Response:
+    def error_received(self, exc: Exception) -> None:  # ICMP port unreachable and the like
+        log.debug("socket error: %s", exc)
+
+    def _request_id(self) -> int:
+        while (found := secrets.randbelow(2**31 - 1) + 1) in self.pending:
+            pass
+        return found
+
+    async def request(
+        self, target: SnmpTarget, oids: Sequence[str], kind: int = ber.GET_REQUEST, max_repetitions: int = 0
+    ) -> ber.Response:
         assert self.transport is not None
-        request_id = next(self.ids) % 2**31
+        request_id = self._request_id()
         community = target.community.reveal().encode() if target.community else b"public"
-        message = ber.encode_get(0 if target.version is SnmpVersion.V1 else 1, community, request_id, oids)
+        version = 0 if target.version is SnmpVersion.V1 else 1
+        message = ber.encode_request(kind, version, community, request_id, oids, max_repetitions)
         future: asyncio.Future[ber.Response] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = ((target.host, target.port), future)
         try:
@@ -185,12 +202,12 @@ class SnmpClient:
         self._engine: v3.SnmpEngine | None = None
         self._bulk: dict[SnmpTarget, int] = {}  # per agent: the max-repetitions it answers
         self._transports: dict[tuple[bool, str, int, float, int], Any] = {}
-        self._gets: _GetProtocol | None = None
+        self._gets: _Requests | None = None
 
     async def __aenter__(self) -> SnmpClient:
-        self._gets = _GetProtocol()
+        self._gets = _Requests()
         await asyncio.get_running_loop().create_datagram_endpoint(
-            lambda: self._gets or _GetProtocol(), sock=_udp_socket(socket.AF_INET)
+            lambda: self._gets or _Requests(), sock=_udp_socket(socket.AF_INET)
         )
         transports = AsyncioDispatcher()
         transports.register_transport(
@@ -206,7 +223,14 @@ class SnmpClient:
         self._dispatcher = v1.SnmpDispatcher(transports)
         return self
 
+    @property
+    def dropped(self) -> int:
+        """Replies refused so far: from an address or port not asked, to no request in flight, or garbage."""
+        return self._gets.dropped if self._gets is not None else 0
+
     async def __aexit__(self, *exc: object) -> None:
+        if self.dropped:
+            log.info("%d SNMP replies refused (not from the agent asked, or to no request in flight)", self.dropped)
         if self._gets is not None and self._gets.transport is not None:
             self._gets.transport.close()
         if self._dispatcher is not None:
@@ -305,17 +329,31 @@ class SnmpClient:
 
     # ------------------------------------------------------------ the two operations
 
-    async def _get_plain(self, target: SnmpTarget, oids: Sequence[str]) -> list[tuple[str, Any]]:
-        """One GET; (oid, plain value) pairs.  By hand for SNMPv1/v2c over IPv4, else by pysnmp."""
-        if target.version is SnmpVersion.V3 or self._gets is None or not _ipv4(target.host):
-            return [(oid, plain(value)) for oid, value in await self._request("get", target, oids)]
+    def _by_hand(self, target: SnmpTarget) -> bool:
+        return target.version is not SnmpVersion.V3 and self._gets is not None and _ipv4(target.host)
+
+    async def _plain(
+        self, kind: int, target: SnmpTarget, oids: Sequence[str], max_repetitions: int = 0
+    ) -> list[tuple[str, Any]]:
+        """One request; (oid, plain value) pairs, ber.END_OF_MIB_VIEW where the agent said so.
+        By hand for SNMPv1/v2c over IPv4, else by pysnmp."""
+        if not self._by_hand(target):
+            name = {ber.GET_REQUEST: "get", ber.GET_NEXT_REQUEST: "next"}.get(kind, "bulk")
+            pairs = await self._request(name, target, oids, max_repetitions)
+            return [(oid, ber.END_OF_MIB_VIEW if isinstance(v, rfc1905.EndOfMibView) else plain(v)) for oid, v in pairs]
+        assert self._gets is not None
         async with self._slots:
-            response = await self._gets.get(target, oids)
+            response = await self._gets.request(target, oids, kind, max_repetitions)
         if response.error_status:
             index = response.error_index
             where = oids[index - 1] if 0 < index <= len(oids) else "?"
             raise SnmpPduError(f"{target}: {response.status} at {where}", response.status)
         return list(response.var_binds)
+
+    async def _get_plain(self, target: SnmpTarget, oids: Sequence[str]) -> list[tuple[str, Any]]:
+        """One GET; (oid, plain value) pairs."""
+        pairs = await self._plain(ber.GET_REQUEST, target, oids)
+        return [(oid, None if value is ber.END_OF_MIB_VIEW else value) for oid, value in pairs]
 
     async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Any]:
         """Values of `oids`, absent ones as None.  An SNMPv1 agent's noSuchName is handled per OID."""
@@ -355,9 +393,17 @@ class SnmpClient:
         while len(rows) < max_rows:
             try:
                 if repetitions:
-                    pairs = await self._request("bulk", target, [current], repetitions)
+                    pairs = await self._plain(ber.GET_BULK_REQUEST, target, [current], repetitions)
                 else:
-                    pairs = await self._request("next", target, [current])
+                    pairs = await self._plain(ber.GET_NEXT_REQUEST, target, [current])
+            except SnmpPduError as exc:
+                if exc.status == "noSuchName" and not repetitions:  # SNMPv1's way of saying "the end"
+                    break
+                if exc.status != "tooBig" or not repetitions:
+                    raise
+                bulk = repetitions // 3 if repetitions > 3 else 0
+                self._bulk[target] = repetitions = bulk
+                continue
             except SnmpTimeout:
                 if not repetitions:
                     raise
@@ -369,12 +415,12 @@ class SnmpClient:
                 break
             repetitions = bulk  # it answered: full-size bulks from here on
             for oid, value in pairs:
-                if not oid.startswith(prefix) or isinstance(value, rfc1905.EndOfMibView):
+                if not oid.startswith(prefix) or value is ber.END_OF_MIB_VIEW:
                     return rows
                 key = _oid_tuple(oid)
                 if key <= last:
                     raise SnmpError(f"{target}: walk of {base} went backwards at {oid}; the agent is broken")
                 last = key
-                rows.append((oid, plain(value)))
+                rows.append((oid, value))
             current = pairs[-1][0]
         return rows

@@ -54,7 +54,7 @@ VALUES = [
     (V2C.Null(""), None),
     (V2C.NoSuchObject(""), None),
     (V2C.NoSuchInstance(""), None),
-    (V2C.EndOfMibView(""), None),
+    (V2C.EndOfMibView(""), ber.END_OF_MIB_VIEW),  # a walk's end; the client's GET reads it as None
 ]
 
 
@@ -62,7 +62,7 @@ VALUES = [
 def test_each_value_type_decodes_as_pysnmp_reads_it(value: Any, expected: Any) -> None:
     response = ber.decode_response(pysnmp_response(7, [("1.3.6.1.2.1.1.1.0", value)]))
     assert response.var_binds == (("1.3.6.1.2.1.1.1.0", expected),)
-    assert response.var_binds[0][1] == plain(value)
+    assert response.var_binds[0][1] == plain(value) or expected is ber.END_OF_MIB_VIEW
     assert (response.version, response.request_id, response.error_status) == (1, 7, 0)
 
 
@@ -118,7 +118,11 @@ values = st.one_of(
 def test_any_response_pysnmp_writes_decodes_to_the_same_values(request_id: int, binds: list[tuple[str, Any]]) -> None:
     response = ber.decode_response(pysnmp_response(request_id, binds))
     assert response.request_id == request_id
-    assert response.var_binds == tuple((oid, plain(value)) for oid, value in binds)
+    assert response.var_binds == tuple((oid, _as_walked(value)) for oid, value in binds)
+
+
+def _as_walked(value: Any) -> Any:
+    return ber.END_OF_MIB_VIEW if isinstance(value, V2C.EndOfMibView) else plain(value)
 
 
 @settings(max_examples=300, deadline=None)
@@ -179,3 +183,25 @@ def test_a_message_is_readdressed_to_another_community_and_keeps_its_pdu() -> No
     assert again == b"a-much-longer-recording-name" * 8 and same_id == request_id
     with pytest.raises(BerError):
         ber.with_community(message[:-3], b"x")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([ber.GET_NEXT_REQUEST, ber.GET_BULK_REQUEST]),
+    st.integers(min_value=1, max_value=2**31 - 1),
+    st.integers(min_value=0, max_value=200),
+    st.lists(oids, min_size=1, max_size=4),
+)
+def test_a_walks_request_reads_back_in_pysnmp_as_written(
+    kind: int, request_id: int, reps: int, names: list[str]
+) -> None:
+    message, rest = decoder.decode(ber.encode_request(kind, 1, b"c", request_id, names, reps), asn1Spec=V2C.Message())
+    assert rest == b""
+    pdu = V2C.apiMessage.get_pdu(message)
+    assert int(V2C.apiPDU.get_request_id(pdu)) == request_id
+    assert [str(name) for name, _ in V2C.apiPDU.get_varbinds(pdu)] == names
+    if kind == ber.GET_BULK_REQUEST:
+        assert pdu.isSameTypeWith(V2C.GetBulkRequestPDU())
+        assert int(V2C.apiBulkPDU.get_max_repetitions(pdu)) == reps
+    else:
+        assert pdu.isSameTypeWith(V2C.GetNextRequestPDU())
