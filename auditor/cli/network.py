@@ -177,6 +177,11 @@ def _link_sample(settings: Settings, unit_code: str | None, group: str | None, o
                 f"  unknown        {unknown:6}" + (f"   ({why})" if why else ""),
                 f"  far ends       {report.far_ends_answering:6} of {report.far_ends} answering ping",
             ]
+            + (
+                [f"  not stored     {report.overtaken:6}   (another sampler stored these links meanwhile)"]
+                if report.overtaken
+                else []
+            )
         )
     )
     for reason in sorted(report.unknown):

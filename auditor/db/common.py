@@ -15,6 +15,21 @@ IN_CHUNK = 5000  # SQLite takes at most 32,766 parameters in a statement, Postgr
 K = TypeVar("K")
 
 
+def exclusive(session: Session, key: int, wait_ms: int, busy_timeout_ms: int) -> None:
+    """Hold the lock `key` for this session's transaction, on SQLite and PostgreSQL alike: another
+    session asking for it waits (up to `wait_ms` on SQLite) until this one commits or rolls back.
+    Must be the session's first statement."""
+    bind = session.connection()
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")
+    elif bind.dialect.name == "sqlite":
+        # SQLite has one writer at a time: take the write lock now, not at the first write (a
+        # read snapshot taken before it would be stale).
+        bind.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+        bind.exec_driver_sql("BEGIN IMMEDIATE")
+        bind.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+
 def chunked(keys: Sequence[K], size: int = IN_CHUNK) -> Iterator[Sequence[K]]:
     """`keys` in slices small enough for one IN (…) list."""
     for start in range(0, len(keys), size):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.db.common import of_unit, unit_is
+from auditor.db.common import exclusive, of_unit, unit_is
 from auditor.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from auditor.db.models import Device, Link, Unit
 from auditor.domain import fold, tag_key, vendor_key
@@ -393,15 +393,7 @@ def lock_register(session: Session) -> None:
     """Take the register for this session's transaction: two imports (or an import and a register
     command) run one after the other, never interleaved, on SQLite and PostgreSQL alike.  Must be
     the session's first statement; the lock is released when it commits or rolls back."""
-    bind = session.connection()
-    if bind.dialect.name == "postgresql":
-        bind.exec_driver_sql(f"SELECT pg_advisory_xact_lock({REGISTER_LOCK})")
-    elif bind.dialect.name == "sqlite":
-        # SQLite has one writer at a time: take the write lock now, not at the first write (a
-        # read snapshot taken before it would be stale), and wait for the other import's end.
-        bind.exec_driver_sql(f"PRAGMA busy_timeout={REGISTER_LOCK_WAIT_MS}")
-        bind.exec_driver_sql("BEGIN IMMEDIATE")
-        bind.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    exclusive(session, REGISTER_LOCK, REGISTER_LOCK_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS)
 
 
 def apply_register(

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.db.common import chunked, unit_is
+from auditor.db.common import chunked, exclusive, unit_is
+from auditor.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from auditor.db.models import Device, DevicePoll, Link, LinkSample, Unit
 from auditor.db.observations import poll_target
 from auditor.traffic import (
@@ -80,6 +81,30 @@ def link_targets(
                 else None,
             )
         )
+    return found
+
+
+SAMPLES_LOCK = 0x6C696E6B  # the advisory lock key of link samples ("link")
+
+
+def lock_samples(session: Session) -> None:
+    """Take the link samples for this session's transaction: two samplers store one after the other."""
+    exclusive(session, SAMPLES_LOCK, SQLITE_BUSY_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def latest_sampled(session: Session, link_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """When each link's last sample with counters was read (the base of its next interval)."""
+    found: dict[int, dt.datetime] = {}
+    for chunk in chunked(link_ids):
+        latest = (
+            select(func.max(LinkSample.id))
+            .where(LinkSample.in_octets.is_not(None), LinkSample.link_id.in_(chunk))
+            .group_by(LinkSample.link_id)
+        )
+        for link_id, at in session.execute(
+            select(LinkSample.link_id, LinkSample.sampled_at).where(LinkSample.id.in_(latest.scalar_subquery()))
+        ):
+            found[link_id] = at
     return found
 
 

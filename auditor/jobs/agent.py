@@ -139,7 +139,9 @@ class _Cycles:
         return found.targets
 
     def link_batch(self, claim: Claim) -> int:
-        found = sample_links(self.database, self.settings, self.clock(), options=self.options, claim=claim)
+        found = sample_links(
+            self.database, self.settings, self.clock(), options=self.options, claim=claim, cadence_s=self.interval_s
+        )
         return found.links - found.lost
 
     def drain(self, kind: claims.Kind, due_by: dt.datetime, due_at: float, run: Callable[[Claim], int]) -> int:

@@ -40,6 +40,7 @@ class LinkReport:
     far_ends_answering: int = 0
     errors: list[str] = field(default_factory=list)
     lost: int = 0  # samples dropped because the agent's lease on them had expired
+    overtaken: int = 0  # samples dropped because another sampler stored one of the link meanwhile
     seconds: float = 0.0
 
 
@@ -140,7 +141,8 @@ def _rates(
             if link.previous is None:
                 interval = Interval(observation.counters.at, observation.counters.at, unknown="first_sample")
             else:
-                interval = rates.interval(link.previous, observation.counters, cadence_s)
+                capacity = max(link.capacity_down_mbps, link.capacity_up_mbps) or None
+                interval = rates.interval(link.previous, observation.counters, cadence_s, capacity)
         else:
             report.errors.append(observation.error or "no counters")
         reason = interval.unknown if interval else "no_counters"
@@ -148,11 +150,26 @@ def _rates(
             report.unknown[reason] = report.unknown.get(reason, 0) + 1
         else:
             report.rates += 1
+        if reason == "too_short":  # another sampler read it moments ago: its sample stays the base
+            continue
         if link.far_end_ip:
             report.far_ends += 1
             report.far_ends_answering += bool(observation.loss_pct is not None and observation.loss_pct < 100)
         stored.append((observation, interval))
     return stored
+
+
+def _not_overtaken(
+    links: Sequence[LinkTarget],
+    stored: list[tuple[LinkObservation, Interval | None]],
+    latest: dict[int, dt.datetime],
+) -> tuple[list[tuple[LinkObservation, Interval | None]], int]:
+    """The samples whose base is still the link's last (`latest`, read under the samples' lock):
+    where another sampler (the agent beside a manual `poll --links`) stored one since this run
+    read it, this run's reading is dropped."""
+    based_on = {link.link_id: link.previous.at if link.previous else None for link in links}
+    kept = [(o, interval) for o, interval in stored if latest.get(o.link_id) == based_on.get(o.link_id)]
+    return kept, len(stored) - len(kept)
 
 
 def sample_links(
@@ -165,9 +182,11 @@ def sample_links(
     options: PollOptions | None = None,
     pinger: Pinger | None = None,
     claim: Claim | None = None,
+    cadence_s: float | None = None,
 ) -> LinkReport:
     """One 5-minute sample of every link (of a unit, a group, or those an agent claimed): counters,
-    the rate since the last sample, ICMP to the far end."""
+    the rate since the last sample, ICMP to the far end.  `cadence_s`: how often the links are
+    sampled (an agent's interval; else links.interval_s)."""
     options = options or PollOptions.from_settings(settings)
     clock = clock_from(now)
     with database.session(commit=False) as session:
@@ -177,8 +196,11 @@ def sample_links(
     run_id = start_run(database, RunKind.LINKS, now, claim.agent if claim else None)
     observations = asyncio.run(observe_links(links, options, clock, pinger))
     report = LinkReport(run_id, links=len(links))
-    stored = _rates(links, observations, report, settings.links.interval_s)
+    stored = _rates(links, observations, report, cadence_s or settings.links.interval_s)
     with database.session() as session:
+        samples.lock_samples(session)  # one sampler stores at a time; the first to store wins
+        latest = samples.latest_sampled(session, [link.link_id for link in links])
+        stored, report.overtaken = _not_overtaken(links, stored, latest)
         if claim is not None:
             held = claim.settle(session, "link")
             report.lost = sum(1 for observation, _ in stored if observation.link_id not in held)
@@ -195,6 +217,7 @@ def sample_links(
                 "read": report.read,
                 "rates": report.rates,
                 "lost": report.lost,
+                "overtaken": report.overtaken,
                 **{f"unknown_{k}": v for k, v in report.unknown.items()},
             },
             clock(),

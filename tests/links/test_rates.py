@@ -76,3 +76,31 @@ def test_a_reboot_costs_one_interval_only() -> None:
 def test_samples_are_taken_in_time_order() -> None:
     found = intervals([sample(5, 375_000, 0), sample(0, 0, 0)], 300)
     assert [(i.in_bps, i.unknown) for i in found] == [(10_000.0, None)]
+
+
+def test_a_port_that_hides_its_speed_is_bounded_by_its_contract() -> None:
+    # The case: ifSpeed and ifHighSpeed 0, a counter jumping from 1,000 to 2^62.
+    jump = [sample(0, 1_000, 0, speed_mbps=None), sample(5, 2**62, 0, speed_mbps=None)]
+    (with_contract,) = intervals(jump, 300, capacity_mbps=20)
+    assert (with_contract.unknown, with_contract.in_bps) == ("above_possible", None)
+    (without,) = intervals(jump, 300)  # no contract either: no port is faster than 1.6 Tbit/s
+    assert without.unknown == "above_possible"
+    busy = [sample(0, 0, 0), sample(5, 30 * 1_000_000 // 8 * 300, 0)]  # 30 Mbit/s on a 20 Mbit/s contract
+    (bursting,) = intervals(busy, 300, capacity_mbps=20)
+    assert bursting.unknown is None and bursting.in_bps == pytest.approx(30e6)  # possible: a port carries more
+
+
+def test_the_devices_uptime_checks_the_pollers_interval() -> None:
+    # The poller's clock stepped 27 s forward: it sees 327 s where the device counted 300.
+    stepped = [sample(0, 0, 0, uptime_s=10_000), sample(5.45, 1_000_000, 0, uptime_s=10_300)]
+    (one,) = intervals(stepped, 300)
+    assert (one.unknown, one.in_bps) == ("clock_step", None)
+    agreeing = [sample(0, 0, 0, uptime_s=10_000), sample(5, 1_000_000, 0, uptime_s=10_301)]
+    assert intervals(agreeing, 300)[0].unknown is None  # a second apart: whole-second uptimes
+    frozen = [sample(0, 0, 0, uptime_s=10_000), sample(5, 1_000_000, 0, uptime_s=10_000)]
+    assert intervals(frozen, 300)[0].unknown is None  # an uptime that stands still says nothing
+
+
+def test_two_samplers_at_once_make_no_sample() -> None:
+    (one,) = intervals([sample(0, 0, 0), sample(0.01, 10_000, 0)], 300)  # 0.6 s apart
+    assert (one.unknown, one.in_bps) == ("too_short", None)

@@ -4,6 +4,9 @@ numeric variation: ether1 at 30 Mbit/s in and 5 out on 64-bit counters, ether2 a
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from sqlalchemy import select
 
 from auditor.db.engine import open_database
 from auditor.db.models import Link, LinkSample
+from auditor.lab import future
 from auditor.lab.snmpsim import SnmpSimulator
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
@@ -29,15 +33,19 @@ def _samples(db_url: str) -> list[tuple[str, str | None, float | None, float | N
     return found
 
 
-def register_link_router(auditor: Cli, workdir: Path, port: int, links: list[list[str]]) -> None:
+def register_link_router(
+    auditor: Cli, workdir: Path, port: int, links: list[list[str]], recording: str = "link-router"
+) -> None:
     """Unit XA-A, its router xa-a-gw answering as tests/snmp/recordings/link-router, and its links
-    (unit, name, capacity, device, interface, far end)."""
+    (unit, name, capacity, device, interface, far end).  The tests sample seconds apart: a 10 s cadence
+    (the shortest the config allows), so that such intervals are samples, not "too_short"."""
+    (workdir / "auditor.toml").write_text("[links]\ninterval_s = 10\n", encoding="utf-8")
     write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "Đảng ủy xã A"]])
     write_csv(
         workdir / "devices.csv",
         [
             ["unit_code", "hostname", "ip", "snmp_port", "snmp_community"],
-            ["XA-A", "xa-a-gw", "127.0.0.1", str(port), "link-router"],
+            ["XA-A", "xa-a-gw", "127.0.0.1", str(port), recording],
         ],
     )
     write_csv(
@@ -69,6 +77,59 @@ def test_two_samples_give_the_rates_the_agent_counts_at(auditor: Cli, workdir: P
     (_, _, wan_in, wan_out, _), (_, _, adsl_in, adsl_out, _) = samples[2:]
     assert wan_in == pytest.approx(30e6, rel=0.02) and wan_out == pytest.approx(5e6, rel=0.02)
     assert adsl_in == pytest.approx(1e6, rel=0.02) and adsl_out == pytest.approx(0.5e6, rel=0.02)
+
+
+def test_a_clock_step_between_samples_is_unknown_never_a_spike(auditor: Cli, workdir: Path, lab: SnmpSimulator) -> None:
+    register_link_router(auditor, workdir, lab.port, [["XA-A", "TSLCD", "30", "xa-a-gw", "ether1", ""]])
+    auditor.ok("poll", "--links")
+    time.sleep(5)
+    # The poller's wall clock jumps 12 s forward (libfaketime): it sees 17 s where the router,
+    # whose uptime is read in the same request, counted 5.
+    stepped = subprocess.run(
+        [sys.executable, "-m", "auditor", "poll", "--links", "--db", auditor.db_url],
+        cwd=workdir,
+        env=os.environ | future.environment("+12s"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stepped.returncode == 0, stepped.stderr
+    assert "(clock_step 1)" in stepped.stdout
+    assert _samples(auditor.db_url)[-1][1:4] == ("clock_step", None, None)
+
+
+def test_a_port_that_hides_its_speed_is_bounded_by_the_contract(
+    auditor: Cli, workdir: Path, lab: SnmpSimulator
+) -> None:
+    # ifSpeed and ifHighSpeed 0, and an in-counter growing 10^17 octets a second.
+    register_link_router(auditor, workdir, lab.port, [["XA-A", "TSLCD", "20", "xa-a-gw", "ether1", ""]], "speed-liar")
+    auditor.ok("poll", "--links")
+    time.sleep(3)
+    second = auditor.ok("poll", "--links").stdout
+    assert "(above_possible 1)" in second and "rates               0" in second
+    assert _samples(auditor.db_url)[-1][1:4] == ("above_possible", None, None)
+
+
+def test_two_samplers_at_once_store_one_sample(auditor: Cli, workdir: Path, lab: SnmpSimulator) -> None:
+    register_link_router(auditor, workdir, lab.port, [["XA-A", "TSLCD", "30", "xa-a-gw", "ether1", ""]])
+    auditor.ok("poll", "--links")
+    time.sleep(3)
+    command = [sys.executable, "-m", "auditor", "poll", "--links", "--db", auditor.db_url]
+    both = [subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    said = [process.communicate(timeout=120)[0] for process in both]
+    assert all(process.returncode == 0 for process in both)
+    rated = [row for row in _rated(auditor.db_url) if row[1] is not None]
+    assert len(rated) == 1 and rated[0][0] >= 2  # one interval, of the seconds since the first sample
+    assert sum("rates               1" in text for text in said) == 1
+    assert any("not stored          1" in text or "(too_short 1)" in text for text in said)
+
+
+def _rated(db_url: str) -> list[tuple[float | None, float | None]]:
+    database = open_database(db_url)
+    with database.session(commit=False) as session:
+        found = [(s.interval_s, s.in_bps) for s in session.scalars(select(LinkSample).order_by(LinkSample.id))]
+    database.close()
+    return found
 
 
 def test_far_end_icmp_and_a_link_without_a_router(auditor: Cli, workdir: Path) -> None:
