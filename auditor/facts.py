@@ -352,7 +352,7 @@ class HostObservation:
     snmp_error: str | None = None
     snmp_version: SnmpVersion | None = None
     snmp_port: int | None = None
-    credential: str | None = None  # the fingerprint of what answered (see Device.snmp_credential)
+    credential: str | None = None  # which credential answered (see Device.snmp_credential)
     uptime_s: int | None = None
     facts: DeviceFacts | None = None  # the full identity, when it was read
     interfaces: tuple[InterfaceFacts, ...] | None = None  # for devices that carry a link

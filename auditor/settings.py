@@ -195,9 +195,18 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # key → where set
 
 
+_QUERY_SECRET = re.compile(r"(?i)(\b(?:ssl)?pass(?:word|wd)?=)[^&\s'\"]*")
+
+
 def mask_url(url: str) -> str:
-    """A database URL fit to print: the password replaced by asterisks."""
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1********@", url)
+    """A database URL (or a message quoting one) fit to print: the password, in the user part or
+    in the query (`?password=…`), replaced by asterisks."""
+    return _QUERY_SECRET.sub(r"\1********", re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1********@", url))
+
+
+def url_has_password(url: str) -> bool:
+    """Whether a database URL carries a password (which `ps` shows when it is given as --db)."""
+    return mask_url(url) != url
 
 
 @dataclass(frozen=True)

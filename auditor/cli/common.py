@@ -19,7 +19,7 @@ from auditor.config import load_settings
 from auditor.errors import AuditorError
 from auditor.i18n import DEFAULT_LANG, LANGS
 from auditor.output import FORMATS, plain, render
-from auditor.settings import PollOptions, Settings
+from auditor.settings import PollOptions, Settings, url_has_password
 
 if TYPE_CHECKING:  # the database layer is imported by the commands that use it: a quicker start
     from auditor.db.engine import Database
@@ -161,7 +161,13 @@ def common_options(func: F) -> F:
         ctx = click.get_current_context()
         ctx.params["quiet"] = _shared(ctx, "quiet", quiet)
         setup_logging(_shared(ctx, "verbose", verbose), ctx.params["quiet"], _shared(ctx, "log_file", log_file))
-        settings = load_settings(_shared(ctx, "config_file", config_file), db_url=_shared(ctx, "db_url", db_url))
+        given = _shared(ctx, "db_url", db_url)
+        if given and url_has_password(given):
+            log.warning(
+                "--db carries a password, which anyone on this machine can read in `ps`: give the URL "
+                "in AUDITOR_DB (or the config file), or the password in ~/.pgpass or the file PGPASSFILE names"
+            )
+        settings = load_settings(_shared(ctx, "config_file", config_file), db_url=given)
         return func(settings, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -125,7 +125,7 @@ def schema_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except DBAPIError as exc:  # not a database at all, a locked or unreadable file, a server away
-        raise DatabaseError(f"cannot open the database {mask_url(str(engine.url))}: {exc.orig}") from exc
+        raise DatabaseError(mask_url(f"cannot open the database {engine.url}: {exc.orig}")) from exc
 
 
 def _foreign_tables(engine: Engine) -> list[str]:
@@ -133,7 +133,7 @@ def _foreign_tables(engine: Engine) -> list[str]:
     try:
         return sorted(t for t in inspect(engine).get_table_names() if t != "alembic_version")
     except DBAPIError as exc:
-        raise DatabaseError(f"cannot open the database {mask_url(str(engine.url))}: {exc.orig}") from exc
+        raise DatabaseError(mask_url(f"cannot open the database {engine.url}: {exc.orig}")) from exc
 
 
 def check_schema(engine: Engine) -> None:
@@ -265,7 +265,7 @@ def _write_ahead(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
     except Exception as exc:  # the driver's own error: this connection is not SQLAlchemy's to wrap
-        raise DatabaseError(f"cannot open the database {mask_url(str(engine.url))}: {exc}") from exc
+        raise DatabaseError(mask_url(f"cannot open the database {engine.url}: {exc}")) from exc
     finally:
         connection.close()
 

@@ -168,8 +168,8 @@ class Device(Base):
     # device names a profile of the config file, so keys stay in one private file.
     snmp_community: Mapped[str | None] = mapped_column(String(255))
     snmp_profile: Mapped[str | None] = mapped_column(String(64))
-    # Which credential answered last, so the next poll tries it first: "community#<8 hex of its
-    # SHA-256>" or "v3:<profile>".  A fingerprint, never the secret.
+    # Which credential answered last, so the next poll tries it first: "register", "community:<its
+    # place in snmp.communities>" or "v3:<profile>".  A name, never the secret nor a hash of it.
     snmp_credential: Mapped[str | None] = mapped_column(String(64))
     # Agent work claims (see db/work.py): when the device is next due, and who holds it until when.
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -11,7 +11,7 @@ from auditor.facts import HostObservation
 
 
 def write_results(directory: Path, run_id: int, kind: str, observations: Sequence[HostObservation]) -> Path:
-    """One JSON line per address: what was seen, no credentials (only their fingerprints)."""
+    """One JSON line per address: what was seen, no credentials (only which one answered: community:N, v3:PROFILE)."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / f"{run_id:06d}-{kind}.jsonl"
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -14,6 +14,7 @@ noSuchInstance and endOfMibView.  pysnmp's errors become ours (SnmpTimeout, Snmp
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import ipaddress
 import logging
@@ -126,6 +127,7 @@ class _Requests(asyncio.DatagramProtocol):
         self.send_interval_s = send_interval_s
         self.next_send = 0.0
         self.dropped = 0  # replies refused: undecodable, from elsewhere, or to no request in flight
+        self.asked: collections.Counter[tuple[str, int]] = collections.Counter()  # agents with requests in flight
 
     async def _paced(self) -> None:
         """Space the datagrams out, as fping does: a burst of hundreds at once overflows the queues
@@ -141,6 +143,9 @@ class _Requests(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if (addr[0], addr[1]) not in self.asked:  # a flood from elsewhere costs no decoding
+            self.dropped += 1
+            return
         try:
             response = ber.decode_response(data)
         except BerError as exc:  # garbage, or a reply to someone else: the request times out
@@ -172,6 +177,7 @@ class _Requests(asyncio.DatagramProtocol):
         message = ber.encode_request(kind, version, community, request_id, oids, max_repetitions)
         future: asyncio.Future[ber.Response] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = ((target.host, target.port), future)
+        self.asked[(target.host, target.port)] += 1
         try:
             for _ in range(target.retries + 1):
                 await self._paced()
@@ -181,6 +187,9 @@ class _Requests(asyncio.DatagramProtocol):
             raise SnmpTimeout(f"no answer from {target} in {target.timeout_s:g} s × {target.retries + 1}")
         finally:
             del self.pending[request_id]
+            self.asked[(target.host, target.port)] -= 1
+            if not self.asked[(target.host, target.port)]:
+                del self.asked[(target.host, target.port)]
             future.cancel()
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from auditor.domain import SnmpVersion
 from auditor.facts import PollTarget
 from auditor.settings import PollOptions, Secret, SnmpV3Profile
 from auditor.snmp.client import SnmpTarget
 
 
-def fingerprint(community: Secret) -> str:
-    """A name for a community that can be stored and logged: it cannot be turned back into the secret."""
-    return "community#" + hashlib.sha256(community.reveal().encode()).hexdigest()[:8]
+def community_name(position: int) -> str:
+    """The name a configured community is stored and logged by: its place in snmp.communities
+    ("community:2"), nothing derived from the secret (a short unsalted hash of one was reversed
+    by a small dictionary in a millisecond)."""
+    return f"community:{position}"
 
 
 def candidates(address: str, options: PollOptions, known: PollTarget | None = None) -> list[tuple[str, SnmpTarget]]:
@@ -28,7 +28,7 @@ def candidates(address: str, options: PollOptions, known: PollTarget | None = No
         version = known.snmp_version if known.snmp_version in (SnmpVersion.V1, SnmpVersion.V2C) else SnmpVersion.V2C
         found.append(("register", target(version, community=Secret(known.snmp_community))))
     version = SnmpVersion.V1 if known and known.snmp_version is SnmpVersion.V1 else SnmpVersion.V2C
-    found += [(fingerprint(c), target(version, community=c)) for c in options.communities]
+    found += [(community_name(i), target(version, community=c)) for i, c in enumerate(options.communities, 1)]
     found += [(f"v3:{p.name}", target(SnmpVersion.V3, v3=p)) for p in options.v3]
     if known and known.snmp_profile:
         found = [c for c in found if c[0] == f"v3:{known.snmp_profile}"] or found

@@ -246,3 +246,37 @@ def test_a_huge_scan_needs_yes_and_sends_nothing(auditor: Cli, spec: str) -> Non
     counted(refused=result.exit_code == 2)
     assert result.exit_code == 2 and "--yes" in result.stderr
     assert json.loads(auditor.ok("devices", "list", "--format", "json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "postgresql+psycopg://auditor@127.0.0.1:1/auditor?password=hunter2-query&sslmode=disable",
+        "postgresql+psycopg://auditor:hunter2-user@127.0.0.1:1/auditor",
+    ],
+    ids=["in the query", "in the user part"],
+)
+def test_a_database_password_is_masked_wherever_the_url_is_shown(workdir: Path, given: str) -> None:
+    def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "auditor", *argv], capture_output=True, text=True, cwd=workdir, env=env, timeout=120
+        )
+
+    shown = run("config", "show", "--db", given)
+    failed = run("init", "--db", given)  # nothing listens on loopback port 1: the error quotes the URL
+    quiet = run("config", "show", env=dict(os.environ, AUDITOR_DB=given))
+    outputs = [p.stdout + p.stderr for p in (shown, failed, quiet)]
+    assert not any("hunter2" in text for text in outputs), outputs
+    assert "********" in shown.stdout and "127.0.0.1:1/auditor" in shown.stdout
+    assert failed.returncode != 0 and "cannot open the database" in failed.stderr
+    assert "--db carries a password" in shown.stderr and "PGPASSFILE" in shown.stderr  # `ps` shows it
+    assert "--db carries a password" not in quiet.stderr  # from AUDITOR_DB, `ps` shows nothing
+
+
+def test_credentials_are_stored_by_name_not_by_a_hash_of_the_secret() -> None:
+    from auditor.settings import PollOptions, Secret
+    from auditor.snmp.credentials import candidates
+
+    options = PollOptions(communities=(Secret("public"), Secret("s3cret-community")))
+    names = [name for name, _ in candidates("127.0.0.1", options)]
+    assert names == ["community:1", "community:2"]  # their places in snmp.communities, nothing to reverse

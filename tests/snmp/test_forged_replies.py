@@ -139,3 +139,44 @@ def test_request_ids_are_not_a_sequence() -> None:
     assert len(seen) >= 5
     steps = {b - a for a, b in itertools.pairwise(seen) if a != b}
     assert not steps <= {1, 2}  # not the next id, nor the one after
+
+
+def test_a_reply_flood_from_elsewhere_is_dropped_unread(router: SnmpSimulator) -> None:
+    """An agent that, once asked, floods the asker from another address as fast as it can: the
+    router's walks beside it come back whole, and the flood is counted, not decoded."""
+    flood = pysnmp_response(1, FORGED)
+    sent = 0
+
+    def flooder(agent: socket.socket, stop: threading.Event) -> None:
+        nonlocal sent
+        _, asker = agent.recvfrom(65535)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.bind(("127.0.0.9", 0))
+            while not stop.is_set():
+                other.sendto(flood, asker)
+                sent += 1
+
+    async def walks() -> tuple[list[list[tuple[str, object]]], int]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as agent:
+            agent.bind(("127.0.0.8", 0))
+            stop = threading.Event()
+            thread = threading.Thread(target=flooder, args=(agent, stop), daemon=True)
+            thread.start()
+            try:
+                async with SnmpClient() as client:
+                    asked = _target("127.0.0.8", agent.getsockname()[1])
+                    with pytest.raises(SnmpTimeout):  # it never answers; it floods
+                        await client.get(
+                            SnmpTarget(asked.host, asked.port, community=asked.community, timeout_s=0.2),
+                            [oids.SYS_DESCR],
+                        )
+                    done = [await client.walk(_target(router.host, router.port), IF_DESCR) for _ in range(10)]
+                    return done, client.dropped
+            finally:
+                stop.set()
+                thread.join(timeout=5)
+
+    done, dropped = asyncio.run(walks())
+    expected = [(f"{IF_DESCR}.1", b"ether1"), (f"{IF_DESCR}.2", b"ether2"), (f"{IF_DESCR}.7", b"bridge")]
+    assert all(walk == expected for walk in done)
+    assert dropped > 1000 and dropped <= sent
