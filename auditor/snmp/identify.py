@@ -66,6 +66,7 @@ class Catalog:
     profiles: tuple[Profile, ...] = field(default=())
     evidence: tuple[tuple[re.Pattern[str], Category], ...] = field(default=())
     embedded_cpu: re.Pattern[str] | None = None
+    descr_models: tuple[re.Pattern[str], ...] = field(default=())
 
     def candidates(self, object_id: str | None) -> list[Profile]:
         return [p for p in self.profiles if p.could_match(object_id)]
@@ -117,7 +118,13 @@ def parse_catalog(text: str) -> Catalog:
             )
         )
     evidence = tuple((_word_rule(rule["words"]), Category(rule["category"])) for rule in data.get("evidence", []))
-    return Catalog(enterprises, tuple(profiles), evidence, _regex(data.get("host", {}).get("embedded_cpu")))
+    return Catalog(
+        enterprises,
+        tuple(profiles),
+        evidence,
+        _regex(data.get("host", {}).get("embedded_cpu")),
+        tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("model", [])),
+    )
 
 
 def _word_rule(text: str) -> re.Pattern[str]:
@@ -242,8 +249,9 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("vendor", "net-snmp", "sysObjectID")
 
 
-def _model(facts: _Facts, seen: _Seen) -> None:
-    """The model: the profile's OIDs and sysDescr pattern, the entity row, UPS-MIB, Printer-MIB."""
+def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
+    """The model: the profile's OIDs and sysDescr pattern, the entity row, UPS-MIB, Printer-MIB,
+    a sysDescr that labels it."""
     if seen.profile:
         found, source = _first(seen.answered, seen.profile.model)
         facts.offer("model", found, source)
@@ -257,6 +265,10 @@ def _model(facts: _Facts, seen: _Seen) -> None:
         facts.offer("model", _printer_model(seen.answered, facts.values.get("vendor")), "host-resources")
     if seen.entity and not seen.entity.model:
         facts.offer("model", seen.entity.name if seen.entity.name and seen.entity.descr else None, "entity")
+    for pattern in catalog.descr_models:
+        if match := pattern.search(seen.descr):
+            facts.offer("model", match.group("v"), "sysDescr label")
+            break
     if seen.profile and "model" in facts.values:
         facts.values["model"] = _pattern(seen.profile.model_pattern, seen.profile.model_format, facts.values["model"])
 
@@ -375,7 +387,7 @@ def identify(
     )
     seen = _Seen(descr, object_id, profile, answered, entity, ups, printer)
     _vendor(facts, seen, catalog)
-    _model(facts, seen)
+    _model(facts, seen, catalog)
     _serial(facts, seen)
     _version(facts, seen)
     _made(facts, seen)

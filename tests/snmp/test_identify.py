@@ -54,3 +54,17 @@ def test_evidence_words_are_words_not_fragments() -> None:
     assert _facts("Cloud Managed AP").category is Category.ACCESS_POINT
     assert _facts("APC Web/SNMP Management Card").category is None  # "AP" inside "APC" is no access point
     assert _facts("Ethernet Routing Switch 5530-24TFD").category is Category.SWITCH
+
+
+def test_a_sysdescr_that_labels_its_model_names_it() -> None:
+    facts = _facts("ArubaOS (MODEL: 105), Version 6.4.4.8-4.2.4.12")
+    assert (facts.model, dict(facts.sources)["model"]) == ("105", "sysDescr label")
+    assert _facts("Model: RB750Gr3, Version 6.48").model == "RB750Gr3"
+    assert _facts("Product model unknown").model is None  # a word after "model", not a label
+
+
+def test_storage_and_environment_monitors_by_their_words() -> None:
+    assert _facts("IBM 3584 UltraScaleable Tape Library 7420").category is Category.NAS
+    assert _facts("APC Environmental Management System (MB:v3.6.9)", "1.3.6.1.4.1.318.1.3.8").category is (
+        Category.OTHER
+    )  # an APC that is no UPS: what it says beats what its maker mostly makes

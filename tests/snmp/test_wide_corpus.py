@@ -22,7 +22,11 @@ pytestmark = [
     pytest.mark.skipif(responder_command() is None, reason="snmpsim is not installed (the lab extra)"),
 ]
 
-FLOORS = {"category": 0.41, "model": 0.13, "serial": 0.24}
+FLOORS = {
+    "category": 0.42,
+    "model": 0.13,
+    "serial": 0.23,
+}  # a point below the figures: a loaded machine may lose a few devices to timeouts
 
 
 @pytest.fixture(scope="module")
