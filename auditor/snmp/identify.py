@@ -322,10 +322,13 @@ def _shape(answered: Mapping[str, Any], if_types: Sequence[int]) -> tuple[Catego
     services = values.integer(answered.get(oids.SYS_SERVICES))
     if ports is not None and ports >= 4:
         return Category.SWITCH, "bridge-mib"
-    if services is not None and 0 < services < 128:
-        if services & 2 and not services & 4:
+    # sysServices says something only of a node that offers no end-to-end layer (bit 4, value 8):
+    # hosts, and the many routers that say 78, set it.  A bridge (2, 6: an L3 switch is a switch)
+    # or a pure router (4).
+    if services is not None and 0 < services < 128 and not services & 8:
+        if services & 2:
             return Category.SWITCH, "sysServices"
-        if services & 4 and not services & 8 and forwarding != 2:
+        if services & 4 and forwarding != 2:
             return Category.ROUTER, "sysServices"
     ethernet = sum(1 for kind in if_types if kind in oids.ETHERNET_TYPES)
     if ethernet >= oids.SWITCH_PORTS_MIN:

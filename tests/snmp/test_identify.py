@@ -36,7 +36,10 @@ def test_the_shape_of_a_device_names_it_where_it_says_nothing() -> None:
     assert router.category is Category.ROUTER
     assert _facts("Model 7090", answered={oids.IP_FORWARDING: 2}).category is None
     assert _facts("Model 7090", answered={oids.SYS_SERVICES: 2}).category is Category.SWITCH
+    assert _facts("Model 7090", answered={oids.SYS_SERVICES: 6}).category is Category.SWITCH  # an L3 switch
+    assert _facts("Model 7090", answered={oids.SYS_SERVICES: 4}).category is Category.ROUTER
     assert _facts("Model 7090", answered={oids.SYS_SERVICES: 72}).category is None  # a host's default
+    assert _facts("Model 7090", answered={oids.SYS_SERVICES: 78}).category is None  # what many routers say
 
 
 def test_host_resources_says_server_only_off_an_embedded_cpu() -> None:
