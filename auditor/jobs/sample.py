@@ -131,7 +131,7 @@ def _rates(
     links: Sequence[LinkTarget], observations: Sequence[LinkObservation], report: LinkReport, cadence_s: float
 ) -> list[tuple[LinkObservation, Interval | None]]:
     """Each observation with the interval it closes (the rate since the link's last sample, or why
-    it is unknown), counted into the report."""
+    it is unknown); a reading too soon after the last is counted and left out."""
     stored: list[tuple[LinkObservation, Interval | None]] = []
     for link, observation in zip(links, observations, strict=True):
         interval: Interval | None = None
@@ -145,18 +145,28 @@ def _rates(
                 interval = rates.interval(link.previous, observation.counters, cadence_s, capacity)
         else:
             report.errors.append(observation.error or "no counters")
+        if interval is not None and interval.unknown == "too_short":  # another sampler read it moments ago
+            report.unknown["too_short"] = report.unknown.get("too_short", 0) + 1
+            continue
+        stored.append((observation, interval))
+    return stored
+
+
+def _count_stored(
+    links: Sequence[LinkTarget], stored: Sequence[tuple[LinkObservation, Interval | None]], report: LinkReport
+) -> None:
+    """The report's rates, unknown reasons and far ends, of what is stored (not of what was read:
+    a reading another sampler overtook is neither a rate nor unknown)."""
+    far_end = {link.link_id: link.far_end_ip for link in links}
+    for observation, interval in stored:
         reason = interval.unknown if interval else "no_counters"
         if reason:
             report.unknown[reason] = report.unknown.get(reason, 0) + 1
         else:
             report.rates += 1
-        if reason == "too_short":  # another sampler read it moments ago: its sample stays the base
-            continue
-        if link.far_end_ip:
+        if far_end.get(observation.link_id):
             report.far_ends += 1
             report.far_ends_answering += bool(observation.loss_pct is not None and observation.loss_pct < 100)
-        stored.append((observation, interval))
-    return stored
 
 
 def _not_overtaken(
@@ -206,6 +216,7 @@ def sample_links(
             report.lost = sum(1 for observation, _ in stored if observation.link_id not in held)
             stored = [(observation, interval) for observation, interval in stored if observation.link_id in held]
         samples.store_link_samples(session, stored, run_id, clock())
+        _count_stored(links, stored, report)
         report.seconds = round(time.perf_counter() - started, 2)
         outcome = RunOutcome.OK if not report.errors else RunOutcome.PARTIAL
         runs.finish_run(

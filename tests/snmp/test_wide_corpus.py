@@ -43,7 +43,8 @@ def test_the_sweep_scans_every_recording_and_keeps_its_floors(swept: Path, capsy
     found = json.loads((swept / "found.json").read_text(encoding="utf-8"))
     recordings = list((WIDE_CORPUS / "data").glob("*.snmprec"))
     assert len(found) == len(recordings)  # every recording was stored as a device of its own
-    assert sum(1 for device in found.values() if device["vendor"]) >= 0.95 * len(recordings)
+    answered = sum(1 for device in found.values() if device["snmp_version"])
+    assert answered >= 0.97 * len(recordings), f"only {answered} of {len(recordings)} recordings answered SNMP"
     shares = json.loads(printed.strip().splitlines()[-1])
     for field, floor in FLOORS.items():
         assert shares[field] >= floor, f"{field} agreement {shares[field]:.1%} fell below {floor:.0%}"
