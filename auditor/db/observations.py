@@ -81,8 +81,9 @@ class _Serials:
         key = serial_key(vendor, serial)
         holder = self.holder.setdefault(key, device) if key else device
         if holder is not device:
+            whose = f"device id {holder.id}'s" if holder.id is not None else "a device's found in this same run"
             notes.append(
-                f"{device.ip} reports {vendor or ''} serial {serial}, which is device id {holder.id}'s "
+                f"{device.ip} reports {vendor or ''} serial {serial}, which is {whose} "
                 f"({holder.hostname or holder.ip}); not copied: check both devices"
             )
         return holder is device

@@ -61,12 +61,28 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class VendorMib:
+    """A maker's own objects for the model and serial, read from devices of `enterprises`."""
+
+    name: str
+    enterprises: frozenset[int]
+    model: tuple[str, ...] = ()
+    serial: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Catalog:
     enterprises: Mapping[int, str]
     profiles: tuple[Profile, ...] = field(default=())
     evidence: tuple[tuple[re.Pattern[str], Category], ...] = field(default=())
     embedded_cpu: re.Pattern[str] | None = None
     descr_models: tuple[re.Pattern[str], ...] = field(default=())
+    descr_serials: tuple[re.Pattern[str], ...] = field(default=())
+    vendor_mibs: tuple[VendorMib, ...] = field(default=())
+
+    def mibs_for(self, object_id: str | None) -> list[VendorMib]:
+        number = values.enterprise(object_id)
+        return [mib for mib in self.vendor_mibs if number in mib.enterprises]
 
     def candidates(self, object_id: str | None) -> list[Profile]:
         return [p for p in self.profiles if p.could_match(object_id)]
@@ -76,6 +92,8 @@ class Catalog:
         found = set(oids.PROBES)
         for profile in self.candidates(object_id):
             found |= profile.oids()
+        for mib in self.mibs_for(object_id):
+            found |= {*mib.model, *mib.serial}
         return sorted(found, key=lambda o: tuple(int(p) for p in o.split(".")))
 
 
@@ -124,7 +142,15 @@ def parse_catalog(text: str) -> Catalog:
         evidence,
         _regex(data.get("host", {}).get("embedded_cpu")),
         tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("model", [])),
+        tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("serial", [])),
+        tuple(_vendor_mib(entry) for entry in data.get("vendor_mib", [])),
     )
+
+
+def _vendor_mib(entry: Mapping[str, Any]) -> VendorMib:
+    model, serial = tuple(entry.get("model", ())), tuple(entry.get("serial", ()))
+    own = {values.enterprise(oid) for oid in (*model, *serial)} - {None}
+    return VendorMib(entry["name"], frozenset(entry.get("enterprises", own)), model, serial)
 
 
 def _word_rule(text: str) -> re.Pattern[str]:
@@ -265,6 +291,8 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("model", _printer_model(seen.answered, facts.values.get("vendor")), "host-resources")
     if seen.entity and not seen.entity.model:
         facts.offer("model", seen.entity.name if seen.entity.name and seen.entity.descr else None, "entity")
+    for mib in catalog.mibs_for(seen.object_id):
+        facts.offer("model", *_first(seen.answered, mib.model))
     for pattern in catalog.descr_models:
         if match := pattern.search(seen.descr):
             facts.offer("model", match.group("v"), "sysDescr label")
@@ -273,8 +301,9 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.values["model"] = _pattern(seen.profile.model_pattern, seen.profile.model_format, facts.values["model"])
 
 
-def _serial(facts: _Facts, seen: _Seen) -> None:
-    """The serial number: the profile's OIDs, the entity row, Printer-MIB, sysDescr."""
+def _serial(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
+    """The serial number: the profile's OIDs, the entity row, Printer-MIB, sysDescr (the profile's
+    pattern, then a label)."""
     if seen.profile:
         found, source = _first(seen.answered, seen.profile.serial)
         facts.offer("serial", found, source)
@@ -283,6 +312,12 @@ def _serial(facts: _Facts, seen: _Seen) -> None:
     facts.offer("serial", values.first_line(seen.answered.get(oids.PRT_GENERAL_SERIAL)), "printer-mib")
     if seen.profile and seen.profile.serial_descr and (match := seen.profile.serial_descr.search(seen.descr)):
         facts.offer("serial", match.group("v"), "sysDescr")
+    for mib in catalog.mibs_for(seen.object_id):
+        facts.offer("serial", *_first(seen.answered, mib.serial))
+    for pattern in catalog.descr_serials:
+        if match := pattern.search(seen.descr):
+            facts.offer("serial", values.text(match.group("v")), "sysDescr label")
+            break
 
 
 def _version(facts: _Facts, seen: _Seen) -> None:
@@ -315,11 +350,16 @@ def _made(facts: _Facts, seen: _Seen) -> None:
             facts.offer("manufactured_on", values.manufacture_date(seen.answered.get(oid)), f"oid {oid}")
 
 
-def _shape(answered: Mapping[str, Any], if_types: Sequence[int]) -> tuple[Category, str] | None:
-    """What a device's tables say it does: it bridges between ports (a switch) or routes (a router)."""
+def _shape(answered: Mapping[str, Any], if_types: Sequence[int], host: bool) -> tuple[Category, str] | None:
+    """What a device's tables say it does: it bridges between ports (a switch), routes (a router),
+    or carries a Wi-Fi radio (an access point); `host`: HOST-RESOURCES says it is a computer, whose
+    radios and ports say nothing of the kind."""
     ports = values.integer(answered.get(oids.BRIDGE_PORTS))
     forwarding = values.integer(answered.get(oids.IP_FORWARDING))
     services = values.integer(answered.get(oids.SYS_SERVICES))
+    radios = sum(1 for kind in if_types if kind in oids.RADIO_TYPES)
+    if radios and not host:
+        return Category.ACCESS_POINT, f"if-mib: {radios} IEEE 802.11 radio(s)"
     if ports is not None and ports >= 4:
         return Category.SWITCH, "bridge-mib"
     # sysServices says something only of a node that offers no end-to-end layer (bit 4, value 8):
@@ -335,6 +375,15 @@ def _shape(answered: Mapping[str, Any], if_types: Sequence[int]) -> tuple[Catego
         return Category.SWITCH, f"if-mib: {ethernet} Ethernet ports"
     if forwarding == 1 and ports is None:
         return Category.ROUTER, "ip-forwarding"
+    if host:
+        return None
+    # No bridge table, few ports: a device that is no computer and has line interfaces (DSL, cable,
+    # SONET, E1, PON…) or several Ethernet ports passes traffic on, as a router or modem does.
+    line = sorted({kind for kind in if_types if kind in oids.WAN_TYPES})
+    if line:
+        return Category.ROUTER, f"if-mib: line interfaces (IANAifType {', '.join(map(str, line))})"
+    if ethernet >= oids.NETWORK_PORTS_MIN:
+        return Category.ROUTER, f"if-mib: {ethernet} Ethernet ports, no bridge table"
     return None
 
 
@@ -361,10 +410,11 @@ def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Ca
             break
     if seen.profile:
         facts.offer("category", seen.profile.category, f"profile {seen.profile.name}")
-    if (shape := _shape(seen.answered, if_types)) is not None:
-        facts.offer("category", *shape)
     embedded = catalog.embedded_cpu is not None and catalog.embedded_cpu.search(seen.descr)
-    if values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None and not embedded:
+    host = values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None and not embedded
+    if (shape := _shape(seen.answered, if_types, host)) is not None:
+        facts.offer("category", *shape)
+    if host:
         facts.offer("category", Category.SERVER, "host-resources")
 
 
@@ -381,7 +431,7 @@ def identify(
     object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
     profile = next((p for p in catalog.profiles if p.matches(object_id, descr, answered)), None)
     facts = _Facts()
-    ups = values.text(answered.get(oids.UPS_IDENT_MANUFACTURER)) is not None
+    ups = any(values.text(answered.get(oid)) is not None for oid in oids.UPS_SIGNS)
     # A host lists its printer drivers in hrDeviceTable too: that says "printer" only for a
     # device no profile calls a computer.
     host = profile is not None and profile.category in (Category.DESKTOP, Category.SERVER, Category.LAPTOP)
@@ -391,7 +441,7 @@ def identify(
     seen = _Seen(descr, object_id, profile, answered, entity, ups, printer)
     _vendor(facts, seen, catalog)
     _model(facts, seen, catalog)
-    _serial(facts, seen)
+    _serial(facts, seen, catalog)
     _version(facts, seen)
     _made(facts, seen)
     _category(facts, seen, system, catalog, if_types)

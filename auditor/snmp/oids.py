@@ -38,6 +38,11 @@ HR_DEVICE_PRINTER = "1.3.6.1.2.1.25.3.1.5"
 UPS_IDENT_MANUFACTURER = "1.3.6.1.2.1.33.1.1.1.0"  # UPS-MIB: a UPS
 UPS_IDENT_MODEL = "1.3.6.1.2.1.33.1.1.2.0"
 UPS_IDENT_SOFTWARE = "1.3.6.1.2.1.33.1.1.3.0"
+UPS_IDENT_AGENT_SOFTWARE = "1.3.6.1.2.1.33.1.1.4.0"
+UPS_BATTERY_STATUS = "1.3.6.1.2.1.33.1.2.1.0"
+UPS_OUTPUT_SOURCE = "1.3.6.1.2.1.33.1.4.1.0"
+# Any of these answering says UPS-MIB is implemented: many UPS cards leave the ident group empty.
+UPS_SIGNS = (UPS_IDENT_MANUFACTURER, UPS_IDENT_MODEL, UPS_IDENT_AGENT_SOFTWARE, UPS_BATTERY_STATUS, UPS_OUTPUT_SOURCE)
 
 # The shape of a device: what it forwards and bridges (RFC 1213 sysServices, IP-MIB, BRIDGE-MIB)
 SYS_SERVICES = "1.3.6.1.2.1.1.7.0"  # bit 2 (value 2): layer 2, bridges; bit 3 (value 4): layer 3, routes
@@ -56,6 +61,9 @@ PROBES = (
     UPS_IDENT_MANUFACTURER,
     UPS_IDENT_MODEL,
     UPS_IDENT_SOFTWARE,
+    UPS_IDENT_AGENT_SOFTWARE,
+    UPS_BATTERY_STATUS,
+    UPS_OUTPUT_SOURCE,
 )
 
 # IF-MIB
@@ -73,6 +81,15 @@ IF_TABLE_COLUMNS = {
 IF_TYPE = IF_TABLE_COLUMNS["type"]
 ETHERNET_TYPES = frozenset({6, 62, 117})  # ethernetCsmacd, fastEther, gigabitEthernet (IANAifType)
 SWITCH_PORTS_MIN = 8  # a device with this many Ethernet ports and no other evidence is a switch
+NETWORK_PORTS_MIN = 3  # fewer than SWITCH_PORTS_MIN but this many, on no host: it passes traffic on
+RADIO_TYPES = frozenset({71})  # ieee80211: a Wi-Fi radio
+# Line and transmission interfaces a host rarely has and a router, modem or transport node has
+# (IANAifType): ds1, e1, propPointToPointSerial, ppp, ds3, frameRelay, atm, sonet, isdn, adsl, radsl,
+# sdsl, vdsl, docsCableMaclayer/Downstream/Upstream, shdsl, pos, opticalChannel, opticalTransport,
+# adsl2, adsl2plus, gpon, vdsl2.
+WAN_TYPES = frozenset(
+    {18, 19, 22, 23, 30, 32, 37, 39, 63, 94, 95, 96, 97, 127, 128, 129, 169, 171, 195, 196, 230, 238, 250, 251}
+)
 
 # Octet counters of one interface (append .ifIndex)
 IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"

@@ -210,3 +210,24 @@ def test_a_row_that_moves_a_device_to_another_unit_says_so(kept: Cli, workdir: P
     result = kept.ok("register", "import", str(write_csv(workdir / "moved.csv", rows)))
     assert "moved.csv:2: thiết bị số 1, pc-1 chuyển từ đơn vị XA-A sang VP-TU" in result.stderr
     assert devices(kept, "--serial", "SN-1")[0]["unit_code"] == "VP-TU"
+
+
+def test_two_new_devices_with_one_serial_name_each_other(kept: Cli) -> None:
+    """Two devices nobody registered, found in one scan, report the same serial (a cloned image,
+    or two recordings of one device): the second is not given it, and the note names the first,
+    which has no id yet, by its address."""
+    from auditor.facts import DeviceFacts
+
+    seen = [
+        HostObservation("10.0.0.91", NOW, alive=True, facts=DeviceFacts(vendor="Cisco", serial="FOC123")),
+        HostObservation("10.0.0.92", NOW, alive=True, facts=DeviceFacts(vendor="Cisco", serial="FOC123")),
+    ]
+    from auditor.db.observations import apply_observations
+
+    with open_database(kept.db_url) as database, database.session() as session:
+        counts = apply_observations(session, seen, None, NOW, discovering=True)  # as a scan stores them
+    note = next(n for n in counts.notes if "FOC123" in n)
+    assert "None" not in note
+    assert "10.0.0.92 reports Cisco serial FOC123, which is a device's found in this same run (10.0.0.91)" in note
+    found = {d["ip"]: d for d in devices(kept)}
+    assert found["10.0.0.91"]["serial"] == "FOC123" and found["10.0.0.92"]["serial"] is None

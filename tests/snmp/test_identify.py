@@ -71,3 +71,53 @@ def test_storage_and_environment_monitors_by_their_words() -> None:
     assert _facts("APC Environmental Management System (MB:v3.6.9)", "1.3.6.1.4.1.318.1.3.8").category is (
         Category.OTHER
     )  # an APC that is no UPS: what it says beats what its maker mostly makes
+
+
+def test_ups_mib_says_ups_whichever_of_its_groups_is_filled() -> None:
+    """Many UPS cards leave upsIdent empty and fill the battery and output groups."""
+    facts = _facts("Mini-SNMP", answered={oids.UPS_BATTERY_STATUS: 2})
+    assert (facts.category, dict(facts.sources)["category"]) == (Category.UPS, "ups-mib")
+    assert _facts("Mini-SNMP", answered={oids.UPS_OUTPUT_SOURCE: 3}).category is Category.UPS
+    assert _facts("Mini-SNMP", answered={oids.UPS_BATTERY_STATUS: b""}).category is None  # an empty answer
+
+
+def test_a_radio_interface_makes_an_access_point_off_a_computer() -> None:
+    wifi = (6, 71, 71, 24)
+    facts = _facts("Linux 4.14.172 #0 SMP mips", if_types=wifi)
+    assert (facts.category, dict(facts.sources)["category"]) == (Category.ACCESS_POINT, "if-mib: 2 IEEE 802.11 radio(s)")
+    uptime = {oids.HR_SYSTEM_UPTIME: 12345}
+    laptop = _facts("Linux lap 6.1.0-13-amd64 #1 SMP Debian x86_64", if_types=wifi, system=uptime)
+    assert laptop.category is Category.SERVER  # a computer's Wi-Fi card says nothing of the kind
+
+
+def test_line_interfaces_or_a_few_ports_off_a_computer_make_a_router() -> None:
+    dsl = _facts("Box 1.0", if_types=(6, 94, 24))
+    assert (dsl.category, dict(dsl.sources)["category"]) == (Category.ROUTER, "if-mib: line interfaces (IANAifType 94)")
+    few = _facts("Box 1.0", if_types=(6, 6, 6, 6, 24))
+    assert (few.category, dict(few.sources)["category"]) == (Category.ROUTER, "if-mib: 4 Ethernet ports, no bridge table")
+    uptime = {oids.HR_SYSTEM_UPTIME: 12345}
+    server = _facts("Linux db 6.1.0-13-amd64 #1 SMP Debian x86_64", if_types=(6, 6, 6, 6, 24), system=uptime)
+    assert server.category is Category.SERVER  # a server with four NICs is a server
+
+
+def test_a_vendor_mib_is_read_for_its_makers_devices_only() -> None:
+    zyxel, serial, model = "1.3.6.1.4.1.890.1.5.8.20", "1.3.6.1.4.1.890.1.15.3.1.12.0", "1.3.6.1.4.1.890.1.15.3.1.11.0"
+    catalog = vendor_catalog()
+    assert {serial, model} <= set(catalog.extra_oids(zyxel))
+    assert serial not in catalog.extra_oids("1.3.6.1.4.1.9.1.1208")  # a Cisco is not asked for it
+    facts = _facts("GS1900-24E", zyxel, answered={serial: b"S182L35001343", model: b"GS1900-24E"})
+    assert (facts.serial, dict(facts.sources)["serial"]) == ("S182L35001343", f"oid {serial}")
+    assert (facts.model, dict(facts.sources)["model"]) == ("GS1900-24E", f"oid {model}")
+
+
+def test_a_sysdescr_labels_its_serial_or_opens_with_its_model() -> None:
+    facts = _facts("RNX UPDU RN3214 (UPDU-Right), S/N: 100124, Version 2.7.0-5741e7a3")
+    assert (facts.serial, dict(facts.sources)["serial"]) == ("100124", "sysDescr label")
+    assert _facts("Midspan.  Unit S/N=000076.  App Ver=4.17").serial == "000076"
+    assert _facts("SN:PDU Metered PN:Device Model:P42D04M").serial is None  # no digit: a word, not a serial
+    assert _facts("SAF radio;SN: 000000000000").serial is None  # a placeholder
+    opening = _facts("AT-TQ4600 version 4.0.1.07")
+    assert (opening.model, dict(opening.sources)["model"]) == ("AT-TQ4600", "sysDescr label")
+    assert _facts("MSM765 - Hardware revision 2").model == "MSM765"
+    assert _facts("V1.29_May 24 2016_11:26:12").model is None  # a version, not a model
+    assert _facts("Linux gw 4.14.172 #0 mips").model is None
