@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-future demo lint typecheck unit clean catalogs
+.PHONY: test test-future demo lint typecheck unit clean catalogs enterprises
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ demo: $(STAMP)
 # (translators edit it), check it and compile it to auditor.mo.  The suite checks both are current.
 catalogs: $(STAMP)
 	$(BIN)/python -m auditor.lab.catalogs
+
+# IANA's enterprise registry (auditor/data/enterprises.tsv.gz): the vendor of a sysObjectID that
+# vendors.toml does not name.  Debian's libwireshark-data ships the registry; run when it updates.
+enterprises: $(STAMP)
+	test -f /usr/share/wireshark/enterprises.tsv || apt-get install -y --no-install-recommends libwireshark-data
+	$(BIN)/python -m auditor.lab.enterprises /usr/share/wireshark/enterprises.tsv
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -4,6 +4,7 @@ modules that use them (rules, identification) stay pure and take them as argumen
 from __future__ import annotations
 
 import functools
+import gzip
 from importlib import resources
 
 from auditor.rules.age import AgeCatalog, parse_age_catalog
@@ -16,8 +17,21 @@ def _text(name: str) -> str:
 
 @functools.cache
 def vendor_catalog() -> Catalog:
-    """Vendors, their OIDs and sysDescr patterns (vendors.toml)."""
-    return parse_catalog(_text("vendors.toml"))
+    """Vendors, their OIDs and sysDescr patterns (vendors.toml), and IANA's enterprise registry."""
+    return parse_catalog(_text("vendors.toml"), enterprise_registry())
+
+
+@functools.cache
+def enterprise_registry() -> dict[int, str]:
+    """IANA's Private Enterprise Numbers: number → owner (enterprises.tsv.gz, made by
+    auditor.lab.enterprises)."""
+    raw = resources.files("auditor.data").joinpath("enterprises.tsv.gz").read_bytes()
+    found = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        number, _, name = line.partition("\t")
+        if number.isdigit() and name:
+            found[int(number)] = name
+    return found
 
 
 @functools.cache

@@ -79,6 +79,7 @@ class Catalog:
     descr_models: tuple[re.Pattern[str], ...] = field(default=())
     descr_serials: tuple[re.Pattern[str], ...] = field(default=())
     vendor_mibs: tuple[VendorMib, ...] = field(default=())
+    registry: Mapping[int, str] = field(default_factory=dict)  # IANA's owner of each enterprise number
 
     def mibs_for(self, object_id: str | None) -> list[VendorMib]:
         number = values.enterprise(object_id)
@@ -101,8 +102,9 @@ def _regex(text: str | None) -> re.Pattern[str] | None:
     return re.compile(text, re.IGNORECASE | re.MULTILINE) if text else None
 
 
-def parse_catalog(text: str) -> Catalog:
-    """A catalog from the TOML text of vendors.toml (or a user's file of the same shape)."""
+def parse_catalog(text: str, registry: Mapping[int, str] | None = None) -> Catalog:
+    """A catalog from the TOML text of vendors.toml (or a user's file of the same shape), and
+    IANA's enterprise registry (`registry`: number → owner) for the numbers it does not name."""
     data = tomllib.loads(text)
     enterprises = {int(number): str(name) for number, name in data.get("enterprises", {}).items()}
     profiles = []
@@ -144,6 +146,7 @@ def parse_catalog(text: str) -> Catalog:
         tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("model", [])),
         tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("serial", [])),
         tuple(_vendor_mib(entry) for entry in data.get("vendor_mib", [])),
+        registry or {},
     )
 
 
@@ -258,8 +261,12 @@ class _Seen:
     printer: bool  # it answers Printer-MIB, or HOST-RESOURCES lists a printer (and it is no computer)
 
 
+AGENT_SOFTWARE = frozenset({2021, 8072})  # UCD-SNMP and Net-SNMP: whose agent it runs, not who made it
+
+
 def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
-    """The maker: the entity row where the profile trusts it, the profile, the enterprise number, UPS-MIB."""
+    """The maker: the entity row where the profile trusts it, the profile, the catalog's name for
+    the enterprise number, UPS-MIB, the entity row, IANA's owner of the enterprise number."""
     if seen.profile and seen.profile.vendor_from_entity and seen.entity and seen.entity.mfg_name:
         facts.offer("vendor", seen.entity.mfg_name, "entity")
     if seen.profile and seen.profile.vendor:
@@ -271,6 +278,8 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("vendor", values.first_line(seen.answered.get(oids.UPS_IDENT_MANUFACTURER)), "ups-mib")
     if seen.entity and seen.entity.mfg_name:
         facts.offer("vendor", seen.entity.mfg_name, "entity")
+    if number is not None and number not in AGENT_SOFTWARE and number in catalog.registry:
+        facts.offer("vendor", catalog.registry[number], "sysObjectID (IANA registry)")
     if number == 8072:
         facts.offer("vendor", "net-snmp", "sysObjectID")
 

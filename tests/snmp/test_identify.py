@@ -121,3 +121,13 @@ def test_a_sysdescr_labels_its_serial_or_opens_with_its_model() -> None:
     assert _facts("MSM765 - Hardware revision 2").model == "MSM765"
     assert _facts("V1.29_May 24 2016_11:26:12").model is None  # a version, not a model
     assert _facts("Linux gw 4.14.172 #0 mips").model is None
+
+
+def test_a_maker_no_entry_names_is_named_by_ianas_registry() -> None:
+    teltonika = _facts("Linux Teltonika-RUT950.com 5.4.259 #0 mips", "1.3.6.1.4.1.48690.1.1")
+    assert (teltonika.vendor, dict(teltonika.sources)["vendor"]) == ("Teltonika", "sysObjectID (IANA registry)")
+    zyxel = _facts("GS1900-24E", "1.3.6.1.4.1.890.1.5.8.20")
+    assert zyxel.vendor == "ZyXEL Communications"  # "Corp." dropped
+    assert _facts("Linux gw 4.14 mips", "1.3.6.1.4.1.8072.3.2.10").vendor == "net-snmp"  # whose agent, not who made it
+    cisco = _facts("Cisco IOS Software", "1.3.6.1.4.1.9.1.1208")
+    assert (cisco.vendor, dict(cisco.sources)["vendor"]) == ("Cisco", "sysObjectID")  # the catalog's own name first
