@@ -24,8 +24,8 @@ TARGET = Path(str(resources.files("auditor.data"))) / "enterprises.tsv.gz"
 
 _URL = re.compile(r"\s*\(?\s*(?:https?://|www\.)\S*\s*\)?", re.IGNORECASE)
 _LEGAL = re.compile(
-    r"(?:[\s,]+(?:inc|incorporated|ltd|limited|llc|l\.l\.c|corp|corporation|co|company|gmbh|ag|kg|s\.?a|"
-    r"s\.?a\.?s|s\.?r\.?l|s\.?p\.?a|b\.?v|n\.?v|oy|ab|a/s|as|plc|pty|pvt|private|sa de cv|k\.?k)\.?)+$",
+    r"(?:[\s,]+(?:gmbh\s*&\s*co\.?\s*kg|inc|incorporated|ltda|ltd|limited|llc|l\.l\.c|corp|corporation|co|company|gmbh|ag|kg|s\.?a|"
+    r"s\.?a\.?s|s\.?r\.?l|s\.?r\.?o|s\.?p\.?a|e\.?v|b\.?v|n\.?v|oy|ab|a/s|as|plc|pty|pvt|private|sa de cv|k\.?k)\.?)+$",
     re.IGNORECASE,
 )
 _NOTE = re.compile(r"\s*\((?:previous(?:ly)?|formerly|was|now|see)\b[^)]*\)", re.IGNORECASE)

@@ -3,8 +3,9 @@ real CLI, and what auditor found compared with LibreNMS's answer.
 
     python -m auditor.lab.sweep [--corpus ../shared/snmp-corpus-wide] [--out DIR]
 
-Prints vendor / category / model / serial agreement overall and by LibreNMS type, and writes the
-disagreements to DIR/disagreements.tsv.  LibreNMS's labels are sometimes its own wording, so a
+Prints category / model / serial agreement overall and by LibreNMS type (vendor too where
+wide_corpus.toml maps LibreNMS's OSes to makers), how many devices got a maker's name, and
+writes the disagreements to DIR/disagreements.tsv.  LibreNMS's labels are sometimes its own wording, so a
 model or serial agrees when one contains the other, case and punctuation aside.
 """
 
@@ -146,11 +147,13 @@ def report(
 
 
 def table(by_type: Mapping[str, Tally]) -> Iterable[str]:
-    yield f"{'LibreNMS type':<14}" + "".join(f"{f:>18}" for f in FIELDS)
+    """One line per LibreNMS type: agreed/asked and the share, for each field LibreNMS answered."""
+    fields = [f for f in FIELDS if by_type["all"].share(f) is not None]
+    yield f"{'LibreNMS type':<14}" + "".join(f"{f:>18}" for f in fields)
     for kind in ["all", *sorted(k for k in by_type if k != "all")]:
         tally = by_type[kind]
         cells = []
-        for f in FIELDS:
+        for f in fields:
             share = tally.share(f)
             cells.append(f"{'':>18}" if share is None else f"{tally.agreed[f]:>6}/{tally.asked[f]:<5} {share:6.1%}")
         yield f"{kind:<14}" + "".join(cells)
@@ -178,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in table(by_type):
         print(line)
-    print(json.dumps({f: by_type["all"].share(f) for f in FIELDS}))
+    named = sum(1 for device in found.values() if device.get("vendor") not in (None, "", "net-snmp"))
+    print(f"vendor named (not Net-SNMP, the agent's software): {named}/{len(recordings)} {named / len(recordings):.1%}")
+    print(json.dumps({f: by_type["all"].share(f) for f in FIELDS} | {"vendor_named": named / len(recordings)}))
     return 0
 
 

@@ -80,6 +80,7 @@ class Catalog:
     descr_serials: tuple[re.Pattern[str], ...] = field(default=())
     vendor_mibs: tuple[VendorMib, ...] = field(default=())
     registry: Mapping[int, str] = field(default_factory=dict)  # IANA's owner of each enterprise number
+    makers: Mapping[int, Category] = field(default_factory=dict)  # makers of one kind of device
 
     def mibs_for(self, object_id: str | None) -> list[VendorMib]:
         number = values.enterprise(object_id)
@@ -147,6 +148,7 @@ def parse_catalog(text: str, registry: Mapping[int, str] | None = None) -> Catal
         tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("serial", [])),
         tuple(_vendor_mib(entry) for entry in data.get("vendor_mib", [])),
         registry or {},
+        {int(number): Category(category) for number, category in data.get("makers", {}).items()},
     )
 
 
@@ -398,8 +400,9 @@ def _shape(answered: Mapping[str, Any], if_types: Sequence[int], host: bool) -> 
 
 def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Catalog, if_types: Sequence[int]) -> None:
     """The category: the profile's rules, the standard MIBs, what the device says of itself (the
-    catalog's evidence words), the profile's default, what it bridges and routes, and last
-    HOST-RESOURCES.  The source says which, and what the device said."""
+    catalog's evidence words), the profile's default, the maker's one line ([makers]), what it
+    bridges, routes or radiates, and last HOST-RESOURCES.  The source says which, and what the
+    device said."""
     said = (seen.object_id or "", seen.descr, facts.values.get("model") or "")
     if seen.profile:
         for pattern, category in seen.profile.categories:
@@ -419,6 +422,9 @@ def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Ca
             break
     if seen.profile:
         facts.offer("category", seen.profile.category, f"profile {seen.profile.name}")
+    maker = values.enterprise(seen.object_id)
+    if maker in catalog.makers:
+        facts.offer("category", catalog.makers[maker], f"maker: enterprise {maker} makes only these")
     embedded = catalog.embedded_cpu is not None and catalog.embedded_cpu.search(seen.descr)
     host = values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None and not embedded
     if (shape := _shape(seen.answered, if_types, host)) is not None:

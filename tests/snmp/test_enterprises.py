@@ -15,6 +15,8 @@ def test_names_lose_legal_forms_urls_and_notes_not_their_words() -> None:
     assert tidy("IBM (https://w3.ibm.com/standards )") == "IBM"
     assert tidy("Alcatel-Lucent Enterprise (previous was 'Alcatel')") == "Alcatel-Lucent Enterprise"
     assert tidy("Rockwell Automation, Inc.\t# formerly 'Allen-Bradley Company'") == "Rockwell Automation"
+    assert tidy("Rittal-Werk Rudolf Loh GmbH & Co.KG") == "Rittal-Werk Rudolf Loh"
+    assert tidy("HW group s.r.o") == "HW group" and tidy("Teracom Telematica Ltda.") == "Teracom Telematica"
     assert tidy("Texaco") == "Texaco" and tidy("Cisco") == "Cisco"  # "co" inside a word stays
     assert tidy("Reserved") is None and tidy("Unassigned") is None
 

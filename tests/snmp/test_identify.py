@@ -131,3 +131,21 @@ def test_a_maker_no_entry_names_is_named_by_ianas_registry() -> None:
     assert _facts("Linux gw 4.14 mips", "1.3.6.1.4.1.8072.3.2.10").vendor == "net-snmp"  # whose agent, not who made it
     cisco = _facts("Cisco IOS Software", "1.3.6.1.4.1.9.1.1208")
     assert (cisco.vendor, dict(cisco.sources)["vendor"]) == ("Cisco", "sysObjectID")  # the catalog's own name first
+
+
+def test_a_maker_of_one_kind_of_device_names_it_before_its_ports_do() -> None:
+    radio = _facts("Unit 1.3.8", "1.3.6.1.4.1.7262.1", if_types=(6,) * 8)  # a microwave radio's switch ports
+    assert (radio.category, dict(radio.sources)["category"]) == (
+        Category.ACCESS_POINT,
+        "maker: enterprise 7262 makes only these",
+    )
+    said = _facts("Managed Switch 24", "1.3.6.1.4.1.7262.1")  # what a device says still comes first
+    assert said.category is Category.SWITCH
+
+
+def test_a_rating_is_no_model_and_procurve_names_come_in_three_shapes() -> None:
+    assert _facts("Outlet Metered SN:P9S18A PN:Device Model:230V, 32A, 7.4kVA").model is None
+    procurve = "1.3.6.1.4.1.11.2.3.7.11.66"
+    assert _facts("PROCURVE J9029A - PA.03.10", procurve).model == "J9029A"
+    assert _facts("HP V1810-48G, PK.1.38, eCos-2.0", procurve).model == "V1810-48G"
+    assert _facts("HP J9146A E2910al-24G-PoE Switch, revision W.15.08.0012", procurve).model == "J9146A E2910al-24G-PoE"
