@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -56,7 +57,7 @@ def _reply() -> bytes:
     return bytes(encoder.encode(message))
 
 
-def _flood(asker: tuple[str, int], stop: multiprocessing.synchronize.Event, sent: multiprocessing.Value) -> None:
+def _flood(asker: tuple[str, int], stop: Any, sent: Any) -> None:
     payload = _reply()
     count = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
@@ -72,7 +73,7 @@ def _flood(asker: tuple[str, int], stop: multiprocessing.synchronize.Event, sent
         sent.value += count
 
 
-def flooder(port: int, senders: int, stop: multiprocessing.synchronize.Event, sent: multiprocessing.Value) -> None:
+def flooder(port: int, senders: int, stop: Any, sent: Any) -> None:
     """Listen on FLOODER:port; the first time anyone asks, flood them until `stop` (with no
     senders: never answer, a silent device)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as agent:

@@ -423,7 +423,7 @@ def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Ca
     if seen.profile:
         facts.offer("category", seen.profile.category, f"profile {seen.profile.name}")
     maker = values.enterprise(seen.object_id)
-    if maker in catalog.makers:
+    if maker is not None and maker in catalog.makers:
         facts.offer("category", catalog.makers[maker], f"maker: enterprise {maker} makes only these")
     embedded = catalog.embedded_cpu is not None and catalog.embedded_cpu.search(seen.descr)
     host = values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None and not embedded

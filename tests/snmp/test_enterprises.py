@@ -23,8 +23,8 @@ def test_names_lose_legal_forms_urls_and_notes_not_their_words() -> None:
 
 def test_both_published_formats_give_the_same_registry(tmp_path: Path) -> None:
     wireshark = ["# (last updated 2024-08-23)", "0\tReserved", "9\tciscoSystems", "890\tZyXEL Communications Corp."]
-    iana = ["PRIVATE ENTERPRISE NUMBERS", "", "0", "  Reserved", "9", "  ciscoSystems", "  John Doe", "  jd&example.com",
-            "890", "  ZyXEL Communications Corp.", "  Jane Roe", "  jr&example.com"]  # fmt: skip
+    iana = ["PRIVATE ENTERPRISE NUMBERS", "", "0", "  Reserved", "9", "  ciscoSystems", "  John Doe",
+            "  jd&example.com", "890", "  ZyXEL Communications Corp.", "  Jane Roe", "  jr&example.com"]  # fmt: skip
     expected = [(9, "ciscoSystems"), (890, "ZyXEL Communications")]
     assert list(parse(wireshark)) == expected
     assert list(parse(iana)) == expected

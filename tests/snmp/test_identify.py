@@ -84,7 +84,8 @@ def test_ups_mib_says_ups_whichever_of_its_groups_is_filled() -> None:
 def test_a_radio_interface_makes_an_access_point_off_a_computer() -> None:
     wifi = (6, 71, 71, 24)
     facts = _facts("Linux 4.14.172 #0 SMP mips", if_types=wifi)
-    assert (facts.category, dict(facts.sources)["category"]) == (Category.ACCESS_POINT, "if-mib: 2 IEEE 802.11 radio(s)")
+    radio = (Category.ACCESS_POINT, "if-mib: 2 IEEE 802.11 radio(s)")
+    assert (facts.category, dict(facts.sources)["category"]) == radio
     uptime = {oids.HR_SYSTEM_UPTIME: 12345}
     laptop = _facts("Linux lap 6.1.0-13-amd64 #1 SMP Debian x86_64", if_types=wifi, system=uptime)
     assert laptop.category is Category.SERVER  # a computer's Wi-Fi card says nothing of the kind
@@ -94,7 +95,8 @@ def test_line_interfaces_or_a_few_ports_off_a_computer_make_a_router() -> None:
     dsl = _facts("Box 1.0", if_types=(6, 94, 24))
     assert (dsl.category, dict(dsl.sources)["category"]) == (Category.ROUTER, "if-mib: line interfaces (IANAifType 94)")
     few = _facts("Box 1.0", if_types=(6, 6, 6, 6, 24))
-    assert (few.category, dict(few.sources)["category"]) == (Category.ROUTER, "if-mib: 4 Ethernet ports, no bridge table")
+    ports = (Category.ROUTER, "if-mib: 4 Ethernet ports, no bridge table")
+    assert (few.category, dict(few.sources)["category"]) == ports
     uptime = {oids.HR_SYSTEM_UPTIME: 12345}
     server = _facts("Linux db 6.1.0-13-amd64 #1 SMP Debian x86_64", if_types=(6, 6, 6, 6, 24), system=uptime)
     assert server.category is Category.SERVER  # a server with four NICs is a server
