@@ -439,9 +439,10 @@ def identify(
     entity: EntityRow | None,
     catalog: Catalog,
     if_types: Sequence[int] = (),
+    printer_mib: bool = False,
 ) -> DeviceFacts:
     """Facts from the system group, the extra OIDs read for the candidate profiles, the entity row,
-    and the interfaces' IANAifTypes."""
+    the interfaces' IANAifTypes, and whether the agent has any row of the Printer-MIB."""
     descr = values.text(system.get(oids.SYS_DESCR)) or ""
     object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
     profile = next((p for p in catalog.profiles if p.matches(object_id, descr, answered)), None)
@@ -451,7 +452,7 @@ def identify(
     # device no profile calls a computer.
     host = profile is not None and profile.category in (Category.DESKTOP, Category.SERVER, Category.LAPTOP)
     printer = values.text(answered.get(oids.PRT_GENERAL_SERIAL)) is not None or (
-        not host and values.oid(answered.get(oids.HR_DEVICE_TYPE_1)) == oids.HR_DEVICE_PRINTER
+        not host and (printer_mib or values.oid(answered.get(oids.HR_DEVICE_TYPE_1)) == oids.HR_DEVICE_PRINTER)
     )
     seen = _Seen(descr, object_id, profile, answered, entity, ups, printer)
     _vendor(facts, seen, catalog)

@@ -54,4 +54,7 @@ async def read_identity(
     extra = await client.get(target, catalog.extra_oids(values.oid(system.get(oids.SYS_OBJECT_ID))))
     entity = await read_entity(client, target)
     if_types = [values.integer(value) for _, value in await client.walk(target, oids.IF_TYPE, max_rows=IF_ROWS_MAX)]
-    return identify(system, extra, entity, catalog, if_types=tuple(t for t in if_types if t is not None))
+    printer_mib = bool(await client.walk(target, oids.PRINTER_MIB, max_rows=1))  # one GETNEXT
+    return identify(
+        system, extra, entity, catalog, if_types=tuple(t for t in if_types if t is not None), printer_mib=printer_mib
+    )

@@ -151,3 +151,16 @@ def test_a_rating_is_no_model_and_procurve_names_come_in_three_shapes() -> None:
     assert _facts("PROCURVE J9029A - PA.03.10", procurve).model == "J9029A"
     assert _facts("HP V1810-48G, PK.1.38, eCos-2.0", procurve).model == "V1810-48G"
     assert _facts("HP J9146A E2910al-24G-PoE Switch, revision W.15.08.0012", procurve).model == "J9146A E2910al-24G-PoE"
+
+
+def test_any_row_of_the_printer_mib_says_printer_off_a_computer() -> None:
+    """A printer whose Printer-MIB rows are not at hrDeviceIndex 1, and that answers
+    HOST-RESOURCES from an x86 board, is a printer, not a server."""
+    uptime = {oids.HR_SYSTEM_UPTIME: 12345}
+    xerox = _facts(
+        "Xerox AltaLink C8045; SS 100.002.057.09608", "1.3.6.1.4.1.253.8.62.1", system=uptime, printer_mib=True
+    )
+    assert (xerox.category, dict(xerox.sources)["category"]) == (Category.PRINTER, "printer-mib")
+    windows = "Hardware: Intel64 Family 6 Model 158 - Software: Windows Version 6.3 (Build 19045 Multiprocessor Free)"
+    pc = _facts(windows, "1.3.6.1.4.1.311.1.1.3.1.1", system=uptime, printer_mib=True)
+    assert pc.category is not Category.PRINTER  # a PC that shares a printer is still a PC
