@@ -49,6 +49,7 @@ class Expected:
     vendor: str | None
     model: str | None
     serial: str | None
+    set_serial_no: str | None = None  # the recording's snmpSetSerialNo.0, which LibreNMS sometimes takes for a serial
 
 
 @dataclass
@@ -74,6 +75,17 @@ def _known(value: Any) -> str | None:
     return None if not text or text == "<private>" else text
 
 
+SNMP_SET_SERIAL_NO = "1.3.6.1.6.3.1.1.6.1.0"  # SNMPv2-MIB's advisory lock for SETs (RFC 3418)
+
+
+def _recorded(recording: Path, oid: str) -> str | None:
+    """One value of a .snmprec file (oid|type|value), as recorded."""
+    if not recording.exists():
+        return None
+    with recording.open(encoding="utf-8", errors="replace") as lines:
+        return next((line.rstrip("\n").split("|", 2)[2] for line in lines if line.startswith(oid + "|")), None)
+
+
 def expected(corpus: Path, vendors: Mapping[str, str]) -> dict[str, Expected]:
     found = {}
     for path in sorted((corpus / "expected").glob("*.json")):
@@ -86,8 +98,26 @@ def expected(corpus: Path, vendors: Mapping[str, str]) -> dict[str, Expected]:
             vendors.get(os_name),
             _known(answer.get("hardware")),
             _known(answer.get("serial")),
+            _recorded(corpus / "data" / f"{path.stem}.snmprec", SNMP_SET_SERIAL_NO),
         )
     return found
+
+
+_ARCHITECTURE = re.compile(r"^(?:Generic (?:x86|ARM)|Intel x64|x86_64|i[3-6]86|armv\d)", re.IGNORECASE)
+
+
+def why_they_differ(theirs: Expected, field: str, notes: Mapping[str, str]) -> str:
+    """Why we believe LibreNMS is wrong here, if we do: a note of wide_corpus.toml's [notes]
+    ("recording/field"), or what its value shows itself to be."""
+    if (note := notes.get(f"{theirs.name}/{field}")) is not None:
+        return note
+    if field == "serial" and theirs.serial and theirs.serial == theirs.set_serial_no:
+        return "LibreNMS's serial is the agent's snmpSetSerialNo (RFC 3418's lock counter for SETs), not a serial"
+    if field == "model" and theirs.model and _ARCHITECTURE.match(theirs.model):
+        return "LibreNMS's model is the CPU architecture, not a model"
+    if field == "model" and theirs.model and re.fullmatch(r"[A-Za-z]+(?:\.\d+){3,}", theirs.model):
+        return "LibreNMS's model is the sysObjectID written with its MIB's name, not a model"
+    return ""
 
 
 def judge(
@@ -127,7 +157,10 @@ def scan(fleet: Fleet, workdir: Path) -> dict[str, dict[str, Any]]:
 
 
 def report(
-    found: Mapping[str, Mapping[str, Any]], answers: Mapping[str, Expected], categories: Mapping[str, list[str]]
+    found: Mapping[str, Mapping[str, Any]],
+    answers: Mapping[str, Expected],
+    categories: Mapping[str, list[str]],
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Tally], list[str]]:
     by_type: dict[str, Tally] = defaultdict(Tally)
     wrong = []
@@ -142,7 +175,9 @@ def report(
             if not ok:
                 said = {"vendor": theirs.vendor, "category": theirs.type}
                 said |= {"model": theirs.model, "serial": theirs.serial}
-                wrong.append("\t".join((name, theirs.os, key, str((ours or {}).get(key) or ""), str(said[key] or ""))))
+                why = why_they_differ(theirs, key, notes or {})
+                ours_said = str((ours or {}).get(key) or "")
+                wrong.append("\t".join((name, theirs.os, key, ours_said, str(said[key] or ""), why)))
     return by_type, wrong
 
 
@@ -174,10 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         Fleet(recordings, port=free_udp_port(), cache_dir=args.cache_dir) as fleet,
     ):
         found = scan(fleet, Path(work))
-    by_type, wrong = report(found, answers, rules["categories"])
+    by_type, wrong = report(found, answers, rules["categories"], rules.get("notes", {}))
     (args.out / "found.json").write_text(json.dumps(found, indent=1, ensure_ascii=False), encoding="utf-8")
     (args.out / "disagreements.tsv").write_text(
-        "recording\tos\tfield\tauditor\tlibrenms\n" + "\n".join(wrong) + "\n", encoding="utf-8"
+        "recording\tos\tfield\tauditor\tlibrenms\twhy we believe LibreNMS is wrong\n" + "\n".join(wrong) + "\n",
+        encoding="utf-8",
     )
     for line in table(by_type):
         print(line)

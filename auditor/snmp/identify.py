@@ -250,6 +250,26 @@ def _printer_model(answered: Mapping[str, Any], vendor: str | None) -> str | Non
     return re.sub(r"\s+series$", "", model, flags=re.IGNORECASE) or None
 
 
+_DESCR_END = re.compile(r"[;,]|\s(?:Rev\.?|Ver\.?|version|v\d|SN\b|S/N\b)", re.IGNORECASE)
+
+
+def _printer_descr_model(descr: str, vendor: str | None) -> str | None:
+    """A printer's sysDescr names it after its maker: "Xerox AltaLink C8045; SS 100.002…" →
+    "AltaLink C8045", "KONICA MINOLTA bizhub C3110" → "bizhub C3110".  The words it shares with
+    the vendor's name at the start are dropped; the rest, to the first ";", "," or version, is the
+    model when it holds a digit."""
+    words = descr.split()
+    maker = (vendor or "").lower().split()
+    while words and maker and words[0].lower() == maker[0]:
+        words, maker = words[1:], maker[1:]
+    if len(words) == len(descr.split()):  # it does not open with its maker's name
+        return None
+    text = " ".join(words)
+    text = text[: m.start()] if (m := _DESCR_END.search(text)) else text
+    text = text.strip()
+    return text if text and any(c.isdigit() for c in text) and len(text) <= 40 else None
+
+
 @dataclass(frozen=True)
 class _Seen:
     """What a device answered, and what it was taken for, as every field's rules need it."""
@@ -300,6 +320,7 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("model", values.first_line(seen.answered.get(oids.UPS_IDENT_MODEL)), "ups-mib")
     if seen.printer:
         facts.offer("model", _printer_model(seen.answered, facts.values.get("vendor")), "host-resources")
+        facts.offer("model", _printer_descr_model(seen.descr, facts.values.get("vendor")), "sysDescr (printer)")
     if seen.entity and not seen.entity.model:
         facts.offer("model", seen.entity.name if seen.entity.name and seen.entity.descr else None, "entity")
     for mib in catalog.mibs_for(seen.object_id):

@@ -122,6 +122,7 @@ def test_a_sysdescr_labels_its_serial_or_opens_with_its_model() -> None:
     assert (opening.model, dict(opening.sources)["model"]) == ("AT-TQ4600", "sysDescr label")
     assert _facts("MSM765 - Hardware revision 2").model == "MSM765"
     assert _facts("V1.29_May 24 2016_11:26:12").model is None  # a version, not a model
+    assert _facts("TrueNAS-SCALE-24.04.2.2. Linux 6.6.32").model is None  # nor an OS and its version
     assert _facts("Linux gw 4.14.172 #0 mips").model is None
 
 
@@ -164,3 +165,16 @@ def test_any_row_of_the_printer_mib_says_printer_off_a_computer() -> None:
     windows = "Hardware: Intel64 Family 6 Model 158 - Software: Windows Version 6.3 (Build 19045 Multiprocessor Free)"
     pc = _facts(windows, "1.3.6.1.4.1.311.1.1.3.1.1", system=uptime, printer_mib=True)
     assert pc.category is not Category.PRINTER  # a PC that shares a printer is still a PC
+
+
+def test_a_printers_sysdescr_names_its_model_after_its_maker() -> None:
+    def model(descr: str, object_id: str) -> Any:
+        facts = _facts(descr, object_id, printer_mib=True)
+        return facts.model, dict(facts.sources).get("model")
+
+    assert model("Xerox AltaLink C8045; SS 100.002.057.09608, NC 100.002", "1.3.6.1.4.1.253.8.62.1") == (
+        "AltaLink C8045",
+        "sysDescr (printer)",
+    )
+    assert model("FUJIFILM Apeos C7580", "1.3.6.1.4.1.297.1.11.93.1.2")[0] == "Apeos C7580"
+    assert model("Printer Server 1.0", "1.3.6.1.4.1.253.8.62.1")[0] is None  # no maker's name first
