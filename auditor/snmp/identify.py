@@ -307,8 +307,9 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
 
 
 def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
-    """The model: the profile's OIDs and sysDescr pattern, the entity row, UPS-MIB, Printer-MIB,
-    a sysDescr that labels it."""
+    """The model: the profile's OIDs and sysDescr pattern, the entity row, UPS-MIB, Printer-MIB
+    (and a printer's sysDescr), the maker's own MIB ([[vendor_mib]]), a sysDescr that labels it
+    or opens with it."""
     if seen.profile:
         found, source = _first(seen.answered, seen.profile.model)
         facts.offer("model", found, source)
@@ -334,8 +335,8 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
 
 
 def _serial(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
-    """The serial number: the profile's OIDs, the entity row, Printer-MIB, sysDescr (the profile's
-    pattern, then a label)."""
+    """The serial number: the profile's OIDs, the entity row, Printer-MIB, the profile's sysDescr
+    pattern, the maker's own MIB ([[vendor_mib]]), a sysDescr label."""
     if seen.profile:
         found, source = _first(seen.answered, seen.profile.serial)
         facts.offer("serial", found, source)
