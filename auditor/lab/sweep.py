@@ -3,9 +3,9 @@ real CLI, and what auditor found compared with LibreNMS's answer.
 
     python -m auditor.lab.sweep [--corpus ../shared/snmp-corpus-wide] [--out DIR]
 
-Prints category / model / serial agreement overall and by LibreNMS type (vendor too where
-wide_corpus.toml maps LibreNMS's OSes to makers), how many devices got a maker's name, and
-writes the disagreements to DIR/disagreements.tsv.  LibreNMS's labels are sometimes its own wording, so a
+Prints category / model / serial agreement overall and by LibreNMS type, how many devices got a
+maker's name (LibreNMS names an OS, not a maker, so vendor agreement is not measured), and writes
+the disagreements to DIR/disagreements.tsv.  LibreNMS's labels are sometimes its own wording, so a
 model or serial agrees when one contains the other, case and punctuation aside.
 """
 
@@ -75,6 +75,7 @@ def _known(value: Any) -> str | None:
     return None if not text or text == "<private>" else text
 
 
+AGENT_SOFTWARE = ("net-snmp", "bsnmpd")  # the vendor said of a device whose agent, not maker, is known
 SNMP_SET_SERIAL_NO = "1.3.6.1.6.3.1.1.6.1.0"  # SNMPv2-MIB's advisory lock for SETs (RFC 3418)
 
 
@@ -217,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in table(by_type):
         print(line)
-    named = sum(1 for device in found.values() if device.get("vendor") not in (None, "", "net-snmp"))
-    print(f"vendor named (not Net-SNMP, the agent's software): {named}/{len(recordings)} {named / len(recordings):.1%}")
+    named = sum(1 for device in found.values() if device.get("vendor") not in (None, "", *AGENT_SOFTWARE))
+    print(f"vendor named (not the agent's software): {named}/{len(recordings)} {named / len(recordings):.1%}")
     print(json.dumps({f: by_type["all"].share(f) for f in FIELDS} | {"vendor_named": named / len(recordings)}))
     return 0
 

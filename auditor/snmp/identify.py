@@ -251,6 +251,7 @@ def _printer_model(answered: Mapping[str, Any], vendor: str | None) -> str | Non
 
 
 _DESCR_END = re.compile(r"[;,]|\s(?:Rev\.?|Ver\.?|version|v\d|SN\b|S/N\b)", re.IGNORECASE)
+_PRINT_SERVER = re.compile(r"^NC-\d|built-in|print ?server|ethernet|wireless|\bLAN\b", re.IGNORECASE)
 
 
 def _printer_descr_model(descr: str, vendor: str | None) -> str | None:
@@ -267,6 +268,8 @@ def _printer_descr_model(descr: str, vendor: str | None) -> str | None:
     text = " ".join(words)
     text = text[: m.start()] if (m := _DESCR_END.search(text)) else text
     text = text.strip()
+    if _PRINT_SERVER.search(text):  # the network card's name ("NC-8300w", "Built-in 11b/g/n Print Server")
+        return None
     return text if text and any(c.isdigit() for c in text) and len(text) <= 40 else None
 
 
@@ -283,7 +286,8 @@ class _Seen:
     printer: bool  # it answers Printer-MIB, or HOST-RESOURCES lists a printer (and it is no computer)
 
 
-AGENT_SOFTWARE = frozenset({2021, 8072})  # UCD-SNMP and Net-SNMP: whose agent it runs, not who made it
+# UCD-SNMP, Net-SNMP and FreeBSD's bsnmpd (pfSense, OPNsense): whose agent it runs, not who made it
+AGENT_SOFTWARE = frozenset({2021, 8072, 12325})
 
 
 def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
@@ -293,17 +297,18 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("vendor", seen.entity.mfg_name, "entity")
     if seen.profile and seen.profile.vendor:
         facts.offer("vendor", seen.profile.vendor, f"profile {seen.profile.name}")
-    number = values.enterprise(seen.object_id)
-    if number is not None and number in catalog.enterprises and catalog.enterprises[number] != "net-snmp":
+    number = values.enterprise(seen.object_id) or -1
+    maker = number not in AGENT_SOFTWARE
+    if maker and number in catalog.enterprises:
         facts.offer("vendor", catalog.enterprises[number], "sysObjectID")
     if seen.ups:
         facts.offer("vendor", values.first_line(seen.answered.get(oids.UPS_IDENT_MANUFACTURER)), "ups-mib")
     if seen.entity and seen.entity.mfg_name:
         facts.offer("vendor", seen.entity.mfg_name, "entity")
-    if number is not None and number not in AGENT_SOFTWARE and number in catalog.registry:
+    if maker and number in catalog.registry:
         facts.offer("vendor", catalog.registry[number], "sysObjectID (IANA registry)")
-    if number == 8072:
-        facts.offer("vendor", "net-snmp", "sysObjectID")
+    if number in AGENT_SOFTWARE:  # nothing else named the maker: say whose agent it is
+        facts.offer("vendor", catalog.enterprises.get(number) or catalog.registry.get(number), "sysObjectID")
 
 
 def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
@@ -326,8 +331,11 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("model", seen.entity.name if seen.entity.name and seen.entity.descr else None, "entity")
     for mib in catalog.mibs_for(seen.object_id):
         facts.offer("model", *_first(seen.answered, mib.model))
+    number = values.enterprise(seen.object_id) or -1
+    makers = {facts.values.get("vendor"), catalog.enterprises.get(number), catalog.registry.get(number)}
+    makers_said = {name.lower() for name in makers if name} | {name.split()[0].lower() for name in makers if name}
     for pattern in catalog.descr_models:
-        if match := pattern.search(seen.descr):
+        if (match := pattern.search(seen.descr)) and match.group("v").lower() not in makers_said:  # "H3C …"
             facts.offer("model", match.group("v"), "sysDescr label")
             break
     if seen.profile and "model" in facts.values:
@@ -383,15 +391,24 @@ def _made(facts: _Facts, seen: _Seen) -> None:
             facts.offer("manufactured_on", values.manufacture_date(seen.answered.get(oid)), f"oid {oid}")
 
 
-def _shape(answered: Mapping[str, Any], if_types: Sequence[int], host: bool) -> tuple[Category, str] | None:
+def _shape(
+    answered: Mapping[str, Any], if_types: Sequence[int], host: bool, embedded: bool
+) -> tuple[Category, str] | None:
     """What a device's tables say it does: it bridges between ports (a switch), routes (a router),
-    or carries a Wi-Fi radio (an access point); `host`: HOST-RESOURCES says it is a computer, whose
-    radios and ports say nothing of the kind."""
+    or carries a Wi-Fi radio (an access point).  `host`: HOST-RESOURCES says it is a computer,
+    whose radios and ports say nothing of the kind; `embedded`: an appliance's Linux (MIPS, ARM…),
+    whose bridges and containers show as Ethernet ports."""
     ports = values.integer(answered.get(oids.BRIDGE_PORTS))
     forwarding = values.integer(answered.get(oids.IP_FORWARDING))
     services = values.integer(answered.get(oids.SYS_SERVICES))
+    line = sorted({kind for kind in if_types if kind in oids.WAN_TYPES})
     radios = sum(1 for kind in if_types if kind in oids.RADIO_TYPES)
     if radios and not host:
+        # A modem or router with Wi-Fi is a router: it has a line interface, or it forwards.
+        if line:
+            return Category.ROUTER, f"if-mib: line interfaces (IANAifType {', '.join(map(str, line))}) and Wi-Fi"
+        if forwarding == 1:
+            return Category.ROUTER, "ip-forwarding, with Wi-Fi"
         return Category.ACCESS_POINT, f"if-mib: {radios} IEEE 802.11 radio(s)"
     if ports is not None and ports >= 4:
         return Category.SWITCH, "bridge-mib"
@@ -410,12 +427,15 @@ def _shape(answered: Mapping[str, Any], if_types: Sequence[int], host: bool) -> 
         return Category.ROUTER, "ip-forwarding"
     if host:
         return None
-    # No bridge table, few ports: a device that is no computer and has line interfaces (DSL, cable,
-    # SONET, E1, PON…) or several Ethernet ports passes traffic on, as a router or modem does.
-    line = sorted({kind for kind in if_types if kind in oids.WAN_TYPES})
+    # A device that is no computer, says nothing of forwarding or says it routes, and has line
+    # interfaces (DSL, cable, SONET, E1, PON…) or, off an appliance's Linux, a few Ethernet ports
+    # and no bridge table, passes traffic on, as a router or modem does.
+    says_host = forwarding == 2 or (services is not None and services & 8 and not services & 4)
+    if says_host:
+        return None
     if line:
         return Category.ROUTER, f"if-mib: line interfaces (IANAifType {', '.join(map(str, line))})"
-    if ethernet >= oids.NETWORK_PORTS_MIN:
+    if ethernet >= oids.NETWORK_PORTS_MIN and ports is None and not embedded:
         return Category.ROUTER, f"if-mib: {ethernet} Ethernet ports, no bridge table"
     return None
 
@@ -447,9 +467,9 @@ def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Ca
     maker = values.enterprise(seen.object_id)
     if maker is not None and maker in catalog.makers:
         facts.offer("category", catalog.makers[maker], f"maker: enterprise {maker} makes only these")
-    embedded = catalog.embedded_cpu is not None and catalog.embedded_cpu.search(seen.descr)
+    embedded = bool(catalog.embedded_cpu is not None and catalog.embedded_cpu.search(seen.descr))
     host = values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None and not embedded
-    if (shape := _shape(seen.answered, if_types, host)) is not None:
+    if (shape := _shape(seen.answered, if_types, host, embedded)) is not None:
         facts.offer("category", *shape)
     if host:
         facts.offer("category", Category.SERVER, "host-resources")

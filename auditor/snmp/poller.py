@@ -49,12 +49,13 @@ async def read_interfaces(client: SnmpClient, target: SnmpTarget) -> list[Interf
 async def read_identity(
     client: SnmpClient, target: SnmpTarget, catalog: Catalog, system: Mapping[str, Any] | None = None
 ) -> DeviceFacts:
-    """Everything a scan learns: system group, the vendor's own OIDs and the standard probes, ENTITY-MIB."""
+    """Everything a scan learns: system group, the vendor's own OIDs and the standard probes,
+    ENTITY-MIB, the interfaces' IANAifTypes, and whether any row of the Printer-MIB answers."""
     system = system if system is not None else await read_system(client, target)
     extra = await client.get(target, catalog.extra_oids(values.oid(system.get(oids.SYS_OBJECT_ID))))
     entity = await read_entity(client, target)
     if_types = [values.integer(value) for _, value in await client.walk(target, oids.IF_TYPE, max_rows=IF_ROWS_MAX)]
-    printer_mib = bool(await client.walk(target, oids.PRINTER_MIB, max_rows=1))  # one GETNEXT
+    printer_mib = bool(await client.walk(target, oids.PRINTER_MIB, max_rows=1))  # one request
     return identify(
         system, extra, entity, catalog, if_types=tuple(t for t in if_types if t is not None), printer_mib=printer_mib
     )

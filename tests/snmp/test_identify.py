@@ -29,7 +29,7 @@ def test_the_shape_of_a_device_names_it_where_it_says_nothing() -> None:
     facts = _facts("Model 7090", if_types=ports)
     assert facts.category is Category.SWITCH
     assert dict(facts.sources)["category"] == "if-mib: 24 Ethernet ports"
-    assert _facts("Model 7090", if_types=(6, 6, 24)).category is None  # three ports say nothing
+    assert _facts("Model 7090", if_types=(6, 6, 24)).category is None  # two ports say nothing
     bridge = _facts("Model 7090", answered={oids.BRIDGE_PORTS: 10})
     assert (bridge.category, dict(bridge.sources)["category"]) == (Category.SWITCH, "bridge-mib")
     router = _facts("Model 7090", answered={oids.IP_FORWARDING: 1})
@@ -178,3 +178,60 @@ def test_a_printers_sysdescr_names_its_model_after_its_maker() -> None:
     )
     assert model("FUJIFILM Apeos C7580", "1.3.6.1.4.1.297.1.11.93.1.2")[0] == "Apeos C7580"
     assert model("Printer Server 1.0", "1.3.6.1.4.1.253.8.62.1")[0] is None  # no maker's name first
+
+
+def test_what_a_device_says_of_forwarding_and_its_lines_beats_its_port_count() -> None:
+    """A box that says it does not route is no router, whatever its ports; an appliance's Linux
+    shows its bridges and containers as Ethernet ports; a modem or router with Wi-Fi is a router."""
+    ports = (6, 6, 6, 6, 24)
+    assert _facts("Box 1.0", answered={oids.IP_FORWARDING: 2}, if_types=ports).category is None
+    assert _facts("Box 1.0", answered={oids.SYS_SERVICES: 72}, if_types=ports).category is None
+    assert _facts("Linux camera 3.10.14 #1 PREEMPT armv7l", if_types=ports).category is None
+    ont = _facts("EchoLife HG8145V5", if_types=(6, 6, 250, 71, 71, 24))
+    assert (ont.category, dict(ont.sources)["category"]) == (
+        Category.ROUTER,
+        "if-mib: line interfaces (IANAifType 250) and Wi-Fi",
+    )
+    home = _facts("TOTOLINK N300RT", answered={oids.IP_FORWARDING: 1}, if_types=(6, 6, 71, 24))
+    assert (home.category, dict(home.sources)["category"]) == (Category.ROUTER, "ip-forwarding, with Wi-Fi")
+
+
+def test_words_that_only_look_like_labels_or_kinds_say_nothing() -> None:
+    assert _facts("Agent supports SNMPv3 and SNMPv2c").serial is None  # no "SN" label glued to a word
+    assert _facts("SNR-S2985G-24T").serial is None
+    assert _facts("Linux upstream-proxy 5.4.0 #1 SMP armv7l").category is None  # "ups" inside a word
+    assert _facts("Hikvision GPS mobile DVR", HIKVISION).category is Category.CAMERA
+    assert _facts("Teltonika RUT955 router").category is Category.ROUTER
+
+
+def test_a_maker_name_or_a_print_server_is_no_model() -> None:
+    comware = "H3C Comware Platform Software, Software Version 5.20 Release 1513P81\r\nH3C S5120-28P-SI\r\nCopyright"
+    assert _facts(comware, "1.3.6.1.4.1.25506.1.1").model == "S5120-28P-SI"
+    assert _facts("H3C Comware Software", "1.3.6.1.4.1.25506.1.1").model is None  # not "H3C"
+    brother = _facts("Brother NC-8300w, Firmware Ver.1.10", "1.3.6.1.4.1.2435.2.3.9.1", printer_mib=True)
+    assert brother.model != "NC-8300w"  # the network card, not the printer
+    epson = _facts("EPSON Built-in 11b/g/n Print Server", "1.3.6.1.4.1.1248.1.1.2", printer_mib=True)
+    assert epson.model is None
+
+
+def test_a_bsd_agent_names_no_maker() -> None:
+    pfsense = _facts("pfSense fw.example 2.7.2-RELEASE FreeBSD 14.0-CURRENT amd64", "1.3.6.1.4.1.12325.1.1.2.1.1")
+    assert pfsense.vendor == "bsnmpd"  # the agent's, like net-snmp: not the registry's Fraunhofer FOKUS
+
+
+def test_the_catalogs_enterprise_names_agree_with_ianas_registry() -> None:
+    """Every number the catalog names is the registry's maker (a short name of it), except where a
+    maker answers under a number that is not its own."""
+    from auditor.catalogs import enterprise_registry
+
+    not_theirs = {50001, 10002}  # Hikvision's NVRs answer under Scildon's number, airOS under Frogfoot's
+    agents = {2021, 8072, 12325}  # the agent's software, named as such
+    bought = {232: "compaq", 705: "merlin gerin", 2684: "viavideo", 3224: "netscreen", 21067: "elitecore"}
+    short = {"HP": "hewlett-packard", "HPE": "hewlett packard", "APC": "american power", "Poly": "polycom"}
+    registry = enterprise_registry()
+    for number, name in vendor_catalog().enterprises.items():
+        if number in not_theirs | agents:
+            continue
+        owner = registry[number].lower().replace(" ", "")
+        wanted = (bought.get(number) or short.get(name, name.split()[0].lower())).replace(" ", "")
+        assert wanted in owner, f"{number} = {name!r}, but IANA's registry says {registry[number]!r}"
