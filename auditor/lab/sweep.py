@@ -5,7 +5,8 @@ real CLI, and what auditor found compared with LibreNMS's answer.
 
 Prints category / model / serial agreement overall and by LibreNMS type, how many devices got a
 maker's name (LibreNMS names an OS, not a maker, so vendor agreement is not measured), and writes
-the disagreements to DIR/disagreements.tsv.  LibreNMS's labels are sometimes its own wording, so a
+the disagreements to DIR/disagreements.tsv, what each device was found to be to DIR/found.json and
+the overall shares to DIR/summary.json.  LibreNMS's labels are sometimes its own wording, so a
 model or serial agrees when one contains the other, case and punctuation aside.
 """
 
@@ -220,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     named = sum(1 for device in found.values() if device.get("vendor") not in (None, "", *AGENT_SOFTWARE))
     print(f"vendor named (not the agent's software): {named}/{len(recordings)} {named / len(recordings):.1%}")
-    print(json.dumps({f: by_type["all"].share(f) for f in FIELDS} | {"vendor_named": named / len(recordings)}))
+    shares = {f: by_type["all"].share(f) for f in FIELDS} | {"vendor_named": named / len(recordings)}
+    (args.out / "summary.json").write_text(json.dumps(shares) + "\n", encoding="utf-8")
+    print(json.dumps(shares))
     return 0
 
 

@@ -7,6 +7,8 @@ fails here.  Raise them as identification improves (README, "Identification").
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -33,20 +35,24 @@ FLOORS = {
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sweep")
-    assert sweep.main(["--corpus", str(WIDE_CORPUS), "--out", str(out)]) == 0
+    table = io.StringIO()
+    with contextlib.redirect_stdout(table):
+        assert sweep.main(["--corpus", str(WIDE_CORPUS), "--out", str(out)]) == 0
+    (out / "table.txt").write_text(table.getvalue(), encoding="utf-8")
     return out
 
 
 def test_the_sweep_scans_every_recording_and_keeps_its_floors(swept: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    printed = capsys.readouterr().out
-    with capsys.disabled():
+    printed = (swept / "table.txt").read_text(encoding="utf-8")
+    with capsys.disabled():  # make test shows the table
         print("\n" + printed)
     found = json.loads((swept / "found.json").read_text(encoding="utf-8"))
     recordings = list((WIDE_CORPUS / "data").glob("*.snmprec"))
     assert len(found) == len(recordings)  # every recording was stored as a device of its own
     answered = sum(1 for device in found.values() if device["snmp_version"])
     assert answered >= 0.97 * len(recordings), f"only {answered} of {len(recordings)} recordings answered SNMP"
-    shares = json.loads(printed.strip().splitlines()[-1])
+    shares = json.loads((swept / "summary.json").read_text(encoding="utf-8"))
+    assert json.loads(printed.strip().splitlines()[-1]) == shares
     for field, floor in FLOORS.items():
         assert shares[field] >= floor, f"{field} agreement {shares[field]:.1%} fell below {floor:.0%}"
     lines = (swept / "disagreements.tsv").read_text(encoding="utf-8").splitlines()
