@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -58,3 +59,16 @@ def test_jobs_run_at_the_time_they_are_given(auditor: Cli, workdir: Path) -> Non
     with open_database(auditor.db_url) as database, database.session(commit=False) as session:
         audits = [r.started_at for r in session.scalars(select(Run).where(Run.kind == "audit").order_by(Run.id))]
     assert audits == [THEN + dt.timedelta(days=29), THEN + dt.timedelta(days=31)]
+
+
+def test_a_step_of_the_clock_adds_to_the_offset_the_suite_runs_under(monkeypatch: Any) -> None:
+    """A test that steps a child's clock 12 s must step it from where this process's clock is:
+    under make test-future (+365d), "+12s" alone would move the child a year back."""
+    from auditor.lab import future
+
+    assert future.offset_seconds("+365d") == 365 * 86400
+    assert future.offset_seconds("-120") == -120 and future.offset_seconds("+12s") == 12
+    monkeypatch.delenv("FAKETIME", raising=False)
+    assert future.stepped(12)["FAKETIME"] == "+12s"
+    monkeypatch.setenv("FAKETIME", "+365d")
+    assert future.stepped(12)["FAKETIME"] == f"+{365 * 86400 + 12}s"

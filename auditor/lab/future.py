@@ -11,6 +11,7 @@ Every process the command starts inherits the moved clock.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,25 @@ def environment(offset: str) -> dict[str, str]:
         raise SystemExit(f"libfaketime's library is not at {library}; reinstall the test extra")
     preload = " ".join(filter(None, [str(library), os.environ.get("LD_PRELOAD", "")]))
     return {"LD_PRELOAD": preload, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"}
+
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}
+
+
+def offset_seconds(offset: str) -> float:
+    """A libfaketime relative offset ("+365d", "-120", "+12s") in seconds."""
+    match = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)([smhdy]?)", offset.strip())
+    if not match:
+        raise ValueError(f"{offset!r} is not a relative libfaketime offset")
+    return float(match[1]) * _UNITS[match[2]]
+
+
+def stepped(seconds: float) -> dict[str, str]:
+    """The variables that move a process's clock `seconds` further than this one's: a step on top
+    of the offset the suite may already run under (make test-future's +365d)."""
+    current = os.environ.get("FAKETIME", "")
+    base = offset_seconds(current) if current.startswith(("+", "-")) else 0.0
+    return environment(f"{base + seconds:+.0f}s")
 
 
 def main(argv: list[str]) -> None:

@@ -88,7 +88,7 @@ def test_a_clock_step_between_samples_is_unknown_never_a_spike(auditor: Cli, wor
     stepped = subprocess.run(
         [sys.executable, "-m", "auditor", "poll", "--links", "--db", auditor.db_url],
         cwd=workdir,
-        env=os.environ | future.environment("+12s"),
+        env=os.environ | future.stepped(12),  # on top of make test-future's year, if it runs under one
         capture_output=True,
         text=True,
         timeout=120,
