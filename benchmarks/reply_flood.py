@@ -146,13 +146,18 @@ def main() -> None:
         flooded, flood = beside("flooded", args.senders)
         again, _ = beside("again", 0)
         stderr = str(flooded["stderr"])
-        refused = next((m[1] for m in re.finditer(r"(\d+) SNMP replies refused", stderr)), "?")
+        refused = next((m[1] for m in re.finditer(r"(\d+) SNMP replies refused", stderr)), "0")
         for line in stderr.splitlines():
             if "Traceback" in line or "CarrierError" in line:
                 print(f"  the flooded scan printed: {line}")
         ratio = float(str(flooded["wall_s"])) / float(str(silent["wall_s"]))
         lines.append(row(f"scan {args.devices} devices + a silent one", silent))
-        note = f"{flood:,} replies flooded at it, {refused} refused unread; {ratio:.2f}× the scan beside a silent one"
+        identified = re.search(r"identified\s+(\d+)", str(flooded["stdout"]))
+        note = (
+            f"{flood:,} replies flooded at it, {int(refused):,} refused unread; "
+            f"{ratio:.2f}× the scan beside a silent one; {identified[1] if identified else '?'} of "
+            f"{args.devices} devices identified"
+        )
         lines.append(row(f"scan {args.devices} devices + a flooder ({args.senders} sending process)", flooded, note))
         lines.append(row(f"scan {args.devices} devices + a silent one, again", again))
         for name, result in (("scan_beside_silent", silent), ("scan_beside_flood", flooded), ("scan_again", again)):

@@ -39,6 +39,10 @@ TRACKED = (
 )
 CREATED = "created"
 _TRACKED = frozenset(TRACKED)
+# A scan or poll that fills in a field from what the device said leaves, under this key of the
+# device's instance info, where each value came from (identify's sources: "sysDescr: 'Switch'",
+# "oid 1.3.6.1.4.1.890.1.15.3.1.12.0", "sysObjectID (IANA registry)"); the change's source says it.
+EVIDENCE = "identity_sources"
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,17 @@ def _rows_of(session: Session, device: Device, created: bool, by: ChangeSource |
     at = by.now if by else (device.updated_at or device.created_at)
     base = {"device_id": device.id, "run_id": by.run_id if by else None, "changed_at": at}
     source = by.source if by else "auditor"
-    if created:
-        shown = device.hostname or device.ip or device.asset_tag or device.serial
-        return [base | {"field": CREATED, "old": None, "new": _text(shown), "source": source}]
-    rows = []
     state = inspect(device)
+    evidence: dict[str, str] = state.info.get(EVIDENCE, {})
+    if created:  # and what the device said of itself, with where each value came from
+        shown = device.hostname or device.ip or device.asset_tag or device.serial
+        rows = [base | {"field": CREATED, "old": None, "new": _text(shown), "source": source}]
+        for name in TRACKED:
+            if name in evidence and getattr(device, name) is not None:
+                why = f"{source} ({evidence[name]})"[:300]
+                rows.append(base | {"field": name, "old": None, "new": _text(getattr(device, name)), "source": why})
+        return rows
+    rows = []
     # The attributes set since the last flush (SQLAlchemy keeps their old values): a poll of 10,000
     # devices sets only their observations, and costs this hook one set intersection each.
     for name in sorted(state.committed_state.keys() & _TRACKED, key=TRACKED.index):
@@ -93,7 +103,9 @@ def _rows_of(session: Session, device: Device, created: bool, by: ChangeSource |
         if name == "unit_id":  # people know a unit by its code
             old, new, shown = _unit_code(session, old), _unit_code(session, new), "unit"
         if _text(old) != _text(new):
-            rows.append(base | {"field": shown, "old": _text(old), "new": _text(new), "source": source})
+            said = evidence.get(name)
+            why = f"{source} ({said})"[:300] if said else source
+            rows.append(base | {"field": shown, "old": _text(old), "new": _text(new), "source": why})
     return rows
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from auditor.db.common import DEFAULT_GROUP, fit, in_chunks, unit_is
+from auditor.db.history import EVIDENCE
 from auditor.db.models import Device, DevicePoll, Interface, Link, Unit
 from auditor.db.register import tie_links
 from auditor.domain import DeviceStatus, fold, serial_key, vendor_key
@@ -106,7 +107,9 @@ def _serials_in_question(observations: Sequence[HostObservation], by_id: dict[in
 
 def _learn(device: Device, facts: DeviceFacts, serials: _Serials, notes: list[str]) -> None:
     """What the device says of itself replaces what it said before; what a person registered is only
-    filled in where it was blank (the register stays the record of what was bought)."""
+    filled in where it was blank (the register stays the record of what was bought).  Where each
+    value came from goes with the change into the device's history (history.EVIDENCE)."""
+    inspect(device).info[EVIDENCE] = dict(facts.sources)
     for name in ("sys_descr", "sys_object_id", "firmware", "os_version", "manufactured_on"):
         value = getattr(facts, name)
         if value is not None:

@@ -1,5 +1,7 @@
-"""The corpus sweep: every recording of the wide corpus served as its own device, scanned by the
-real CLI, and what auditor found compared with LibreNMS's answer.
+"""The corpus sweep: the wide corpus served on loopback, scanned by the CLI, compared with LibreNMS.
+
+Every recording of the wide corpus is served as its own device, scanned by the real CLI, and what
+auditor found is compared with LibreNMS's answer.
 
     python -m auditor.lab.sweep [--corpus ../shared/snmp-corpus-wide] [--out DIR]
 

@@ -231,3 +231,41 @@ def test_two_new_devices_with_one_serial_name_each_other(kept: Cli) -> None:
     assert "10.0.0.92 reports Cisco serial FOC123, which is a device's found in this same run (10.0.0.91)" in note
     found = {d["ip"]: d for d in devices(kept)}
     assert found["10.0.0.91"]["serial"] == "FOC123" and found["10.0.0.92"]["serial"] is None
+
+
+def test_where_a_scan_learnt_each_value_is_in_the_devices_history(kept: Cli) -> None:
+    """A device found by a scan, and one registered blank that a poll fills in: `devices show`'s
+    history says, for each value the device gave, where it came from."""
+    from auditor.db import history
+    from auditor.db.observations import apply_observations
+    from auditor.domain import Category
+    from auditor.facts import DeviceFacts
+
+    said = DeviceFacts(
+        vendor="ZyXEL Communications",
+        category=Category.SWITCH,
+        model="GS1900-24E",
+        sources=(
+            ("category", "sysDescr: 'Switch'"),
+            ("model", "oid 1.3.6.1.4.1.890.1.15.3.1.11.0"),
+            ("vendor", "sysObjectID (IANA registry)"),
+        ),
+    )
+    ids = {d["hostname"]: d["id"] for d in devices(kept)}
+    seen = [
+        HostObservation("10.0.0.93", NOW, alive=True, facts=said),
+        HostObservation("10.0.0.1", NOW, device_id=ids["pc-1"], alive=True, facts=said),
+    ]
+    with open_database(kept.db_url) as database, database.session() as session:
+        history.changes_by(session, "scan", NOW)
+        apply_observations(session, seen, None, NOW, discovering=True)
+    new = next(d["id"] for d in devices(kept) if d["ip"] == "10.0.0.93")
+    with open_database(kept.db_url) as database, database.session(commit=False) as session:
+        found = {c.field: c.source for c in history.history_of(session, new)}
+        filled = {c.field: c.source for c in history.history_of(session, ids["pc-1"])}
+    assert found["category"] == "scan (sysDescr: 'Switch')"
+    assert found["model"] == "scan (oid 1.3.6.1.4.1.890.1.15.3.1.11.0)"
+    assert found["vendor"] == "scan (sysObjectID (IANA registry))"
+    assert found["created"] == "scan"
+    assert filled["vendor"] == "scan (sysObjectID (IANA registry))"  # a blank the device filled in
+    assert "model" not in filled  # what the register says stays
