@@ -32,7 +32,7 @@ from typing import Any
 from auditor.lab.fleet import Fleet
 from auditor.lab.snmpsim import free_udp_port
 
-FIELDS = ("vendor", "category", "model", "serial")
+FIELDS = ("category", "model", "serial")  # vendor: LibreNMS names an OS, not a maker
 
 
 def _squash(text: str | None) -> str:
@@ -49,7 +49,6 @@ class Expected:
     name: str
     os: str
     type: str
-    vendor: str | None
     model: str | None
     serial: str | None
     set_serial_no: str | None = None  # the recording's snmpSetSerialNo.0, which LibreNMS sometimes takes for a serial
@@ -90,7 +89,7 @@ def _recorded(recording: Path, oid: str) -> str | None:
         return next((line.rstrip("\n").split("|", 2)[2] for line in lines if line.startswith(oid + "|")), None)
 
 
-def expected(corpus: Path, vendors: Mapping[str, str]) -> dict[str, Expected]:
+def expected(corpus: Path) -> dict[str, Expected]:
     found = {}
     for path in sorted((corpus / "expected").glob("*.json")):
         answer = json.loads(path.read_text(encoding="utf-8")).get("os", {})
@@ -99,7 +98,6 @@ def expected(corpus: Path, vendors: Mapping[str, str]) -> dict[str, Expected]:
             path.stem,
             os_name,
             str(answer.get("type") or ""),
-            vendors.get(os_name),
             _known(answer.get("hardware")),
             _known(answer.get("serial")),
             _recorded(corpus / "data" / f"{path.stem}.snmprec", SNMP_SET_SERIAL_NO),
@@ -132,7 +130,6 @@ def judge(
     allowed = categories.get(theirs.type, ["*"])
     category = ours.get("category")
     return {
-        "vendor": None if theirs.vendor is None else _squash(ours.get("vendor")) == _squash(theirs.vendor),
         "category": bool(category) and ("*" in allowed or category in allowed),
         "model": None if theirs.model is None else contains(ours.get("model"), theirs.model),
         "serial": None if theirs.serial is None else contains(ours.get("serial"), theirs.serial),
@@ -177,8 +174,7 @@ def report(
             by_type["all"].add(key, ok)
             by_type[theirs.type or "?"].add(key, ok)
             if not ok:
-                said = {"vendor": theirs.vendor, "category": theirs.type}
-                said |= {"model": theirs.model, "serial": theirs.serial}
+                said: dict[str, str | None] = {"category": theirs.type, "model": theirs.model, "serial": theirs.serial}
                 why = why_they_differ(theirs, key, notes or {})
                 ours_said = str((ours or {}).get(key) or "")
                 wrong.append("\t".join((name, theirs.os, key, ours_said, str(said[key] or ""), why)))
@@ -186,13 +182,12 @@ def report(
 
 
 def table(by_type: Mapping[str, Tally]) -> Iterable[str]:
-    """One line per LibreNMS type: agreed/asked and the share, for each field LibreNMS answered."""
-    fields = [f for f in FIELDS if by_type["all"].share(f) is not None]
-    yield f"{'LibreNMS type':<14}" + "".join(f"{f:>18}" for f in fields)
+    """One line per LibreNMS type: agreed/asked and the share of each field."""
+    yield f"{'LibreNMS type':<14}" + "".join(f"{f:>18}" for f in FIELDS)
     for kind in ["all", *sorted(k for k in by_type if k != "all")]:
         tally = by_type[kind]
         cells = []
-        for f in fields:
+        for f in FIELDS:
             share = tally.share(f)
             cells.append(f"{'':>18}" if share is None else f"{tally.agreed[f]:>6}/{tally.asked[f]:<5} {share:6.1%}")
         yield f"{kind:<14}" + "".join(cells)
@@ -205,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=None, help="snmpsim's index, kept between runs")
     args = parser.parse_args(argv)
     rules = sweep_rules()
-    answers = expected(args.corpus, rules.get("vendors", {}))
+    answers = expected(args.corpus)
     recordings = sorted((args.corpus / "data").glob("*.snmprec"))
     args.out.mkdir(parents=True, exist_ok=True)
     with (
