@@ -8,6 +8,7 @@ import gzip
 from importlib import resources
 
 from auditor.rules.age import AgeCatalog, parse_age_catalog
+from auditor.rules.endpoints import MacRegistry, parse_mac_registry
 from auditor.snmp.identify import Catalog, parse_catalog
 
 
@@ -38,3 +39,13 @@ def enterprise_registry() -> dict[int, str]:
 def age_catalog() -> AgeCatalog:
     """Model release years and the years Windows versions were last sold (models.toml)."""
     return parse_age_catalog(_text("models.toml"))
+
+
+@functools.cache
+def mac_registry() -> MacRegistry:
+    """IEEE's MAC address blocks (MA-L, MA-M, MA-S), as the pymanuf package ships them each month
+    (Wireshark's `manuf` format); read as a file, pymanuf's own code is not used."""
+    from importlib.metadata import version
+
+    text = resources.files("pymanuf").joinpath("manuf.txt").read_text(encoding="utf-8")
+    return parse_mac_registry(text, source=f"pymanuf {version('pymanuf')}")

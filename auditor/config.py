@@ -172,6 +172,13 @@ def _num(values: Mapping[str, Any], key: str, low: float, high: float, where: Ma
     return float(value)
 
 
+def _flag(values: Mapping[str, Any], key: str, where: Mapping[str, str]) -> bool:
+    value = values[key]
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where.get(key)}: {key} is {value!r}, expected true or false")
+    return value
+
+
 def _category(name: str, where: str) -> Category:
     try:
         return Category(name)
@@ -383,6 +390,7 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             retries=int(_num(values, "snmp.retries", 0, 10, sources)),
             communities=_communities(values, sources),
             v3=_v3_profiles(values.get("snmp.v3"), sources.get("snmp.v3", "")),
+            tables=_flag(values, "snmp.tables", sources),
         ),
         links=_links(values, sources, tiers),
         catalog=_catalog(values, sources, int(_num(values, "links.upgrade_months", 1, 120, sources))),
@@ -470,6 +478,7 @@ def describe(settings: Settings) -> dict[str, Any]:
             "port": snmp.port,
             "timeout_s": snmp.timeout_s,
             "retries": snmp.retries,
+            "tables": snmp.tables,
             "communities": [str(c) for c in snmp.communities],
             "v3": [
                 {

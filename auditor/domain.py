@@ -74,6 +74,9 @@ class Category(enum.StrEnum):
     OTHER = "other"
 
 
+# The devices whose ARP, forwarding and LLDP/CDP tables show the endpoints around them.
+NETWORK_CATEGORIES = frozenset({Category.ROUTER, Category.SWITCH, Category.FIREWALL, Category.ACCESS_POINT})
+
 # Names and units of measure (đơn vị tính) as DOMAIN.md gives them.
 CATEGORY_LABELS: dict[Category, Label] = {
     Category.DESKTOP: Label(

@@ -60,6 +60,7 @@ class SnmpSettings:
     retries: int = 1
     communities: tuple[Secret, ...] = ()
     v3: tuple[SnmpV3Profile, ...] = ()
+    tables: bool = True  # read routers' and switches' ARP, forwarding and neighbour tables
 
 
 @dataclass(frozen=True)
@@ -222,12 +223,18 @@ class PollOptions:
     icmp_timeout_s: float = 1.0
     icmp_attempts: int = 2
     workers: int | None = None  # processes for a large run; None: one per core (at most 4)
+    tables: bool = True  # read the ARP, forwarding and LLDP/CDP tables of network devices
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PollOptions:
         """The config's SNMP settings, with the overrides that are not None."""
         snmp = settings.snmp
         options = cls(
-            communities=snmp.communities, v3=snmp.v3, port=snmp.port, timeout_s=snmp.timeout_s, retries=snmp.retries
+            communities=snmp.communities,
+            v3=snmp.v3,
+            port=snmp.port,
+            timeout_s=snmp.timeout_s,
+            retries=snmp.retries,
+            tables=snmp.tables,
         )
         return replace(options, **{k: v for k, v in overrides.items() if v is not None})

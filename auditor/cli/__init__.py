@@ -14,7 +14,7 @@ from auditor import __version__
 from auditor.cli.audit import audit_command, export_group, findings_command, prune_command
 from auditor.cli.common import AuditorGroup, shared_options
 from auditor.cli.devices import devices
-from auditor.cli.listings import config, links, units
+from auditor.cli.listings import config, endpoints, links, units
 from auditor.cli.network import agent_command, agents_command, poll_command, scan_command
 from auditor.cli.register import init, register
 
@@ -38,6 +38,7 @@ for command in (
     units,
     devices,
     links,
+    endpoints,
     agent_command,
     agents_command,
     findings_command,

@@ -37,7 +37,18 @@ POLL_COLUMNS = [
     ("snmp_ok", "SNMP"),
     ("uptime_s", "UPTIME s"),
     ("rebooted", "REBOOTED"),
+    ("seen_via", "SEEN VIA"),
     ("error", "ERROR"),
+]
+SEEN_COLUMNS = [
+    ("source", "SOURCE"),
+    ("mac", "MAC"),
+    ("ip", "IP"),
+    ("seen_on", "SEEN ON"),
+    ("port", "PORT"),
+    ("vlan", "VLAN"),
+    ("first_seen", "FIRST"),
+    ("last_seen", "LAST"),
 ]
 FINDING_COLUMNS = [
     ("kind", "FINDING"),
@@ -128,6 +139,7 @@ def devices_show(settings: Settings, ref: str, polls: int, fmt: str) -> None:
         "polls": [asdict(p) for p in found.polls],
         "findings": [asdict(f) for f in found.findings],
         "history": [asdict(c) for c in found.history],
+        "seen": [asdict(v) for v in found.seen],
     }
     if fmt != "table":  # one JSON document (a CSV has no room for four tables: JSON it is)
         click.echo(json.dumps(_plain(sections, zone, False), ensure_ascii=False, indent=2))
@@ -139,6 +151,7 @@ def devices_show(settings: Settings, ref: str, polls: int, fmt: str) -> None:
     lines += [f"  {key.ljust(width)}  {'' if value is None else value}" for key, value in device.items()]
     for title, rows, columns in (
         ("Latest polls", human["polls"], POLL_COLUMNS),
+        ("Seen through the network", human["seen"], SEEN_COLUMNS),
         ("Findings", human["findings"], FINDING_COLUMNS),
         ("History", human["history"], HISTORY_COLUMNS),
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import click
 
@@ -110,6 +111,54 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
     windows = ({"window_start": v.judgement.window_start, "window_end": v.judgement.window_end} for v in verdicts)
     rows = [v.row() | window for v, window in zip(verdicts, windows, strict=True)]
     click.echo(local_rows(rows, fmt, LINK_REPORT_COLUMNS, settings))
+
+
+ENDPOINT_COLUMNS = [
+    ("unit", "UNIT"),
+    ("mac", "MAC"),
+    ("ip", "IP"),
+    ("vendor", "VENDOR"),
+    ("netbios_name", "NETBIOS"),
+    ("seen_on", "SEEN ON"),
+    ("port", "PORT"),
+    ("vlan", "VLAN"),
+    ("sources", "SOURCES"),
+    ("last_seen", "LAST SEEN"),
+    ("device_id", "DEVICE"),
+]
+
+
+@click.group(cls=AuditorGroup)
+def endpoints() -> None:
+    """The endpoints (PCs, printers, phones…) the routers' and switches' tables show."""
+
+
+@endpoints.command("list")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's endpoints.")
+@click.option("--unregistered", is_flag=True, help="Only those no registered device matched.")
+@format_option
+@common_options
+def endpoints_list(settings: Settings, unit_code: str | None, unregistered: bool, fmt: str) -> None:
+    """List every MAC seen in an ARP table, behind a switch's edge port, over LLDP/CDP or NetBIOS.
+
+    Per endpoint: its MAC and latest address, the MAC's maker (IEEE's registry; "local" MACs,
+    randomised or set by software, have none), the switch or router that saw it and on which port
+    and VLAN, every source that saw it, first and last seen, and the register's device it matched
+    (by MAC, else its address when seen, else its NetBIOS name), or nothing.
+
+    Example: auditor endpoints list --unit XA-ANHSON --format csv > thiet-bi-dau-cuoi.csv
+    """
+    from auditor.jobs.endpoints import list_endpoints
+
+    with opened(settings) as database:
+        found = list_endpoints(database, unit_code, unregistered)
+    rows = []
+    for view in found:
+        row = asdict(view)
+        row["vendor"] = view.vendor or ("(local MAC)" if view.mac_kind == "local" and fmt != "json" else None)
+        row["sources"] = list(view.sources) if fmt == "json" else ",".join(view.sources)
+        rows.append(row)
+    click.echo(local_rows(rows, fmt, ENDPOINT_COLUMNS, settings))
 
 
 @click.group(cls=AuditorGroup)

@@ -61,6 +61,11 @@ def _summary(report: Any, what: str) -> None:
         f"  updated        {report.updated:6}",
         f"  reboots        {report.reboots:6}",
     ]
+    if report.tables_read:
+        lines.append(
+            f"  endpoints      {report.endpoints:6}   in the tables of {report.tables_read} router(s) and switch(es);"
+            f" {report.endpoints_registered} registered (auditor endpoints list)"
+        )
     if report.icmp != "ok":
         lines.append(f"  ICMP not used: {report.icmp}")
     lines.append(f"Results: {report.results_file}")

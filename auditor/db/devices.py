@@ -22,7 +22,7 @@ def polls_of(session: Session, device_id: int, limit: int) -> list[PollView]:
         .limit(limit)
     )
     return [
-        PollView(p.polled_at, p.reachable, p.rtt_ms, p.snmp_ok, p.uptime_s, p.rebooted, p.error)
+        PollView(p.polled_at, p.reachable, p.rtt_ms, p.snmp_ok, p.uptime_s, p.rebooted, p.error, p.seen_via)
         for p in session.scalars(statement)
     ]
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from auditor.db import endpoints
 from auditor.db.common import unit_is
 from auditor.db.models import Device, DevicePoll, Finding, Unit
 from auditor.domain import DeviceStatus, FindingKind
@@ -21,11 +22,14 @@ def device_histories(session: Session, now: dt.datetime, recent_polls: int) -> l
     ranked = select(
         DevicePoll.device_id,
         DevicePoll.reachable,
+        DevicePoll.seen_via,
         func.row_number().over(partition_by=DevicePoll.device_id, order_by=DevicePoll.polled_at.desc()).label("rank"),
     ).subquery()
     recent: dict[int, list[tuple[int, bool]]] = {}
-    for device_id, reachable, rank in session.execute(select(ranked).where(ranked.c.rank <= recent_polls)):
-        recent.setdefault(device_id, []).append((rank, bool(reachable)))
+    for device_id, reachable, seen_via, rank in session.execute(select(ranked).where(ranked.c.rank <= recent_polls)):
+        recent.setdefault(device_id, []).append((rank, bool(reachable or seen_via)))  # a table saw it: seen
+    seen_by = endpoints.seen_by(session)
+    looked_at = endpoints.sources_by_unit(session)
     reboots = {
         device_id: count
         for device_id, count in session.execute(
@@ -59,6 +63,8 @@ def device_histories(session: Session, now: dt.datetime, recent_polls: int) -> l
                 last_seen=d.last_seen,
                 recent_reachable=tuple(polls),
                 reboots_7d=reboots.get(d.id, 0),
+                seen_by=seen_by.get(d.id, {}),
+                looked_at=("icmp", "snmp", *sorted(looked_at.get(d.unit_id, ()))),
             )
         )
     return states
@@ -71,9 +77,11 @@ def apply_findings(session: Session, found: Sequence[FindingFact], now: dt.datet
     country's audit opens or refreshes some 50,000 findings.
     """
     open_findings = {
-        (kind.value, device_id, link_id): finding_id
-        for finding_id, kind, device_id, link_id in session.execute(
-            select(Finding.id, Finding.kind, Finding.device_id, Finding.link_id).where(Finding.resolved_at.is_(None))
+        (kind.value, device_id, link_id, endpoint_id): finding_id
+        for finding_id, kind, device_id, link_id, endpoint_id in session.execute(
+            select(Finding.id, Finding.kind, Finding.device_id, Finding.link_id, Finding.endpoint_id).where(
+                Finding.resolved_at.is_(None)
+            )
         )
     }
     new: list[dict[str, Any]] = []
@@ -90,7 +98,13 @@ def apply_findings(session: Session, found: Sequence[FindingFact], now: dt.datet
         if finding_id is None:
             new.append(
                 values
-                | {"kind": fact.kind, "device_id": fact.device_id, "link_id": fact.link_id, "first_detected": now}
+                | {
+                    "kind": fact.kind,
+                    "device_id": fact.device_id,
+                    "link_id": fact.link_id,
+                    "endpoint_id": fact.endpoint_id,
+                    "first_detected": now,
+                }
             )
         else:
             refreshed.append(values | {"id": finding_id})

@@ -341,6 +341,9 @@ class DevicePoll(Base):
     uptime_s: Mapped[int | None] = mapped_column(BigInteger)
     rebooted: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)
+    # The tables that saw it in that run though it may not have answered itself: "arp,fdb"
+    # (see Endpoint).  A device seen so is seen, whatever ICMP said.
+    seen_via: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index(None, "device_id", "polled_at"),)  # a device's history; reboots in 7 days
 
@@ -387,6 +390,7 @@ class Finding(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
     link_id: Mapped[int | None] = mapped_column(ForeignKey("link.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoint.id", ondelete="CASCADE"))
     subject: Mapped[str] = mapped_column(String(255))  # what a person reads: "router xa-anhson-gw"
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_detected: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -397,4 +401,80 @@ class Finding(Base):
         Index(None, "kind", "resolved_at"),  # open findings of a kind (`findings --kind`, --fail-on)
         Index(None, "device_id", "kind"),  # the open finding of a device, to update or resolve
         Index(None, "link_id", "kind"),  # the open finding of a link
+        Index(None, "endpoint_id"),  # an endpoint's finding; deleting an endpoint deletes it
     )
+
+
+class Endpoint(Base):
+    """A MAC seen through the network (a router's ARP table, a switch's edge port, LLDP, NetBIOS):
+    one row per MAC, so a PC whose DHCP address changes stays one endpoint.  `device_id` is the
+    register's device it was matched to (rules/endpoints.py), or None: nobody registered it."""
+
+    __tablename__ = "endpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mac: Mapped[str] = mapped_column(String(17), unique=True)
+    mac_kind: Mapped[str] = mapped_column(String(8))  # "global" or "local"
+    vendor: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(45))  # the latest address seen
+    netbios_name: Mapped[str | None] = mapped_column(String(64))
+    netbios_group: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    matched_by: Mapped[str | None] = mapped_column(String(16))  # "mac", "ip", "netbios name"
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    seen_on_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))  # its switch
+    port: Mapped[str | None] = mapped_column(String(64))
+    vlan: Mapped[int | None] = mapped_column(Integer)
+    first_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index(None, "device_id"),  # a registered device's sightings (reconciliation, devices show)
+        Index(None, "unit_id"),  # endpoints list --unit
+        Index(None, "ip"),  # search by address
+    )
+
+
+class EndpointSighting(Base):
+    """Where and how an endpoint was seen: one row per source, reporting device, port, VLAN and
+    address, its first and last time (a PC on the same port all year is one row)."""
+
+    __tablename__ = "endpoint_sighting"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoint.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))  # arp, fdb, lldp, cdp, netbios
+    seen_on_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    port: Mapped[str | None] = mapped_column(String(64))
+    vlan: Mapped[int | None] = mapped_column(Integer)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    first_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"))  # the last that saw it
+
+    __table_args__ = (
+        Index(None, "endpoint_id", "last_seen"),  # an endpoint's evidence, newest first
+        Index(None, "seen_on_id"),  # what a switch or router sees
+    )
+
+
+class NeighbourLink(Base):
+    """A link between a network device's port and a neighbour, as LLDP or CDP reported it."""
+
+    __tablename__ = "neighbour_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    protocol: Mapped[str] = mapped_column(String(8))  # lldp, cdp
+    if_index: Mapped[int | None] = mapped_column(Integer)
+    local_port: Mapped[str | None] = mapped_column(String(64))
+    remote_name: Mapped[str | None] = mapped_column(String(255))
+    remote_port: Mapped[str | None] = mapped_column(String(255))
+    remote_chassis: Mapped[str | None] = mapped_column(String(255))
+    remote_address: Mapped[str | None] = mapped_column(String(45))
+    remote_platform: Mapped[str | None] = mapped_column(Text)
+    remote_device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    first_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index(None, "device_id"),)  # a device's neighbours

@@ -32,6 +32,7 @@ def poll_target(d: Device, links: Sequence[LinkPort] = (), carries_link: bool = 
         uptime_at=d.uptime_at,
         carries_link=carries_link or bool(links),
         links=tuple(links),
+        category=d.category,
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.catalogs import age_catalog
-from auditor.db import findings, register, runs
+from auditor.db import endpoints, findings, register, runs
 from auditor.db.claims import held_alone
 from auditor.db.engine import Database, sqlite_path
 from auditor.domain import RunKind, RunOutcome
@@ -27,7 +27,7 @@ from auditor.jobs.prune import PruneReport, prune
 from auditor.jobs.runs import start_run
 from auditor.procurement.document import Register
 from auditor.rules.age import AgeCatalog, evidence_age
-from auditor.rules.findings import device_findings, link_findings
+from auditor.rules.findings import device_findings, endpoint_findings, link_findings
 from auditor.settings import AgeSettings, PollOptions, Settings
 from auditor.traffic import LinkVerdict
 
@@ -74,6 +74,8 @@ def state_of(history: DeviceHistory, today: dt.date, ages: AgeSettings, catalog:
         last_seen=h.last_seen,
         recent_reachable=h.recent_reachable,
         reboots_7d=h.reboots_7d,
+        seen_by=h.seen_by,
+        looked_at=h.looked_at,
     )
 
 
@@ -84,10 +86,12 @@ def assess_devices(
     run_id = start_run(database, RunKind.AUDIT, now)  # committed at once: a crashed audit still leaves its run
     with database.session(commit=False) as session:
         histories = findings.device_histories(session, now, settings.rules.unreachable_polls)
+        strangers = endpoints.list_endpoints(session, unregistered=True)
         unit_ids = register.unit_ids(session)
     chosen = catalog or age_catalog()
     states = [state_of(h, now.date(), settings.age, chosen) for h in histories]
     found = [fact for state in states for fact in device_findings(state, now, settings.rules)]
+    found.extend(endpoint_findings(strangers, now, settings.rules))
     return DeviceAssessment(run_id, len(states), found, unit_ids)
 
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from auditor.catalogs import age_catalog
 from auditor.db import devices as stored
-from auditor.db import findings, history, register
+from auditor.db import endpoints, findings, history, register
 from auditor.db.engine import Database
 from auditor.domain import DeviceStatus
 from auditor.errors import AuditorError
-from auditor.facts import ChangeView, DeviceView, FindingView, PollView
+from auditor.facts import ChangeView, DeviceView, FindingView, PollView, SightingView
 from auditor.jobs.listings import aged
 from auditor.register.search import DeviceQuery, named_by, select_devices
 
@@ -37,6 +37,7 @@ class Dossier:
     polls: list[PollView]
     findings: list[FindingView]
     history: list[ChangeView]
+    seen: list[SightingView]  # the routers' and switches' tables that saw it
 
 
 def list_devices(
@@ -74,6 +75,7 @@ def dossier(database: Database, ref: str, today: dt.date, polls: int = RECENT_PO
             stored.polls_of(session, device.id, polls),
             findings.list_findings(session, include_resolved=True, device_id=device.id),
             history.history_of(session, device.id),
+            endpoints.sightings_of(session, device.id),
         )
 
 

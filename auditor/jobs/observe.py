@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from auditor.discovery.icmp import Pinger, PingResult, SweepPinger
+from auditor.domain import NETWORK_CATEGORIES
 from auditor.errors import IcmpUnavailable, SnmpFailure
 from auditor.facts import DeviceFacts, HostObservation, PollTarget
 from auditor.jobs.runs import Clock
@@ -17,7 +18,7 @@ from auditor.snmp import oids, values
 from auditor.snmp.client import SnmpClient
 from auditor.snmp.credentials import candidates
 from auditor.snmp.identify import Catalog, identify
-from auditor.snmp.poller import read_identity, read_interfaces, read_system
+from auditor.snmp.poller import read_identity, read_interfaces, read_system, read_tables
 
 Progress = Callable[[int], None]  # called with how many more hosts are done
 SILENT_QUEUE = 32  # requests in flight at once to hosts that did not answer ping
@@ -48,12 +49,17 @@ async def _snmp(
             continue
         facts: DeviceFacts | None = None
         found_interfaces = None
+        found_tables = None
         problem = None
         try:
             if wants_identity:
                 facts = await read_identity(client, target, catalog, system=system)
             if known is not None and known.carries_link:
                 found_interfaces = tuple(await read_interfaces(client, target))
+            # The register's word first (a person said it is a router), then what the device says.
+            category = (known.category if known else None) or (facts.category if facts else None)
+            if options.tables and category in NETWORK_CATEGORIES:
+                found_tables = await read_tables(client, target)
         except SnmpFailure as exc:
             problem = f"answered, but then: {exc}"
             if facts is None and wants_identity:
@@ -73,6 +79,7 @@ async def _snmp(
             uptime_s=uptime,
             facts=facts,
             interfaces=found_interfaces,
+            tables=found_tables,
         )
     error = errors[-1] if errors else "no SNMP credential to try: set snmp.communities in the config"
     return HostObservation(address, at(), device_id=device_id, snmp_error=error)

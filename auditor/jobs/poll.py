@@ -17,6 +17,7 @@ from auditor.db.engine import Database
 from auditor.discovery.icmp import Pinger
 from auditor.domain import RunKind, RunOutcome
 from auditor.facts import HostObservation, ObservationCounts, PollTarget
+from auditor.jobs import endpoints
 from auditor.jobs.fanout import observe_all
 from auditor.jobs.observe import Progress
 from auditor.jobs.results import write_results
@@ -43,6 +44,9 @@ class RunReport:
     reboots: int = 0
     unassigned: int = 0
     lost: int = 0  # results dropped because the agent's lease on them had expired
+    tables_read: int = 0  # routers and switches whose ARP/forwarding/LLDP tables were read
+    endpoints: int = 0  # MACs those tables showed (edge ports only)
+    endpoints_registered: int = 0  # of them, registered devices
     icmp: str = "ok"
     notes: list[str] = field(default_factory=list)
     results_file: Path | None = None
@@ -86,6 +90,7 @@ def record_observations(
         known = {t.address: t for t in stored.poll_targets(session)}
         seen = [judged(o, known.get(o.address), notes) for o in observations]
         counts = stored.apply_observations(session, seen, run_id, now)
+        endpoints.record_tables(session, seen, run_id, notes)
     return replace(counts, notes=counts.notes + tuple(notes))
 
 
@@ -125,6 +130,8 @@ def store(
         report.new, report.updated, report.reboots = counts.new, counts.updated, counts.reboots
         report.unassigned = counts.unassigned
         report.notes.extend(counts.notes)
+        seen = endpoints.record_tables(session, observations, report.run_id, report.notes)
+        report.tables_read, report.endpoints, report.endpoints_registered = seen.devices, seen.endpoints, seen.matched
         if report.lost:
             report.notes.append(
                 f"{report.lost} results dropped: this agent's lease on them expired and another agent took them"

@@ -40,6 +40,15 @@ def write_results(directory: Path, run_id: int, kind: str, observations: Sequenc
                         "manufactured_on": facts.manufactured_on.isoformat()
                         if facts and facts.manufactured_on
                         else None,
+                        "tables": {
+                            "arp": len(o.tables.arp),
+                            "fdb": len(o.tables.fdb),
+                            "neighbours": len(o.tables.neighbours),
+                            "requests": o.tables.requests,
+                            "problems": list(o.tables.problems),
+                        }
+                        if o.tables
+                        else None,
                     },
                     ensure_ascii=False,
                 )

@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from types import TracebackType
 
@@ -187,6 +188,111 @@ class ShapedLink(_Namespaces):
             )
             if shaped.returncode != 0:
                 raise RuntimeError(f"tc tbf: {shaped.stderr.strip()}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+
+class Lan(_Namespaces):
+    """A commune office LAN: a "router" namespace whose bridge `br0` (198.18.7.1/24) joins one
+    namespace per host, each on its own veth with the MAC given.  Hosts that `drop_echo` refuse
+    ICMP echo (nft), as Windows does by default; `chatter()` has every host send to the router
+    once, so that the router's neighbour table holds them, as a working office's does."""
+
+    ROUTER_ADDRESS = "198.18.7.1"
+
+    def __init__(self, hosts: Sequence[tuple[str, str, bool]]) -> None:
+        """`hosts`: (address, MAC, drops ICMP echo) of each host."""
+        number = next(_names)
+        self.router = f"auditor-{os.getpid()}-{number}-router"
+        self.hosts = tuple(hosts)
+        self.host_namespaces = tuple(f"auditor-{os.getpid()}-{number}-h{i}" for i in range(len(hosts)))
+        self.namespaces = (self.router, *self.host_namespaces)
+
+    def in_router(self, argv: Sequence[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.router, *argv]
+
+    def chatter(self) -> None:
+        """Each host sends the router one UDP datagram (to the discard port): to send it the host
+        asks for the router's MAC, and the router learns the host's, as ARP does for any traffic."""
+        send = (
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            f"s.sendto(b'hello', ({self.ROUTER_ADDRESS!r}, 9))"
+        )
+        for namespace in self.host_namespaces:
+            subprocess.run(
+                ["ip", "netns", "exec", namespace, sys.executable, "-c", send], capture_output=True, timeout=10
+            )
+
+    def __enter__(self) -> Lan:
+        _ip("netns", "add", self.router)
+        try:
+            _ip("-n", self.router, "link", "set", "lo", "up")
+            _ip("-n", self.router, "link", "add", "br0", "type", "bridge")
+            _ip("-n", self.router, "link", "set", "br0", "up")
+            _ip("-n", self.router, "addr", "add", f"{self.ROUTER_ADDRESS}/24", "dev", "br0")
+            for i, (namespace, (address, mac, drops_echo)) in enumerate(
+                zip(self.host_namespaces, self.hosts, strict=True)
+            ):
+                _ip("netns", "add", namespace)
+                port = f"port{i}"
+                _ip(
+                    "link",
+                    "add",
+                    port,
+                    "netns",
+                    self.router,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    "eth0",
+                    "netns",
+                    namespace,
+                )
+                _ip("-n", self.router, "link", "set", port, "master", "br0")
+                _ip("-n", self.router, "link", "set", port, "up")
+                _ip("-n", namespace, "link", "set", "lo", "up")
+                _ip("-n", namespace, "link", "set", "eth0", "address", mac)
+                _ip("-n", namespace, "link", "set", "eth0", "up")
+                _ip("-n", namespace, "addr", "add", f"{address}/24", "dev", "eth0")
+                if drops_echo:
+                    rules = (
+                        "table inet host {\n chain input {\n  type filter hook input priority 0;\n"
+                        "  icmp type echo-request drop\n }\n}\n"
+                    )
+                    done = subprocess.run(
+                        ["ip", "netns", "exec", namespace, "nft", "-f", "-"],
+                        input=rules,
+                        capture_output=True,
+                        text=True,
+                    )
+                    if done.returncode != 0:
+                        raise RuntimeError(f"nft: {done.stderr.strip()}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+
+class LoopbackOnly(_Namespaces):
+    """A namespace with nothing but loopback: what runs inside cannot put a packet on any real
+    network, whatever address it is told (the recordings' tables hold real-world addresses)."""
+
+    def __init__(self) -> None:
+        self.name = f"auditor-{os.getpid()}-{next(_names)}-lo"
+        self.namespaces = (self.name,)
+
+    def run(self, argv: Sequence[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["ip", "netns", "exec", self.name, *argv], capture_output=True, text=True, timeout=timeout
+        )
+
+    def __enter__(self) -> LoopbackOnly:
+        _ip("netns", "add", self.name)
+        try:
+            _ip("-n", self.name, "link", "set", "lo", "up")
         except BaseException:
             self.__exit__(None, None, None)
             raise

@@ -7,11 +7,11 @@ them a life (first detected, last detected, resolved when the condition clears).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.domain import FindingKind, Severity, Verdict
-from auditor.facts import DeviceState, FindingFact
+from auditor.facts import DeviceState, EndpointView, FindingFact
 from auditor.rules.age import over_age
 from auditor.settings import RuleSettings
 from auditor.traffic import Judgement
@@ -19,6 +19,11 @@ from auditor.traffic import Judgement
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def _seen_by(state: DeviceState) -> dict[str, str | None]:
+    """When each table source (ARP, forwarding table, LLDP, NetBIOS) last saw the device."""
+    return {source: _iso(at) for source, at in sorted(state.seen_by.items())}
 
 
 def _finding(state: DeviceState, kind: FindingKind, severity: Severity, evidence: dict[str, Any]) -> FindingFact:
@@ -77,6 +82,8 @@ def _registration(state: DeviceState, now: dt.datetime, rules: RuleSettings) -> 
             "last_seen": _iso(state.last_seen),
             "days": rules.missing_days,
             "registered_since": _iso(state.created_at),
+            "looked_at": list(state.looked_at),
+            "last_seen_by": _seen_by(state),
         }
         yield _finding(state, FindingKind.MISSING, Severity.WARNING, evidence)
 
@@ -86,7 +93,12 @@ def device_findings(state: DeviceState, now: dt.datetime, rules: RuleSettings) -
     yield from _age(state)
     polls = state.recent_reachable[-rules.unreachable_polls :]
     if len(polls) == rules.unreachable_polls and not any(polls):
-        evidence = {"polls_without_answer": len(polls), "last_seen": _iso(state.last_seen)}
+        evidence = {
+            "polls_without_answer": len(polls),
+            "last_seen": _iso(state.last_seen),
+            "looked_at": list(state.looked_at),
+            "last_seen_by": _seen_by(state),
+        }
         yield _finding(state, FindingKind.UNREACHABLE, Severity.WARNING, evidence)
     yield from _reboots(state, rules)
     yield from _registration(state, now, rules)
@@ -132,3 +144,33 @@ def link_findings(
         link_id=link_id,
         unit_id=unit_id,
     )
+
+
+def endpoint_findings(
+    endpoints: Iterable[EndpointView], now: dt.datetime, rules: RuleSettings
+) -> Iterator[FindingFact]:
+    """An endpoint no device of the inventory is, seen within `missing_days`: `unregistered`, with
+    its maker and where it is plugged in.  MACs that are locally administered are left out: a
+    phone's or laptop's randomised address changes, and would be a new stranger every day."""
+    for e in endpoints:
+        if e.device_id is not None or e.mac_kind == "local":
+            continue
+        if now - e.last_seen > dt.timedelta(days=rules.missing_days):
+            continue
+        where = f"{e.seen_on} {e.port}" if e.seen_on and e.port else e.seen_on or ""
+        subject = " ".join(part for part in (e.vendor or "?", e.mac, e.ip or "", where) if part)
+        evidence = {
+            "mac": e.mac,
+            "ip": e.ip,
+            "vendor": e.vendor,
+            "netbios_name": e.netbios_name,
+            "seen_on": e.seen_on,
+            "port": e.port,
+            "vlan": e.vlan,
+            "sources": list(e.sources),
+            "first_seen": _iso(e.first_seen),
+            "last_seen": _iso(e.last_seen),
+        }
+        yield FindingFact(
+            FindingKind.UNREGISTERED, Severity.INFO, subject, evidence, unit_id=e.unit_id, endpoint_id=e.endpoint_id
+        )

@@ -212,6 +212,7 @@ class SnmpClient:
         self._bulk: dict[SnmpTarget, int] = {}  # per agent: the max-repetitions it answers
         self._transports: dict[tuple[bool, str, int, float, int], Any] = {}
         self._gets: _Requests | None = None
+        self.requests: collections.Counter[str] = collections.Counter()  # per agent host: requests sent
 
     async def __aenter__(self) -> SnmpClient:
         self._gets = _Requests()
@@ -346,6 +347,7 @@ class SnmpClient:
     ) -> list[tuple[str, Any]]:
         """One request; (oid, plain value) pairs, ber.END_OF_MIB_VIEW where the agent said so.
         By hand for SNMPv1/v2c over IPv4, else by pysnmp."""
+        self.requests[target.host] += 1
         if not self._by_hand(target):
             name = {ber.GET_REQUEST: "get", ber.GET_NEXT_REQUEST: "next"}.get(kind, "bulk")
             pairs = await self._request(name, target, oids, max_repetitions)

@@ -97,3 +97,38 @@ IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
 IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
 IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
 IF_OUT_OCTETS = "1.3.6.1.2.1.2.2.1.16"
+
+# The tables that show the devices behind a router or a switch (issue 16).
+# IP-MIB: the neighbour (ARP / IPv6 ND) table, and the older IPv4-only one.
+IP_NET_TO_PHYSICAL = "1.3.6.1.2.1.4.35.1"  # index: ifIndex.addressType.length.address
+IP_NET_TO_PHYSICAL_COLUMNS = {"mac": 4, "type": 6}
+IP_NET_TO_MEDIA = "1.3.6.1.2.1.4.22.1"  # index: ifIndex.a.b.c.d
+IP_NET_TO_MEDIA_COLUMNS = {"mac": 2, "type": 4}
+# BRIDGE-MIB and Q-BRIDGE-MIB: forwarding tables, and the bridge port → ifIndex map.
+DOT1D_BASE_PORT_IF_INDEX = "1.3.6.1.2.1.17.1.4.1.2"  # index: bridge port
+DOT1D_TP_FDB = "1.3.6.1.2.1.17.4.3.1"  # index: the MAC's six octets
+DOT1D_TP_FDB_COLUMNS = {"port": 2, "status": 3}
+DOT1Q_TP_FDB = "1.3.6.1.2.1.17.7.1.2.2.1"  # index: fdbId, then the MAC's six octets
+DOT1Q_TP_FDB_COLUMNS = {"port": 2, "status": 3}
+DOT1Q_VLAN_FDB_ID = "1.3.6.1.2.1.17.7.1.4.2.1.3"  # index: timeMark.vlanIndex, value: its fdbId
+# IEEE8023-LAG-MIB: the aggregate each member port is attached to (0: none).
+DOT3AD_AGG_PORT_ATTACHED = "1.2.840.10006.300.43.1.2.1.1.13"
+# LLDP-MIB: who is on each local port.
+LLDP_REM = "1.0.8802.1.1.2.1.4.1.1"  # index: timeMark.localPortNum.remIndex
+LLDP_REM_COLUMNS = {
+    "chassis_subtype": 4,
+    "chassis": 5,
+    "port_subtype": 6,
+    "port": 7,
+    "port_descr": 8,
+    "name": 9,
+    "descr": 10,
+}
+LLDP_REM_MAN_ADDR = "1.0.8802.1.1.2.1.4.2.1.3"  # lldpRemManAddrIfSubtype; the address is in the index
+LLDP_LOC_PORT_ID = "1.0.8802.1.1.2.1.3.7.1.3"  # index: localPortNum
+LLDP_LOC_PORT_DESCR = "1.0.8802.1.1.2.1.3.7.1.4"
+# CISCO-CDP-MIB
+CDP_CACHE = "1.3.6.1.4.1.9.9.23.1.2.1.1"  # index: ifIndex.deviceIndex
+CDP_CACHE_COLUMNS = {"address_type": 3, "address": 4, "version": 5, "device_id": 6, "port": 7, "platform": 8}
+IF_NAME = IF_TABLE_COLUMNS["name"]
+IF_DESCR = IF_TABLE_COLUMNS["descr"]

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.errors import SnmpError
-from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts
-from auditor.snmp import oids, values
+from auditor.errors import SnmpError, SnmpFailure, SnmpTimeout
+from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts, NetworkTables
+from auditor.snmp import oids, tables, values
 from auditor.snmp.client import SnmpClient, SnmpTarget
 from auditor.snmp.identify import Catalog, entity_row, identify
 from auditor.snmp.interfaces import interfaces
 
 ENTITY_ROWS_MAX = 5000
 IF_ROWS_MAX = 2000  # enough to tell a switch's ports; a router with 100,000 subinterfaces is cut short
+TABLE_ROWS_MAX = 100_000  # entries of one ARP or forwarding table: a core router's, not a flood's
 
 
 async def read_system(client: SnmpClient, target: SnmpTarget) -> dict[str, Any]:
@@ -58,4 +59,93 @@ async def read_identity(
     printer_mib = bool(await client.walk(target, oids.PRINTER_MIB, max_rows=1))  # one request
     return identify(
         system, extra, entity, catalog, if_types=tuple(t for t in if_types if t is not None), printer_mib=printer_mib
+    )
+
+
+class _Tables:
+    """Walks of one device's tables: a table the agent breaks (OIDs that go backwards, an error) is
+    a problem noted and left out; a timeout ends the reading, as the device has stopped answering."""
+
+    def __init__(self, client: SnmpClient, target: SnmpTarget) -> None:
+        self.client, self.target = client, target
+        self.problems: list[str] = []
+
+    async def walk(self, base: str, what: str, max_rows: int = TABLE_ROWS_MAX) -> list[tuple[str, Any]]:
+        try:
+            found = await self.client.walk(self.target, base, max_rows=max_rows)
+        except SnmpTimeout:
+            raise
+        except SnmpFailure as exc:
+            self.problems.append(f"{what}: {exc}")
+            return []
+        if len(found) >= max_rows:
+            self.problems.append(f"{what}: cut short at {max_rows:,} rows")
+        return found[:max_rows]
+
+    async def columns(self, base: str, columns: Mapping[str, int], what: str) -> dict[str, list[tuple[str, Any]]]:
+        """The columns of a table, the first walked first: an absent table costs one request."""
+        found: dict[str, list[tuple[str, Any]]] = {}
+        for name, number in columns.items():
+            found[name] = await self.walk(f"{base}.{number}", what)
+            if not found[name]:
+                break
+        return found
+
+
+async def read_tables(client: SnmpClient, target: SnmpTarget) -> NetworkTables:
+    """A router's or switch's view of its neighbours: ARP/ND (IP-MIB), forwarding tables (Q-BRIDGE,
+    BRIDGE-MIB), LAG membership, LLDP and CDP.  Each table costs one request when absent."""
+    sent = client.requests[target.host]
+    read = _Tables(client, target)
+    problems = read.problems
+    try:
+        names = tables.port_names(
+            await read.walk(oids.IF_NAME, "ifName", IF_ROWS_MAX), await read.walk(oids.IF_DESCR, "ifDescr", IF_ROWS_MAX)
+        )
+        physical = await read.columns(oids.IP_NET_TO_PHYSICAL, oids.IP_NET_TO_PHYSICAL_COLUMNS, "ipNetToPhysicalTable")
+        media = await read.columns(oids.IP_NET_TO_MEDIA, oids.IP_NET_TO_MEDIA_COLUMNS, "ipNetToMediaTable")
+        arp, own, refused_arp = tables.arp(physical, media)
+        q_bridge = await read.columns(oids.DOT1Q_TP_FDB, oids.DOT1Q_TP_FDB_COLUMNS, "dot1qTpFdbTable")
+        bridge = (
+            {}
+            if q_bridge.get("port")
+            else await read.columns(oids.DOT1D_TP_FDB, oids.DOT1D_TP_FDB_COLUMNS, "dot1dTpFdbTable")
+        )
+        has_fdb = bool(q_bridge.get("port") or bridge.get("port"))
+        base_ports = await read.walk(oids.DOT1D_BASE_PORT_IF_INDEX, "dot1dBasePortIfIndex") if has_fdb else []
+        vlan_ids = await read.walk(oids.DOT1Q_VLAN_FDB_ID, "dot1qVlanFdbId") if q_bridge.get("port") else []
+        fdb, refused_fdb, portless = tables.fdb(q_bridge, bridge, base_ports, vlan_ids, names.keys())
+        lag = (
+            tables.lag_members(await read.walk(oids.DOT3AD_AGG_PORT_ATTACHED, "dot3adAggPortAttachedAggID"))
+            if has_fdb
+            else {}
+        )
+        remote = await read.walk(oids.LLDP_REM, "lldpRemTable", IF_ROWS_MAX * 10)
+        neighbours = []
+        if remote:
+            neighbours = tables.lldp(
+                remote,
+                await read.walk(oids.LLDP_REM_MAN_ADDR, "lldpRemManAddrTable", IF_ROWS_MAX),
+                await read.walk(oids.LLDP_LOC_PORT_ID, "lldpLocPortId", IF_ROWS_MAX),
+                await read.walk(oids.LLDP_LOC_PORT_DESCR, "lldpLocPortDesc", IF_ROWS_MAX),
+                names,
+            )
+        neighbours += tables.cdp(await read.walk(oids.CDP_CACHE, "cdpCacheTable", IF_ROWS_MAX * 10), names)
+    except SnmpTimeout as exc:
+        problems.append(f"stopped reading its tables: {exc}")
+        return NetworkTables(problems=tuple(problems), requests=client.requests[target.host] - sent)
+    for count, what in ((refused_arp, "ARP"), (refused_fdb, "forwarding")):
+        if count:
+            problems.append(f"{count} {what} table rows refused (an index or MAC that is not one)")
+    if portless:
+        problems.append(f"{portless} forwarding table rows name no bridge port (port 0): left out")
+    return NetworkTables(
+        arp=tuple(arp),
+        fdb=tuple(fdb),
+        neighbours=tuple(neighbours),
+        port_names=names,
+        lag=lag,
+        own_macs=frozenset(own),
+        problems=tuple(problems),
+        requests=client.requests[target.host] - sent,
     )

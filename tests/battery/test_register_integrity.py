@@ -414,7 +414,7 @@ def test_an_init_the_disk_fills_under_leaves_the_old_revision_and_completes_late
     assert "It is still at revision 0003, unchanged" in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
     assert again.exit_code == 0, again.stderr
-    assert "from revision 0003 to 0004" in again.stdout
+    assert "from revision 0003 to 0005" in again.stdout
     assert len(json.loads(listed.stdout)) == 3000
 
 

@@ -1,0 +1,140 @@
+"""PCs that ignore ping, seen through the router: a commune LAN in network namespaces, the
+router's real kernel neighbour table served by net-snmp's snmpd, hosts that drop ICMP echo with
+nft.  The real CLI polls it; what a person checks is read back: the endpoints listing, the
+findings, the devices' state."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.lab import netns
+from tests.register.test_import import write_csv
+
+AUDITOR = str(Path(sys.executable).with_name("auditor"))
+PORT, COMMUNITY = 1162, "lab-lan"
+
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(netns.unavailable() is not None, reason=f"no namespaces: {netns.unavailable()}"),
+    pytest.mark.skipif(shutil.which("snmpd") is None, reason="net-snmp's snmpd is not installed (Debian snmpd)"),
+    pytest.mark.skipif(shutil.which("nft") is None, reason="nft is not installed (Debian nftables)"),
+]
+
+# address, MAC, drops ICMP echo.  3c:52:82 is HP's block and f8:b1:56 Dell's (IEEE MA-L); 02:… is
+# locally administered, as a laptop's randomised address is.
+HOSTS = [
+    ("198.18.7.10", "3c:52:82:00:00:10", False),  # pc-ketoan: registered by MAC, at an old address
+    ("198.18.7.11", "3c:52:82:00:00:11", True),  # pc-vanthu: registered by address, ignores ping
+    ("198.18.7.12", "f8:b1:56:00:00:12", True),  # nobody registered it, ignores ping
+    ("198.18.7.13", "02:5e:11:22:33:44", True),  # a randomised MAC, nobody's
+]
+
+
+@pytest.fixture
+def lan(tmp_path: Path) -> Iterator[netns.Lan]:
+    with netns.Lan(HOSTS) as lab:
+        config = tmp_path / "snmpd.conf"
+        config.write_text(f"agentaddress udp:127.0.0.1:{PORT}\nrocommunity {COMMUNITY} 127.0.0.1\n", encoding="utf-8")
+        agent = subprocess.Popen(
+            lab.in_router(["snmpd", "-f", "-Lo", "-C", "-c", str(config), "-p", str(tmp_path / "snmpd.pid")]),
+            env=dict(os.environ, SNMP_PERSISTENT_DIR=str(tmp_path)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                probe = subprocess.run(
+                    lab.in_router(
+                        [
+                            "snmpget",
+                            "-v2c",
+                            "-c",
+                            COMMUNITY,
+                            "-t",
+                            "1",
+                            "-r",
+                            "0",
+                            f"127.0.0.1:{PORT}",
+                            "1.3.6.1.2.1.1.3.0",
+                        ]
+                    ),
+                    capture_output=True,
+                    text=True,
+                )
+                if probe.returncode == 0:
+                    break
+                time.sleep(0.2)
+            else:
+                pytest.fail(f"snmpd did not start in the router namespace: {probe.stderr}")
+            yield lab
+        finally:
+            agent.terminate()
+            agent.wait(timeout=10)
+
+
+def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'inventory.db'}"
+
+    def auditor(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            lan.in_router([AUDITOR, *args, "--db", db]), capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    auditor("init")
+    write_csv(tmp_path / "units.csv", [["unit_code", "unit_name"], ["XA-LAB", "Xã thí nghiệm"]])
+    write_csv(
+        tmp_path / "devices.csv",
+        [
+            ["unit_code", "hostname", "category", "ip", "mac", "snmp_port", "snmp_community"],
+            ["XA-LAB", "router", "router", "127.0.0.1", "", str(PORT), COMMUNITY],
+            ["XA-LAB", "pc-ketoan", "desktop", "198.18.7.99", "3C-52-82-00-00-10", "", ""],
+            ["XA-LAB", "pc-vanthu", "desktop", "198.18.7.11", "", "", ""],
+            ["XA-LAB", "pc-tatmay", "desktop", "198.18.7.50", "", "", ""],  # switched off: nobody sees it
+        ],
+    )
+    for name in ("units", "devices"):
+        auditor("register", "import", str(tmp_path / f"{name}.csv"))
+    for _ in range(3):  # rules.unreachable_polls
+        lan.chatter()
+        polled = auditor("poll")
+    assert "endpoints" in polled.stdout and "in the tables of 1 router(s)" in polled.stdout, polled.stdout
+
+    found = json.loads(auditor("endpoints", "list", "--format", "json").stdout)
+    by_mac = {e["mac"]: e for e in found}
+    assert set(by_mac) == {mac for _, mac, _ in HOSTS}, found
+    for address, mac, _ in HOSTS:
+        endpoint = by_mac[mac]
+        assert endpoint["ip"] == address
+        assert endpoint["sources"] == ["arp"]
+        assert endpoint["seen_on"] == "router" and endpoint["port"] == "br0"
+        assert endpoint["unit"] == "XA-LAB"
+    assert "Hewlett" in by_mac["3c:52:82:00:00:10"]["vendor"]
+    assert "Dell" in by_mac["f8:b1:56:00:00:12"]["vendor"]
+    assert by_mac["02:5e:11:22:33:44"]["vendor"] is None and by_mac["02:5e:11:22:33:44"]["mac_kind"] == "local"
+
+    devices = {d["hostname"]: d for d in json.loads(auditor("devices", "list", "--format", "json").stdout)}
+    assert by_mac["3c:52:82:00:00:10"]["device_id"] == devices["pc-ketoan"]["id"]  # by MAC, at a new address
+    assert by_mac["3c:52:82:00:00:11"]["device_id"] == devices["pc-vanthu"]["id"]  # by address
+    assert by_mac["f8:b1:56:00:00:12"]["device_id"] is None
+
+    auditor("audit")
+    findings = json.loads(auditor("findings", "--format", "json").stdout)
+    unreachable = {f["subject"]: f for f in findings if f["kind"] == "unreachable"}
+    assert "pc-vanthu" not in unreachable, "ignores ping, but the router's ARP table saw it"
+    assert "pc-tatmay" in unreachable
+    assert unreachable["pc-tatmay"]["evidence"]["looked_at"] == ["icmp", "snmp", "arp"]
+    strangers = [f for f in findings if f["kind"] == "unregistered" and f["evidence"].get("mac")]
+    assert [f["evidence"]["mac"] for f in strangers] == ["f8:b1:56:00:00:12"]  # the randomised MAC is no stranger
+    assert strangers[0]["evidence"]["seen_on"] == "router" and "Dell" in strangers[0]["evidence"]["vendor"]
