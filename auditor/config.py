@@ -7,6 +7,7 @@ user's `auditor.toml` overrides any key of either (the catalog under `[catalog]`
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 import tomllib
@@ -27,6 +28,7 @@ from auditor.settings import (
     KitItem,
     LinkPrice,
     LinkSettings,
+    NetbiosSettings,
     Norm,
     Price,
     RetentionSettings,
@@ -177,6 +179,21 @@ def _flag(values: Mapping[str, Any], key: str, where: Mapping[str, str]) -> bool
     if not isinstance(value, bool):
         raise ConfigError(f"{where.get(key)}: {key} is {value!r}, expected true or false")
     return value
+
+
+def _subnets(values: Mapping[str, Any], key: str, where: Mapping[str, str]) -> tuple[str, ...]:
+    listed = values[key]
+    if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+        raise ConfigError(f'{where.get(key)}: {key} must be a list of address ranges such as "10.38.1.0/24"')
+    found = []
+    for text in listed:
+        try:
+            found.append(str(ipaddress.ip_network(text.strip(), strict=False)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where.get(key)}: {key}: {text!r} is not an address range such as 10.38.1.0/24"
+            ) from exc
+    return tuple(found)
 
 
 def _category(name: str, where: str) -> Category:
@@ -399,6 +416,11 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             reboots_per_week=int(_num(values, "rules.reboots_per_week", 1, 10_000, sources)),
             missing_days=int(_num(values, "rules.missing_days", 1, 3650, sources)),
         ),
+        netbios=NetbiosSettings(
+            enabled=_flag(values, "netbios.enabled", sources),
+            subnets=_subnets(values, "netbios.subnets", sources),
+            timeout_s=_num(values, "netbios.timeout_s", 0.05, 30, sources),
+        ),
         agent=AgentSettings(
             name=check_agent_name(str(values["agent.name"]), sources["agent.name"]),
             poll_every_s=_num(values, "agent.poll_every_s", 10, 86400 * 7, sources),
@@ -494,6 +516,11 @@ def describe(settings: Settings) -> dict[str, Any]:
         },
         "links": {k: _plain(v) for k, v in vars(settings.links).items()},
         "rules": dict(vars(settings.rules)),
+        "netbios": {
+            "enabled": settings.netbios.enabled,
+            "subnets": list(settings.netbios.subnets),
+            "timeout_s": settings.netbios.timeout_s,
+        },
         "agent": dict(vars(settings.agent)),
         "retention": dict(vars(settings.retention)),
         "catalog": {

@@ -39,6 +39,7 @@ class UnitRecord:
     kind: UnitKind | None = None
     staff_count: int | None = None
     poller_group: str | None = None
+    subnets: str | None = None  # "10.38.1.0/24,10.38.2.0/24": where NetBIOS may ask
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ class UnitView:
     poller_group: str
     devices: int
     links: int
+    subnets: str | None = None
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,16 @@ class AgentSettings:
 
 
 @dataclass(frozen=True)
+class NetbiosSettings:
+    """NetBIOS node status (UDP 137) to the addresses the routers' ARP tables show: only those inside
+    the unit's subnets (the register's `subnets` column) or these `subnets`; none by default."""
+
+    enabled: bool = True
+    subnets: tuple[str, ...] = ()
+    timeout_s: float = 1.0
+
+
+@dataclass(frozen=True)
 class RuleSettings:
     unreachable_polls: int = 3
     reboots_per_week: int = 3
@@ -188,6 +198,7 @@ class Settings:
     links: LinkSettings
     catalog: Catalog
     rules: RuleSettings = field(default_factory=RuleSettings)
+    netbios: NetbiosSettings = field(default_factory=NetbiosSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     document: DocumentSettings = field(default_factory=DocumentSettings)

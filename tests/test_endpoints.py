@@ -27,6 +27,7 @@ pytestmark = [
     pytest.mark.skipif(netns.unavailable() is not None, reason=f"no namespaces: {netns.unavailable()}"),
     pytest.mark.skipif(shutil.which("snmpd") is None, reason="net-snmp's snmpd is not installed (Debian snmpd)"),
     pytest.mark.skipif(shutil.which("nft") is None, reason="nft is not installed (Debian nftables)"),
+    pytest.mark.skipif(shutil.which("nmbd") is None, reason="Samba's nmbd is not installed (Debian samba)"),
 ]
 
 # address, MAC, drops ICMP echo.  3c:52:82 is HP's block and f8:b1:56 Dell's (IEEE MA-L); 02:… is
@@ -36,7 +37,22 @@ HOSTS = [
     ("198.18.7.11", "3c:52:82:00:00:11", True),  # pc-vanthu: registered by address, ignores ping
     ("198.18.7.12", "f8:b1:56:00:00:12", True),  # nobody registered it, ignores ping
     ("198.18.7.13", "02:5e:11:22:33:44", True),  # a randomised MAC, nobody's
+    ("198.18.7.14", "3c:52:82:00:00:14", True),  # MAY-KETOAN2: registered by name only, answers NetBIOS
 ]
+NETBIOS_HOST = 4
+
+SMB_CONF = """[global]
+netbios name = MAY-KETOAN2
+workgroup = XA-LAB
+interfaces = eth0
+bind interfaces only = yes
+lock directory = {d}
+state directory = {d}
+cache directory = {d}
+private dir = {d}
+pid directory = {d}
+log file = {d}/nmbd.log
+"""
 
 
 @pytest.fixture
@@ -47,6 +63,14 @@ def lan(tmp_path: Path) -> Iterator[netns.Lan]:
         agent = subprocess.Popen(
             lab.in_router(["snmpd", "-f", "-Lo", "-C", "-c", str(config), "-p", str(tmp_path / "snmpd.pid")]),
             env=dict(os.environ, SNMP_PERSISTENT_DIR=str(tmp_path)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        samba = tmp_path / "samba"
+        samba.mkdir()
+        (samba / "smb.conf").write_text(SMB_CONF.format(d=samba), encoding="utf-8")
+        nmbd = subprocess.Popen(
+            lab.in_host(NETBIOS_HOST, ["nmbd", "-F", "--no-process-group", "-s", str(samba / "smb.conf")]),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -79,7 +103,9 @@ def lan(tmp_path: Path) -> Iterator[netns.Lan]:
             yield lab
         finally:
             agent.terminate()
+            nmbd.terminate()
             agent.wait(timeout=10)
+            nmbd.wait(timeout=10)
 
 
 def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_path: Path) -> None:
@@ -93,7 +119,10 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_pa
         return done
 
     auditor("init")
-    write_csv(tmp_path / "units.csv", [["unit_code", "unit_name"], ["XA-LAB", "Xã thí nghiệm"]])
+    # NetBIOS may ask the unit's LAN, 198.18.7.0/28 (.0 to .15), and nothing else.
+    write_csv(
+        tmp_path / "units.csv", [["unit_code", "unit_name", "subnets"], ["XA-LAB", "Xã thí nghiệm", "198.18.7.0/28"]]
+    )
     write_csv(
         tmp_path / "devices.csv",
         [
@@ -102,6 +131,7 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_pa
             ["XA-LAB", "pc-ketoan", "desktop", "198.18.7.99", "3C-52-82-00-00-10", "", ""],
             ["XA-LAB", "pc-vanthu", "desktop", "198.18.7.11", "", "", ""],
             ["XA-LAB", "pc-tatmay", "desktop", "198.18.7.50", "", "", ""],  # switched off: nobody sees it
+            ["XA-LAB", "may-ketoan2", "desktop", "", "", "", ""],  # the register knows its name only
         ],
     )
     for name in ("units", "devices"):
@@ -114,10 +144,10 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_pa
     found = json.loads(auditor("endpoints", "list", "--format", "json").stdout)
     by_mac = {e["mac"]: e for e in found}
     assert set(by_mac) == {mac for _, mac, _ in HOSTS}, found
-    for address, mac, _ in HOSTS:
+    for number, (address, mac, _) in enumerate(HOSTS):
         endpoint = by_mac[mac]
         assert endpoint["ip"] == address
-        assert endpoint["sources"] == ["arp"]
+        assert endpoint["sources"] == (["arp", "netbios"] if number == NETBIOS_HOST else ["arp"])
         assert endpoint["seen_on"] == "router" and endpoint["port"] == "br0"
         assert endpoint["unit"] == "XA-LAB"
     assert "Hewlett" in by_mac["3c:52:82:00:00:10"]["vendor"]
@@ -128,13 +158,15 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_pa
     assert by_mac["3c:52:82:00:00:10"]["device_id"] == devices["pc-ketoan"]["id"]  # by MAC, at a new address
     assert by_mac["3c:52:82:00:00:11"]["device_id"] == devices["pc-vanthu"]["id"]  # by address
     assert by_mac["f8:b1:56:00:00:12"]["device_id"] is None
+    named = by_mac["3c:52:82:00:00:14"]
+    assert named["netbios_name"] == "MAY-KETOAN2" and named["device_id"] == devices["may-ketoan2"]["id"]
 
     auditor("audit")
     findings = json.loads(auditor("findings", "--format", "json").stdout)
     unreachable = {f["subject"]: f for f in findings if f["kind"] == "unreachable"}
     assert "pc-vanthu" not in unreachable, "ignores ping, but the router's ARP table saw it"
     assert "pc-tatmay" in unreachable
-    assert unreachable["pc-tatmay"]["evidence"]["looked_at"] == ["icmp", "snmp", "arp"]
+    assert unreachable["pc-tatmay"]["evidence"]["looked_at"] == ["icmp", "snmp", "arp", "netbios"]
     strangers = [f for f in findings if f["kind"] == "unregistered" and f["evidence"].get("mac")]
     assert [f["evidence"]["mac"] for f in strangers] == ["f8:b1:56:00:00:12"]  # the randomised MAC is no stranger
     assert strangers[0]["evidence"]["seen_on"] == "router" and "Dell" in strangers[0]["evidence"]["vendor"]

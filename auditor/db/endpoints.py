@@ -45,6 +45,18 @@ def devices_at(session: Session, addresses: Sequence[str]) -> dict[str, tuple[in
     return found
 
 
+def subnets_at(session: Session, addresses: Sequence[str]) -> dict[str, str | None]:
+    """Address → the subnets of the unit of the device at that address (None: none given)."""
+    found: dict[str, str | None] = {}
+    rows = session.execute(
+        select(Device.ip, Unit.subnets).outerjoin(Unit, Device.unit_id == Unit.id).where(Device.ip.in_(addresses))
+    )
+    for ip, subnets in rows:
+        if ip and (found.get(ip) is None):
+            found[ip] = subnets
+    return found
+
+
 def units_of(session: Session, device_ids: Iterable[int]) -> dict[int, int | None]:
     return {d.id: d.unit_id for d in in_chunks(session, Device, Device.id, sorted(set(device_ids)))}
 

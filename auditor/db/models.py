@@ -117,6 +117,7 @@ class Unit(Base):
     kind: Mapped[UnitKind | None] = mapped_column(_enum(UnitKind))
     staff_count: Mapped[int | None] = mapped_column(Integer)
     poller_group: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    subnets: Mapped[str | None] = mapped_column(Text)  # its LAN ranges, "10.38.1.0/24,…": where NetBIOS may ask
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 

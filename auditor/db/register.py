@@ -128,6 +128,7 @@ def _apply_units(
                 "kind": record.kind,
                 "staff_count": record.staff_count,
                 "poller_group": record.poller_group,
+                "subnets": record.subnets,
             },
             now,
         )
@@ -443,6 +444,7 @@ def list_units(session: Session, unit_code: str | None = None) -> list[UnitView]
             kind=u.kind,
             staff_count=u.staff_count,
             poller_group=u.poller_group,
+            subnets=u.subnets,
             devices=device_counts.get(u.id, 0),
             links=link_counts.get(u.id, 0),
         )

@@ -4,6 +4,7 @@ only), their makers, the registered device each one is, stored in the run's own 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,8 +16,10 @@ from auditor.catalogs import mac_registry
 from auditor.db import endpoints as stored
 from auditor.db import register
 from auditor.db.engine import Database
+from auditor.discovery import netbios
 from auditor.facts import EndpointFacts, EndpointView, HostObservation, Sighting
 from auditor.rules.endpoints import MacRegistry, RegisterIndex, mac_kind, sightings
+from auditor.settings import NetbiosSettings
 
 
 @dataclass
@@ -27,12 +30,46 @@ class TableCounts:
     requests: int = 0
 
 
+def ask_names(
+    database: Database, observations: Sequence[HostObservation], settings: NetbiosSettings, notes: list[str]
+) -> list[Sighting]:
+    """NetBIOS node status to the addresses the routers' ARP tables show, inside the subnets of
+    the router's unit or of the setting, and nowhere else: each name that answers, as a sighting
+    of the MAC the reply (else the ARP table) gives."""
+    with_arp = [o for o in observations if o.tables is not None and o.tables.arp]
+    if not settings.enabled or not with_arp:
+        return []
+    with database.session(commit=False) as session:
+        subnets = stored.subnets_at(session, [o.address for o in with_arp])
+    networks = netbios.networks_of(settings.subnets)
+    wanted: dict[str, tuple[str, dt.datetime]] = {}  # address → (MAC, when its ARP entry was read)
+    allowed: list[netbios.Network] = list(networks)
+    for observation in with_arp:
+        assert observation.tables is not None
+        theirs = netbios.networks_of([subnets.get(observation.address)]) + networks
+        allowed += theirs
+        for entry in observation.tables.arp:
+            if netbios.inside(entry.ip, theirs):
+                wanted.setdefault(entry.ip, (entry.mac, observation.at))
+    if not wanted:
+        return []
+    found, dropped = asyncio.run(netbios.node_status(list(wanted), allowed, timeout_s=settings.timeout_s))
+    if dropped:
+        notes.append(f"NetBIOS: {dropped} replies dropped (not from an address asked, or not an answer to it)")
+    return [
+        Sighting(status.mac or wanted[a][0], "netbios", wanted[a][1], ip=a, name=status.name, group=status.group)
+        for a, status in found.items()
+        if status.name
+    ]
+
+
 def record_tables(
     session: Session,
     observations: Sequence[HostObservation],
     run_id: int | None,
     notes: list[str],
     registry: MacRegistry | None = None,
+    names: Sequence[Sighting] = (),
 ) -> TableCounts:
     """Store what the observed devices' tables show: endpoints, sightings, LLDP/CDP links, and
     which registered devices they saw (seen, whatever ICMP said)."""
@@ -60,6 +97,7 @@ def record_tables(
         counts.devices += 1
         counts.requests += tables.requests
         unit_of_reporter[device_id] = None
+    seen.extend(names)
     unit_of_reporter = stored.units_of(session, unit_of_reporter)
     by_mac: dict[str, list[Sighting]] = defaultdict(list)
     for sighting in seen:

@@ -16,7 +16,7 @@ from auditor.db import observations as stored
 from auditor.db.engine import Database
 from auditor.discovery.icmp import Pinger
 from auditor.domain import RunKind, RunOutcome
-from auditor.facts import HostObservation, ObservationCounts, PollTarget
+from auditor.facts import HostObservation, ObservationCounts, PollTarget, Sighting
 from auditor.jobs import endpoints
 from auditor.jobs.fanout import observe_all
 from auditor.jobs.observe import Progress
@@ -107,6 +107,7 @@ def store(
     unit_code: str | None = None,
     discovering: bool = False,
     claim: Claim | None = None,
+    names: Sequence[Sighting] = (),
 ) -> RunReport:
     """Store what was seen and close the run, in one transaction; with a claim, only the devices
     the agent still holds, and they are done for the cycle in that same transaction."""
@@ -130,7 +131,7 @@ def store(
         report.new, report.updated, report.reboots = counts.new, counts.updated, counts.reboots
         report.unassigned = counts.unassigned
         report.notes.extend(counts.notes)
-        seen = endpoints.record_tables(session, observations, report.run_id, report.notes)
+        seen = endpoints.record_tables(session, observations, report.run_id, report.notes, names=names)
         report.tables_read, report.endpoints, report.endpoints_registered = seen.devices, seen.endpoints, seen.matched
         if report.lost:
             report.notes.append(
@@ -207,6 +208,7 @@ def poll(
         snmp_addresses=speaks_snmp,
     )
     report = RunReport(run_id, "poll", icmp=icmp, notes=shared)
+    names = endpoints.ask_names(database, observations, settings.netbios, report.notes)
     return store(
         database,
         report,
@@ -217,4 +219,5 @@ def poll(
         scans_dir=scans_dir,
         kind=RunKind.POLL,
         claim=claim,
+        names=names,
     )

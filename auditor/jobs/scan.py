@@ -14,6 +14,7 @@ from auditor.db.engine import Database
 from auditor.discovery.icmp import Pinger
 from auditor.discovery.targets import DEFAULT_LIMIT, expand
 from auditor.domain import RunKind
+from auditor.jobs import endpoints
 from auditor.jobs.fanout import observe_all
 from auditor.jobs.observe import Progress
 from auditor.jobs.poll import RunReport, store
@@ -60,6 +61,7 @@ def scan(
         progress=progress,
     )
     report = RunReport(run_id, "scan", icmp=icmp)
+    names = endpoints.ask_names(database, observations, settings.netbios, report.notes)
     return store(
         database,
         report,
@@ -71,4 +73,5 @@ def scan(
         kind=RunKind.SCAN,
         unit_code=unit_code,
         discovering=True,
+        names=names,
     )

@@ -213,6 +213,9 @@ class Lan(_Namespaces):
     def in_router(self, argv: Sequence[str]) -> list[str]:
         return ["ip", "netns", "exec", self.router, *argv]
 
+    def in_host(self, number: int, argv: Sequence[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.host_namespaces[number], *argv]
+
     def chatter(self) -> None:
         """Each host sends the router one UDP datagram (to the discard port): to send it the host
         asks for the router's MAC, and the router learns the host's, as ARP does for any traffic."""

@@ -99,6 +99,20 @@ UNIT_COLUMNS: tuple[Column, ...] = (
         "group",
         width=14,
     ),
+    _col(
+        "subnets",
+        "Dải mạng",
+        "Subnets",
+        "Các dải địa chỉ mạng LAN của đơn vị, cách nhau bởi dấu phẩy, ví dụ 10.38.1.0/24.",
+        "The unit's LAN address ranges, comma-separated, e.g. 10.38.1.0/24.",
+        "dai mang lan",
+        "dai dia chi",
+        "dai ip",
+        "mang lan",
+        "subnet",
+        "lan",
+        width=22,
+    ),
 )
 
 DEVICE_COLUMNS: tuple[Column, ...] = (
@@ -420,7 +434,7 @@ COLUMNS: dict[SheetKind, tuple[Column, ...]] = {
 
 # The columns of the register, in the order the export writes them.
 REGISTER_KEYS: dict[SheetKind, tuple[str, ...]] = {
-    SheetKind.UNITS: ("unit_code", "unit_name", "unit_kind", "staff_count", "poller_group"),
+    SheetKind.UNITS: ("unit_code", "unit_name", "unit_kind", "staff_count", "poller_group", "subnets"),
     SheetKind.DEVICES: (
         "unit_code",
         "hostname",
@@ -458,7 +472,7 @@ REGISTER_KEYS: dict[SheetKind, tuple[str, ...]] = {
 # poller group.  An import still reads those columns wherever they are.
 # Nor does it ask whether a device is registered: what a unit lists is its register.  The export
 # says it, so that an export imported again keeps what auditor only found on the network apart.
-IT_KEYS = frozenset({"snmp_version", "snmp_port", "snmp_community", "poller_group", "registered", "status"})
+IT_KEYS = frozenset({"snmp_version", "snmp_port", "snmp_community", "poller_group", "subnets", "registered", "status"})
 TEMPLATE_KEYS: dict[SheetKind, tuple[str, ...]] = {
     kind: tuple(k for k in keys if k not in IT_KEYS) for kind, keys in REGISTER_KEYS.items()
 }
@@ -471,7 +485,7 @@ IGNORED_HEADERS = {
 
 # Columns whose presence tells one kind of sheet from another.
 _MARKERS: dict[SheetKind, frozenset[str]] = {
-    SheetKind.UNITS: frozenset({"unit_kind", "staff_count", "poller_group"}),
+    SheetKind.UNITS: frozenset({"unit_kind", "staff_count", "poller_group", "subnets"}),
     SheetKind.DEVICES: frozenset(
         {"hostname", "ip", "mac", "category", "vendor", "model", "serial", "asset_tag", "in_service_year"}
     ),

@@ -42,6 +42,7 @@ from auditor.register.values import (
     parse_service_date,
     parse_snmp_version_cell,
     parse_status_cell,
+    parse_subnets,
     parse_text,
     parse_unit_kind_cell,
     parse_whole,
@@ -177,9 +178,10 @@ def _unit(row: _Row, today: dt.date) -> UnitRecord | None:
     kind = row.get("unit_kind", parse_unit_kind_cell)
     staff = row.get("staff_count", parse_whole)
     group = row.get("poller_group", parse_code)
+    subnets = row.get("subnets", parse_subnets)
     if row.errors:
         return None
-    return UnitRecord(code=code, name=name, kind=kind, staff_count=staff, poller_group=group)
+    return UnitRecord(code=code, name=name, kind=kind, staff_count=staff, poller_group=group, subnets=subnets)
 
 
 def _device(row: _Row, today: dt.date) -> DeviceRecord | None:

@@ -142,6 +142,22 @@ def parse_mac(value: Cell) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
+MAX_SUBNETS = 64
+
+
+def parse_subnets(value: Cell) -> str:
+    """A unit's LAN ranges ("10.38.1.0/24, 10.38.2.0/24"; an address alone is its /32 or /128),
+    as they are stored: canonical networks joined by commas."""
+    parts = [p for p in re.split(r"[\s,;]+", cell_text(value)) if p]
+    try:
+        found = [ipaddress.ip_network(p, strict=False) for p in parts]
+    except ValueError as exc:
+        raise BadValue(said(N_("address ranges such as 10.38.1.0/24, separated by commas"))) from exc
+    if not found or len(found) > MAX_SUBNETS:
+        raise BadValue(said(N_("address ranges such as 10.38.1.0/24, separated by commas")))
+    return ",".join(str(n) for n in dict.fromkeys(found))
+
+
 def parse_port(value: Cell) -> int:
     try:
         port = parse_whole(value)

@@ -268,6 +268,7 @@ def _unit_values(unit: UnitView, lang: str) -> dict[str, Any]:
         "unit_kind": _label(UNIT_KIND_LABELS, unit.kind, lang),
         "staff_count": unit.staff_count,
         "poller_group": unit.poller_group,
+        "subnets": unit.subnets,
     }
 
 

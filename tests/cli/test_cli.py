@@ -54,7 +54,17 @@ def test_device_json_keys_are_the_documented_ones(auditor: Cli, workdir: Path) -
     assert len(rows) == 3
     assert all(list(row) == DEVICE_KEYS for row in rows)
     units = json.loads(auditor.ok("units", "list", "--format", "json").stdout)
-    assert list(units[0]) == ["id", "code", "name", "kind", "staff_count", "poller_group", "devices", "links"]
+    assert list(units[0]) == [
+        "id",
+        "code",
+        "name",
+        "kind",
+        "staff_count",
+        "poller_group",
+        "devices",
+        "links",
+        "subnets",
+    ]
     links = json.loads(auditor.ok("links", "list", "--format", "json").stdout)
     assert list(links[0]) == [
         "id",

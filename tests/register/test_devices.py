@@ -102,7 +102,7 @@ def test_show_has_the_record_its_age_its_polls_findings_and_history(kept: Cli, w
     text = kept.ok("devices", "show", "TS-2").stdout
     assert text.startswith("Device 2: lap-1\n")
     assert "  model                 ThinkPad E14" in text
-    polls = text.split("Latest polls:\n", 1)[1].split("\n\nFindings:", 1)[0].splitlines()
+    polls = text.split("Latest polls:\n", 1)[1].split("\n\nSeen through the network:", 1)[0].splitlines()
     assert len(polls) == 2 + 3  # heading, rule, three polls
     assert [line.split()[2] for line in polls[2:]] == ["no", "yes", "yes"]  # newest first
     assert "History:" in text and "import khao-sat.csv" in text

@@ -26,6 +26,7 @@ def _big_id() -> sa.Column[int]:
 def upgrade() -> None:
     # A plain ADD COLUMN (nullable, no default): SQLite alters in place, no table copy.
     op.add_column("device_poll", sa.Column("seen_via", sa.String(length=64), nullable=True))
+    op.add_column("unit", sa.Column("subnets", sa.Text(), nullable=True))
     op.create_table(
         "endpoint",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -137,3 +138,5 @@ def downgrade() -> None:
     op.drop_table("endpoint")
     with op.batch_alter_table("device_poll", schema=None) as batch_op:
         batch_op.drop_column("seen_via")
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.drop_column("subnets")
