@@ -262,6 +262,20 @@ class SightingView:
 
 
 @dataclass(frozen=True)
+class NeighbourView:
+    """A link LLDP or CDP reports on one of the device's ports, as `devices show` lists it."""
+
+    protocol: str
+    local_port: str | None
+    remote_name: str | None
+    remote_port: str | None
+    remote_address: str | None
+    remote_device_id: int | None
+    remote_platform: str | None
+    last_seen: dt.datetime
+
+
+@dataclass(frozen=True)
 class ChangeView:
     """One change to a device's register record, as `devices show` lists its history."""
 

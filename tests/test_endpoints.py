@@ -10,9 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -28,7 +30,17 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("snmpd") is None, reason="net-snmp's snmpd is not installed (Debian snmpd)"),
     pytest.mark.skipif(shutil.which("nft") is None, reason="nft is not installed (Debian nftables)"),
     pytest.mark.skipif(shutil.which("nmbd") is None, reason="Samba's nmbd is not installed (Debian samba)"),
+    pytest.mark.skipif(shutil.which("lldpd") is None, reason="lldpd is not installed (Debian lldpd)"),
 ]
+
+
+def _lldpd(lab: netns.Lan, where: list[str], name: str, control: Path, *args: str) -> subprocess.Popen[bytes]:
+    """lldpd under its own host name (a UTS namespace of its own), in the namespace `where` names."""
+    command = f"hostname {name} && exec lldpd -d -u {control} " + " ".join(args)
+    return subprocess.Popen(
+        [*where, "unshare", "--uts", "sh", "-c", command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
 
 # address, MAC, drops ICMP echo.  3c:52:82 is HP's block and f8:b1:56 Dell's (IEEE MA-L); 02:… is
 # locally administered, as a laptop's randomised address is.
@@ -38,8 +50,9 @@ HOSTS = [
     ("198.18.7.12", "f8:b1:56:00:00:12", True),  # nobody registered it, ignores ping
     ("198.18.7.13", "02:5e:11:22:33:44", True),  # a randomised MAC, nobody's
     ("198.18.7.14", "3c:52:82:00:00:14", True),  # MAY-KETOAN2: registered by name only, answers NetBIOS
+    ("198.18.7.5", "50:c7:bf:00:00:05", False),  # sw-tang2, a switch that speaks LLDP (lldpd)
 ]
-NETBIOS_HOST = 4
+NETBIOS_HOST, SWITCH_HOST = 4, 5
 
 SMB_CONF = """[global]
 netbios name = MAY-KETOAN2
@@ -55,11 +68,25 @@ log file = {d}/nmbd.log
 """
 
 
+class Office(NamedTuple):
+    lan: netns.Lan
+    sockets: Path  # lldpd's and snmpd's sockets
+
+
 @pytest.fixture
-def lan(tmp_path: Path) -> Iterator[netns.Lan]:
+def office(tmp_path: Path) -> Iterator[Office]:
     with netns.Lan(HOSTS) as lab:
         config = tmp_path / "snmpd.conf"
-        config.write_text(f"agentaddress udp:127.0.0.1:{PORT}\nrocommunity {COMMUNITY} 127.0.0.1\n", encoding="utf-8")
+        # lldpd's LLDP-MIB, served through snmpd (AgentX).  lldpd drops to its own user: the
+        # socket's folder must be one it may enter (pytest's are root's alone).
+        sockets = Path(tempfile.mkdtemp(prefix="auditor-agentx-"))
+        sockets.chmod(0o755)
+        agentx = sockets / "agentx.sock"
+        config.write_text(
+            f"agentaddress udp:127.0.0.1:{PORT}\nrocommunity {COMMUNITY} 127.0.0.1\n"
+            f"master agentx\nagentXSocket unix:{agentx}\nagentXPerms 0777 0777\n",
+            encoding="utf-8",
+        )
         agent = subprocess.Popen(
             lab.in_router(["snmpd", "-f", "-Lo", "-C", "-c", str(config), "-p", str(tmp_path / "snmpd.pid")]),
             env=dict(os.environ, SNMP_PERSISTENT_DIR=str(tmp_path)),
@@ -74,6 +101,13 @@ def lan(tmp_path: Path) -> Iterator[netns.Lan]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        switch_address = HOSTS[SWITCH_HOST][0]
+        lldp = [
+            _lldpd(lab, lab.in_router([]), "router", sockets / "r.ctl", "-I", "port*", "-x", "-X", str(agentx)),
+            _lldpd(
+                lab, lab.in_host(SWITCH_HOST, []), "sw-tang2", sockets / "s.ctl", "-I", "eth0", "-m", switch_address
+            ),
+        ]
         try:
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
@@ -100,15 +134,17 @@ def lan(tmp_path: Path) -> Iterator[netns.Lan]:
                 time.sleep(0.2)
             else:
                 pytest.fail(f"snmpd did not start in the router namespace: {probe.stderr}")
-            yield lab
+            yield Office(lab, sockets)
         finally:
-            agent.terminate()
-            nmbd.terminate()
-            agent.wait(timeout=10)
-            nmbd.wait(timeout=10)
+            for daemon in (agent, nmbd, *lldp):
+                daemon.terminate()
+            for daemon in (agent, nmbd, *lldp):
+                daemon.wait(timeout=10)
+            shutil.rmtree(sockets, ignore_errors=True)
 
 
-def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_path: Path) -> None:
+def test_pcs_that_ignore_ping_are_seen_through_the_router(office: Office, tmp_path: Path) -> None:
+    lan = office.lan
     db = f"sqlite:///{tmp_path / 'inventory.db'}"
 
     def auditor(*args: str) -> subprocess.CompletedProcess[str]:
@@ -132,23 +168,27 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_pa
             ["XA-LAB", "pc-vanthu", "desktop", "198.18.7.11", "", "", ""],
             ["XA-LAB", "pc-tatmay", "desktop", "198.18.7.50", "", "", ""],  # switched off: nobody sees it
             ["XA-LAB", "may-ketoan2", "desktop", "", "", "", ""],  # the register knows its name only
+            ["XA-LAB", "sw-tang2", "switch", HOSTS[SWITCH_HOST][0], "", "", ""],
         ],
     )
     for name in ("units", "devices"):
         auditor("register", "import", str(tmp_path / f"{name}.csv"))
     for _ in range(3):  # rules.unreachable_polls
         lan.chatter()
+        lan.lldp_now(office.sockets / "s.ctl", SWITCH_HOST)
         polled = auditor("poll")
     assert "endpoints" in polled.stdout and "in the tables of 1 router(s)" in polled.stdout, polled.stdout
 
     found = json.loads(auditor("endpoints", "list", "--format", "json").stdout)
     by_mac = {e["mac"]: e for e in found}
     assert set(by_mac) == {mac for _, mac, _ in HOSTS}, found
+    expected_sources = {NETBIOS_HOST: ["arp", "netbios"], SWITCH_HOST: ["lldp", "arp"]}
     for number, (address, mac, _) in enumerate(HOSTS):
         endpoint = by_mac[mac]
         assert endpoint["ip"] == address
-        assert endpoint["sources"] == (["arp", "netbios"] if number == NETBIOS_HOST else ["arp"])
-        assert endpoint["seen_on"] == "router" and endpoint["port"] == "br0"
+        assert endpoint["sources"] == expected_sources.get(number, ["arp"]), endpoint
+        assert endpoint["seen_on"] == "router"
+        assert endpoint["port"] == (f"port{number}" if number == SWITCH_HOST else "br0")  # LLDP names the port
         assert endpoint["unit"] == "XA-LAB"
     assert "Hewlett" in by_mac["3c:52:82:00:00:10"]["vendor"]
     assert "Dell" in by_mac["f8:b1:56:00:00:12"]["vendor"]
@@ -158,6 +198,15 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_pa
     assert by_mac["3c:52:82:00:00:10"]["device_id"] == devices["pc-ketoan"]["id"]  # by MAC, at a new address
     assert by_mac["3c:52:82:00:00:11"]["device_id"] == devices["pc-vanthu"]["id"]  # by address
     assert by_mac["f8:b1:56:00:00:12"]["device_id"] is None
+    router = json.loads(auditor("devices", "show", str(devices["router"]["id"]), "--format", "json").stdout)
+    [link] = router["neighbours"]
+    assert (link["protocol"], link["local_port"], link["remote_name"], link["remote_port"]) == (
+        "lldp",
+        f"port{SWITCH_HOST}",
+        "sw-tang2",
+        "eth0",
+    )
+    assert link["remote_address"] == HOSTS[SWITCH_HOST][0] and link["remote_device_id"] == devices["sw-tang2"]["id"]
     named = by_mac["3c:52:82:00:00:14"]
     assert named["netbios_name"] == "MAY-KETOAN2" and named["device_id"] == devices["may-ketoan2"]["id"]
 
@@ -166,7 +215,7 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(lan: netns.Lan, tmp_pa
     unreachable = {f["subject"]: f for f in findings if f["kind"] == "unreachable"}
     assert "pc-vanthu" not in unreachable, "ignores ping, but the router's ARP table saw it"
     assert "pc-tatmay" in unreachable
-    assert unreachable["pc-tatmay"]["evidence"]["looked_at"] == ["icmp", "snmp", "arp", "netbios"]
+    assert unreachable["pc-tatmay"]["evidence"]["looked_at"] == ["icmp", "snmp", "arp", "lldp", "netbios"]
     strangers = [f for f in findings if f["kind"] == "unregistered" and f["evidence"].get("mac")]
     assert [f["evidence"]["mac"] for f in strangers] == ["f8:b1:56:00:00:12"]  # the randomised MAC is no stranger
     assert strangers[0]["evidence"]["seen_on"] == "router" and "Dell" in strangers[0]["evidence"]["vendor"]

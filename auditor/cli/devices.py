@@ -40,6 +40,15 @@ POLL_COLUMNS = [
     ("seen_via", "SEEN VIA"),
     ("error", "ERROR"),
 ]
+NEIGHBOUR_COLUMNS = [
+    ("local_port", "PORT"),
+    ("protocol", "BY"),
+    ("remote_name", "NEIGHBOUR"),
+    ("remote_port", "ITS PORT"),
+    ("remote_address", "ADDRESS"),
+    ("remote_device_id", "DEVICE"),
+    ("last_seen", "LAST"),
+]
 SEEN_COLUMNS = [
     ("source", "SOURCE"),
     ("mac", "MAC"),
@@ -140,6 +149,7 @@ def devices_show(settings: Settings, ref: str, polls: int, fmt: str) -> None:
         "findings": [asdict(f) for f in found.findings],
         "history": [asdict(c) for c in found.history],
         "seen": [asdict(v) for v in found.seen],
+        "neighbours": [asdict(n) for n in found.neighbours],
     }
     if fmt != "table":  # one JSON document (a CSV has no room for four tables: JSON it is)
         click.echo(json.dumps(_plain(sections, zone, False), ensure_ascii=False, indent=2))
@@ -152,6 +162,7 @@ def devices_show(settings: Settings, ref: str, polls: int, fmt: str) -> None:
     for title, rows, columns in (
         ("Latest polls", human["polls"], POLL_COLUMNS),
         ("Seen through the network", human["seen"], SEEN_COLUMNS),
+        ("Neighbours (LLDP, CDP)", human["neighbours"], NEIGHBOUR_COLUMNS),
         ("Findings", human["findings"], FINDING_COLUMNS),
         ("History", human["history"], HISTORY_COLUMNS),
     ):

@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session, aliased
 from auditor.db.common import in_chunks, unit_is
 from auditor.db.models import Device, DevicePoll, Endpoint, EndpointSighting, NeighbourLink, Unit
 from auditor.domain import NETWORK_CATEGORIES, DeviceStatus
-from auditor.facts import EndpointFacts, EndpointView, Neighbour, RegisteredAddress, Sighting, SightingView
+from auditor.facts import (
+    EndpointFacts,
+    EndpointView,
+    Neighbour,
+    NeighbourView,
+    RegisteredAddress,
+    Sighting,
+    SightingView,
+)
 
 # Where an endpoint is, by the source that says it best: a switch's edge port, then LLDP/CDP, then
 # the router interface its ARP entry is on.
@@ -288,4 +296,26 @@ def sightings_of(session: Session, device_id: int) -> list[SightingView]:
     return [
         SightingView(s.source, mac, s.ip, hostname or ip, s.port, s.vlan, s.first_seen, s.last_seen)
         for s, mac, hostname, ip in rows
+    ]
+
+
+def neighbours_of(session: Session, device_id: int) -> list[NeighbourView]:
+    """The links LLDP/CDP report on the device's ports, by port."""
+    rows = session.scalars(
+        select(NeighbourLink)
+        .where(NeighbourLink.device_id == device_id)
+        .order_by(NeighbourLink.if_index, NeighbourLink.id)
+    )
+    return [
+        NeighbourView(
+            n.protocol,
+            n.local_port,
+            n.remote_name,
+            n.remote_port,
+            n.remote_address,
+            n.remote_device_id,
+            n.remote_platform,
+            n.last_seen,
+        )
+        for n in rows
     ]

@@ -15,7 +15,7 @@ from auditor.db import endpoints, findings, history, register
 from auditor.db.engine import Database
 from auditor.domain import DeviceStatus
 from auditor.errors import AuditorError
-from auditor.facts import ChangeView, DeviceView, FindingView, PollView, SightingView
+from auditor.facts import ChangeView, DeviceView, FindingView, NeighbourView, PollView, SightingView
 from auditor.jobs.listings import aged
 from auditor.register.search import DeviceQuery, named_by, select_devices
 
@@ -38,6 +38,7 @@ class Dossier:
     findings: list[FindingView]
     history: list[ChangeView]
     seen: list[SightingView]  # the routers' and switches' tables that saw it
+    neighbours: list[NeighbourView]  # what LLDP/CDP report on its own ports
 
 
 def list_devices(
@@ -76,6 +77,7 @@ def dossier(database: Database, ref: str, today: dt.date, polls: int = RECENT_PO
             findings.list_findings(session, include_resolved=True, device_id=device.id),
             history.history_of(session, device.id),
             endpoints.sightings_of(session, device.id),
+            endpoints.neighbours_of(session, device.id),
         )
 
 

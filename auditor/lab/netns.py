@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 
 _names = itertools.count(1)
@@ -215,6 +216,11 @@ class Lan(_Namespaces):
 
     def in_host(self, number: int, argv: Sequence[str]) -> list[str]:
         return ["ip", "netns", "exec", self.host_namespaces[number], *argv]
+
+    def lldp_now(self, control: Path, number: int) -> None:
+        """Have the lldpd of host `number` (its control socket at `control`) send its LLDP frame
+        now rather than in 30 s."""
+        subprocess.run(self.in_host(number, ["lldpcli", "-u", str(control), "update"]), capture_output=True, timeout=10)
 
     def chatter(self) -> None:
         """Each host sends the router one UDP datagram (to the discard port): to send it the host

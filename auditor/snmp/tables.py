@@ -234,6 +234,16 @@ def _lldp_id(subtype: Any, value: Any, mac_kind: int, address_kind: int) -> str 
     return values.first_line(value)
 
 
+def _remote_port(row: Mapping[str, Any]) -> str | None:
+    """The neighbour's port as a person names it: its id, unless that is a MAC or an address and
+    the neighbour describes the port ("port24" says more than 1a:82:78:76:13:1c)."""
+    found = _lldp_id(row.get("port_subtype"), row.get("port"), _LLDP_PORT_MAC, _LLDP_PORT_ADDRESS)
+    described = values.first_line(row.get("port_descr"))
+    if values.integer(row.get("port_subtype")) in (_LLDP_PORT_MAC, _LLDP_PORT_ADDRESS) and described:
+        return described
+    return found or described
+
+
 def _local_port(number: int, ports: Mapping[int, str], local_names: Mapping[int, str]) -> int | None:
     """The ifIndex of an LLDP local port number: the interface its lldpLocPortId or
     lldpLocPortDesc names (by name, or by an ifIndex given as text), else the interface of that
@@ -283,8 +293,7 @@ def lldp(
                 if_index,
                 ports.get(if_index) if if_index is not None else local_names.get(local),
                 name=values.first_line(row.get("name")),
-                port=_lldp_id(row.get("port_subtype"), row.get("port"), _LLDP_PORT_MAC, _LLDP_PORT_ADDRESS)
-                or values.first_line(row.get("port_descr")),
+                port=_remote_port(row),
                 chassis=_lldp_id(
                     row.get("chassis_subtype"), row.get("chassis"), _LLDP_CHASSIS_MAC, _LLDP_CHASSIS_ADDRESS
                 ),
