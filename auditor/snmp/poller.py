@@ -103,7 +103,14 @@ async def read_tables(client: SnmpClient, target: SnmpTarget) -> NetworkTables:
             await read.walk(oids.IF_NAME, "ifName", IF_ROWS_MAX), await read.walk(oids.IF_DESCR, "ifDescr", IF_ROWS_MAX)
         )
         physical = await read.columns(oids.IP_NET_TO_PHYSICAL, oids.IP_NET_TO_PHYSICAL_COLUMNS, "ipNetToPhysicalTable")
-        media = await read.columns(oids.IP_NET_TO_MEDIA, oids.IP_NET_TO_MEDIA_COLUMNS, "ipNetToMediaTable")
+        # The older IPv4-only table, where the newer one holds no IPv4 entry (most agents fill both
+        # with the same entries: reading one halves the requests).
+        has_ipv4 = any(":" not in entry.ip for entry in tables.arp(physical, {})[0])
+        media = (
+            {}
+            if has_ipv4
+            else await read.columns(oids.IP_NET_TO_MEDIA, oids.IP_NET_TO_MEDIA_COLUMNS, "ipNetToMediaTable")
+        )
         arp, own, refused_arp = tables.arp(physical, media)
         q_bridge = await read.columns(oids.DOT1Q_TP_FDB, oids.DOT1Q_TP_FDB_COLUMNS, "dot1qTpFdbTable")
         bridge = (
