@@ -231,6 +231,7 @@ class DeviceView:
     last_seen: dt.datetime | None
     snmp_version: SnmpVersion | None
     snmp_port: int | None
+    seen_via: str | None = None  # how the last poll saw it: "icmp,snmp", "arp,fdb", …; None: nothing
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import openpyxl
 import pytest
 
 from auditor.lab import netns
@@ -198,6 +199,14 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(office: Office, tmp_pa
     assert by_mac["3c:52:82:00:00:10"]["device_id"] == devices["pc-ketoan"]["id"]  # by MAC, at a new address
     assert by_mac["3c:52:82:00:00:11"]["device_id"] == devices["pc-vanthu"]["id"]  # by address
     assert by_mac["f8:b1:56:00:00:12"]["device_id"] is None
+    assert devices["pc-vanthu"]["seen_via"] == "arp"  # ignores ping, shown in the ARP table
+    assert devices["router"]["seen_via"] == "icmp,snmp"
+    assert devices["may-ketoan2"]["seen_via"] == "arp,netbios"
+    assert devices["pc-tatmay"]["seen_via"] is None
+    auditor("export", "inventory", str(tmp_path / "records"), "--unit", "XA-LAB", "--format", "xlsx")
+    [record] = (tmp_path / "records").glob("*.xlsx")
+    cells = [str(c) for row in openpyxl.load_workbook(record).active.iter_rows(values_only=True) for c in row if c]
+    assert "198.18.7.11\nnhận biết qua ARP" in cells, "the record the unit signs says how pc-vanthu was seen"
     router = json.loads(auditor("devices", "show", str(devices["router"]["id"]), "--format", "json").stdout)
     [link] = router["neighbours"]
     assert (link["protocol"], link["local_port"], link["remote_name"], link["remote_port"]) == (

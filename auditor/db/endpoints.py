@@ -147,6 +147,12 @@ def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: in
     session.flush()
 
 
+def _joined(answered: str | None, sources: set[str]) -> str:
+    """ "icmp,snmp" and {"arp"} as "icmp,snmp,arp": what answered first, then the tables."""
+    found = [s for s in (answered or "").split(",") if s]
+    return ",".join(found + sorted(sources - set(found)))
+
+
 def mark_seen(session: Session, seen: Mapping[int, tuple[set[str], dt.datetime]], run_id: int | None) -> None:
     """Registered devices a table saw: seen (last_seen), and the run's poll of each says by which
     tables; a device this run did not poll gets a poll row of its own that says so."""
@@ -164,9 +170,11 @@ def mark_seen(session: Session, seen: Mapping[int, tuple[set[str], dt.datetime]]
         device.last_seen = max(device.last_seen, at) if device.last_seen else at
         device.first_seen = device.first_seen or at
         row = polled.get(device.id)
-        if row is not None:
+        if row is not None:  # polled in this run too: what answered, and the tables
             row.seen_via = via
+            device.seen_via = _joined(device.seen_via, sources)
         else:
+            device.seen_via = via
             session.add(DevicePoll(device_id=device.id, run_id=run_id, polled_at=at, reachable=False, seen_via=via))
     session.flush()
 

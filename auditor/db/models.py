@@ -160,6 +160,9 @@ class Device(Base):
     first_seen: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_seen: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     reachable: Mapped[bool | None] = mapped_column(Boolean)
+    # How the last poll saw it: "icmp", "snmp", and the tables that saw it ("arp", "fdb", "lldp",
+    # "cdp", "netbios"), comma-separated; None when nothing did.
+    seen_via: Mapped[str | None] = mapped_column(String(64))
     rtt_ms: Mapped[float | None] = mapped_column(Float)
     uptime_s: Mapped[int | None] = mapped_column(BigInteger)
     uptime_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # when uptime_s was read

@@ -166,6 +166,9 @@ def _observe(
 ) -> None:
     """What one observation says of a device, written on it."""
     device.reachable = observation.reachable
+    device.seen_via = (
+        ",".join(s for s, yes in (("icmp", observation.alive), ("snmp", observation.snmp_ok)) if yes) or None
+    )
     device.rtt_ms = observation.rtt_ms if observation.alive else None
     device.updated_at = now
     if observation.reachable:

@@ -487,6 +487,7 @@ def device_view(device: Any, unit_code: str | None) -> tuple[DeviceView, AgeEvid
         last_seen=device.last_seen,
         snmp_version=device.snmp_version,
         snmp_port=device.snmp_port,
+        seen_via=device.seen_via,
     )
     evidence = AgeEvidence(
         device.in_service_on,

@@ -33,6 +33,7 @@ class DeviceAgeRow:
     lower_bound: bool = False
     estimate: bool = False
     doubt: Age | None = None  # the age, when the register's date was not believed (rules.age.doubt_text)
+    seen_via: str | None = None  # how the last poll saw it (DeviceView.seen_via)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def _age_row(
         age.lower_bound if age else False,
         age.estimate if age else False,
         age if age is not None and age.doubt else None,
+        d.seen_via,
     )
 
 

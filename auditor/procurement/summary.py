@@ -25,6 +25,7 @@ AGE_HEADERS = (
     N_("Age (years)"),
     N_("Source of the age"),
     N_("Evidence"),
+    N_("Seen on the network"),
 )
 LINK_HEADERS = (  # each with the key of the links-report row it shows
     (N_("Unit"), "unit_code"),
@@ -64,6 +65,7 @@ def _age_row(a: DeviceAgeRow, tr: Texts) -> list[Any]:
         years,
         words.age_source(a, tr),
         words.age_basis(a, tr),
+        words.seen_via(a.seen_via, tr),
     ]
 
 
@@ -201,7 +203,7 @@ def detail_sheets(book: Workbook, formats: Formats, data: ProcurementData, setti
         (tr("Unknown age"), tr("DEVICES OF UNKNOWN AGE"), None),
     ):
         rows = [_age_row(a, tr) for a in data.ages if a.over_age is wanted]
-        titled_table(book, formats, tr, name, title, stamp, Table(age_headers, rows, wrapped=[0, 1, 2, 3, 4, 7, 8]))
+        titled_table(book, formats, tr, name, title, stamp, Table(age_headers, rows, wrapped=[0, 1, 2, 3, 4, 7, 8, 9]))
     _links(book, formats, data, stamp, tr)
     _to_check(book, formats, data, settings, stamp, tr)
     setting = Table([tr("Setting"), tr("Value")], words.settings_rows(settings, tr), wrapped=[0, 1])

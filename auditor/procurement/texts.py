@@ -66,6 +66,23 @@ def unit_of_measure(line: Line, tr: Texts) -> str:
     return category_unit(Category(line.category)).text(tr.lang)
 
 
+SOURCE_NAMES = {
+    "icmp": "ICMP",
+    "snmp": "SNMP",
+    "arp": "ARP",
+    "fdb": "FDB",
+    "lldp": "LLDP",
+    "cdp": "CDP",
+    "netbios": "NetBIOS",
+}
+
+
+def seen_via(sources: str | None, tr: Texts) -> str:
+    """How the last poll saw a device, for a person: "seen via ICMP, ARP" ("" when nothing did)."""
+    names = [SOURCE_NAMES.get(s, s) for s in (sources or "").split(",") if s]
+    return tr("seen via {sources}", sources=", ".join(names)) if names else ""
+
+
 def category_name(category: str | None, tr: Texts) -> str:
     return CATEGORY_LABELS[Category(category)].text(tr.lang) if category else ""
 

@@ -45,6 +45,7 @@ DEVICE_KEYS = [
     "last_seen",
     "snmp_version",
     "snmp_port",
+    "seen_via",
 ]
 
 

@@ -27,6 +27,7 @@ def upgrade() -> None:
     # A plain ADD COLUMN (nullable, no default): SQLite alters in place, no table copy.
     op.add_column("device_poll", sa.Column("seen_via", sa.String(length=64), nullable=True))
     op.add_column("unit", sa.Column("subnets", sa.Text(), nullable=True))
+    op.add_column("device", sa.Column("seen_via", sa.String(length=64), nullable=True))
     op.create_table(
         "endpoint",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -140,3 +141,5 @@ def downgrade() -> None:
         batch_op.drop_column("seen_via")
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.drop_column("subnets")
+    with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.drop_column("seen_via")
