@@ -29,6 +29,7 @@ DEVICE_COLUMNS = [
     ("registered", "REGISTERED"),
     ("status", "STATUS"),
     ("reachable", "UP"),
+    ("seen_via", "SEEN VIA"),
 ]
 POLL_COLUMNS = [
     ("polled_at", "POLLED"),

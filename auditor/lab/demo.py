@@ -20,7 +20,7 @@ from pathlib import Path
 from auditor.db.engine import open_database
 from auditor.jobs.listings import links as list_links
 from auditor.lab.history import Pattern, seed_link
-from auditor.lab.province import SimulatedRouter, write_recordings
+from auditor.lab.province import SimulatedRouter, SimulatedSwitch, write_recordings, write_switches
 from auditor.lab.snmpsim import SnmpSimulator, free_udp_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,23 +50,25 @@ def _runner(db: str) -> Run:
     return run
 
 
-def _register(run: Run, out: Path) -> tuple[list[SimulatedRouter], int]:
-    """The register imported as a clerk would, then the routers' SNMP settings; the routers and
-    the port their simulated agents answer on."""
+def _register(run: Run, out: Path) -> tuple[list[SimulatedRouter], list[SimulatedSwitch], int]:
+    """The register imported as a clerk would, then the SNMP settings of the routers and switches;
+    those agents, and the port they answer on."""
     run("init")
     run("register", "template", str(out / "phieu-khao-sat.xlsx"))
     for sheet in ("don-vi", "thiet-bi", "duong-truyen"):
         run("register", "import", str(EXAMPLES / f"{sheet}.csv"))
     routers = write_recordings(EXAMPLES, out / "agents")
+    switches = write_switches(EXAMPLES, out / "agents")
     port = free_udp_port(routers[0].address)
-    settings = out / "snmp.csv"  # what a clerk adds to the register for the routers that speak SNMP
+    settings = out / "snmp.csv"  # what a clerk adds to the register for the devices that speak SNMP
     settings.write_text(
         "asset_tag,unit_code,snmp_version,snmp_port,snmp_community\n"
-        + "".join(f"{r.asset_tag},{r.unit_code},2c,{port},{r.community}\n" for r in routers),
+        + "".join(f"{r.asset_tag},{r.unit_code},2c,{port},{r.community}\n" for r in routers)
+        + "".join(f"{w.asset_tag},{w.unit_code},2c,{port},{w.community}\n" for w in switches),
         encoding="utf-8",
     )
     run("register", "import", str(settings))
-    return routers, port
+    return routers, switches, port
 
 
 def _history(db: str, routers: list[SimulatedRouter], now: dt.datetime) -> None:
@@ -93,8 +95,9 @@ def main(out: Path = Path("demo-output")) -> None:
     out.mkdir(parents=True)
     db = f"sqlite:///{out / 'inventory.db'}"
     run = _runner(db)
-    routers, port = _register(run, out)
-    endpoints = tuple(f"--agent-udpv4-endpoint={r.address}:{port}" for r in routers[1:])
+    routers, switches, port = _register(run, out)
+    addresses = [r.address for r in routers[1:]] + [w.address for w in switches]
+    endpoints = tuple(f"--agent-udpv4-endpoint={address}:{port}" for address in addresses)
     with SnmpSimulator(
         out / "agents",
         probe_community=routers[0].community,
@@ -110,6 +113,9 @@ def main(out: Path = Path("demo-output")) -> None:
         )
         run("poll", "--scans-dir", scans, "--timeout", "1", "--retries", "0")
         run("devices", "list", "--unit", "XA-HUNGPHUC")
+        # Its PCs registered by MAC alone, and one nobody registered, seen only by the router's
+        # ARP table and the switch's forwarding table.
+        run("endpoints", "list", "--unit", "XA-HUNGPHUC")
         _history(db, routers, dt.datetime.now(dt.UTC))
         run("poll", "--links")
         time.sleep(3)

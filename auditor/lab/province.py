@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.domain import fold
+from auditor.domain import Category, fold
 from auditor.facts import DeviceRecord, LinkRecord
 from auditor.register.files import parse_file
 
@@ -30,6 +30,14 @@ ROUTER_IDENTITY = {
     ),
 }
 
+SWITCH_IDENTITY = (
+    "1.3.6.1.4.1.9.1.694",
+    "Cisco IOS Software, C2960 Software (C2960-LANBASEK9-M), Version 15.0(2)SE11, RELEASE SOFTWARE (fc3)",
+)
+ROUTER_LAN_IF, SWITCH_PORTS, SWITCH_UPLINK = 2, 8, 10101  # the router's LAN ifIndex; the switch's ports
+LAN_FIRST_HOST = 20  # the first address DHCP hands out on a unit's LAN
+STRANGER_OUI = "f8:b1:56"  # a Dell PC nobody registered, on the LAN of each unit with a switch
+
 # The share of its contracted bandwidth each link carries in working hours, by capacity: the
 # small commune links are the congested ones, as in the field.
 LOAD_BY_CAPACITY = {20: 0.96, 30: 0.84, 50: 0.55, 100: 0.35, 200: 0.25}
@@ -44,6 +52,53 @@ class SimulatedRouter:
     community: str
     load: float  # share of the contracted bandwidth, in working hours
     capacity_mbps: float
+
+
+@dataclass(frozen=True)
+class SimulatedSwitch:
+    unit_code: str
+    hostname: str
+    address: str
+    asset_tag: str
+    community: str
+
+
+@dataclass(frozen=True)
+class LanHost:
+    """A PC on a unit's LAN as the router's ARP table and the switch's forwarding table show it;
+    the register lists it by MAC with no address (DHCP), or not at all."""
+
+    address: str
+    mac: str
+    port: int  # the switch's bridge port
+    device: DeviceRecord | None
+
+
+def _octets(mac: str) -> str:
+    return ".".join(str(int(part, 16)) for part in mac.split(":"))
+
+
+def _lan(devices: dict[str, DeviceRecord], unit_code: str, router_address: str) -> list[LanHost]:
+    """The hosts of a unit's LAN: its devices registered by MAC, and beside them, where the unit
+    has a switch, a PC nobody registered."""
+    prefix = router_address.rsplit(".", 1)[0]
+    mine = [d for d in devices.values() if d.unit_code == unit_code and d.mac]
+    hosts = [LanHost(f"{prefix}.{LAN_FIRST_HOST + i}", d.mac or "", 3 + i, d) for i, d in enumerate(mine)]
+    if mine and any(d.unit_code == unit_code and d.category is Category.SWITCH and d.ip for d in devices.values()):
+        third = int(prefix.rsplit(".", 1)[1])
+        hosts.append(LanHost(f"{prefix}.99", f"{STRANGER_OUI}:{third:02x}:00:99", SWITCH_PORTS, None))
+    return hosts
+
+
+def _arp_rows(hosts: list[LanHost]) -> list[tuple[str, str, str]]:
+    rows = []
+    for host in hosts:
+        index = f"{ROUTER_LAN_IF}.1.4.{host.address}"
+        rows += [
+            (f"1.3.6.1.2.1.4.35.1.4.{index}", "4x", host.mac.replace(":", "")),
+            (f"1.3.6.1.2.1.4.35.1.6.{index}", "2", "3"),
+        ]
+    return rows
 
 
 def _register(register: Path) -> tuple[dict[str, DeviceRecord], list[LinkRecord]]:
@@ -112,9 +167,68 @@ def write_recordings(register: Path, into: Path) -> list[SimulatedRouter]:
             ("1.3.6.1.2.1.47.1.1.1.1.5.1", "2", "3"),
             ("1.3.6.1.2.1.47.1.1.1.1.11.1", "4", device.serial or ""),
             ("1.3.6.1.2.1.47.1.1.1.1.13.1", "4", device.model or ""),
+            *_arp_rows(_lan(devices, router.unit_code, router.address)),
         ]
         rows.sort(key=lambda row: tuple(int(part) for part in row[0].split(".")))
         (into / f"{router.community}.snmprec").write_text(
             "".join(f"{o}|{t}|{v}\n" for o, t, v in rows), encoding="utf-8"
         )
+    return made
+
+
+def write_switches(register: Path, into: Path, router_macs: dict[str, str] | None = None) -> list[SimulatedSwitch]:
+    """One .snmprec for the switch of each unit that has a router and a switch with an address: its
+    ports, the forwarding table with the LAN's PCs on their ports and the router behind its
+    uplink, and the router as its CDP neighbour there."""
+    devices, _ = _register(register)
+    routers_by_unit = {r.unit_code: r for r in routers(register)}
+    made = []
+    for device in devices.values():
+        router = routers_by_unit.get(device.unit_code)
+        if device.category is not Category.SWITCH or not device.ip or router is None:
+            continue
+        switch = SimulatedSwitch(
+            device.unit_code, device.hostname or "", device.ip, device.asset_tag or "", device.hostname or ""
+        )
+        object_id, descr = SWITCH_IDENTITY
+        router_mac = (router_macs or {}).get(router.unit_code, "00:26:0b:00:00:01")
+        rows = [
+            ("1.3.6.1.2.1.1.1.0", "4", descr),
+            ("1.3.6.1.2.1.1.2.0", "6", object_id),
+            ("1.3.6.1.2.1.1.3.0", "67", "8640000"),
+            ("1.3.6.1.2.1.1.5.0", "4", switch.hostname),
+            ("1.3.6.1.2.1.47.1.1.1.1.5.1", "2", "3"),
+            ("1.3.6.1.2.1.47.1.1.1.1.11.1", "4", device.serial or ""),
+            ("1.3.6.1.2.1.47.1.1.1.1.13.1", "4", device.model or ""),
+        ]
+        ports = {10000 + n: (n, f"FastEthernet0/{n}", f"Fa0/{n}") for n in range(1, SWITCH_PORTS + 1)}
+        ports[SWITCH_UPLINK] = (SWITCH_PORTS + 17, "GigabitEthernet0/1", "Gi0/1")
+        for if_index, (bridge_port, descr_name, short) in ports.items():
+            rows += [
+                (f"1.3.6.1.2.1.2.2.1.2.{if_index}", "4", descr_name),
+                (f"1.3.6.1.2.1.2.2.1.3.{if_index}", "2", "6"),
+                (f"1.3.6.1.2.1.31.1.1.1.1.{if_index}", "4", short),
+                (f"1.3.6.1.2.1.17.1.4.1.2.{bridge_port}", "2", str(if_index)),
+            ]
+        behind = [(h.mac, h.port) for h in _lan(devices, device.unit_code, router.address)]
+        behind.append((router_mac, SWITCH_PORTS + 17))
+        for mac, port in behind:
+            rows += [
+                (f"1.3.6.1.2.1.17.4.3.1.2.{_octets(mac)}", "2", str(port)),
+                (f"1.3.6.1.2.1.17.4.3.1.3.{_octets(mac)}", "2", "3"),
+            ]
+        cdp = f"{SWITCH_UPLINK}.1"
+        address = "".join(f"{int(o):02x}" for o in router.address.split("."))
+        rows += [
+            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.3.{cdp}", "2", "1"),
+            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.4.{cdp}", "4x", address),
+            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.6.{cdp}", "4", router.hostname),
+            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.7.{cdp}", "4", "ge-0/0/1"),
+            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.8.{cdp}", "4", "Juniper SRX300"),
+        ]
+        rows.sort(key=lambda row: tuple(int(part) for part in row[0].split(".")))
+        (into / f"{switch.community}.snmprec").write_text(
+            "".join(f"{o}|{t}|{v}\n" for o, t, v in rows), encoding="utf-8"
+        )
+        made.append(switch)
     return made
