@@ -59,7 +59,8 @@ async def _snmp(
             # The register's word first (a person said it is a router), then what the device says.
             category = (known.category if known else None) or (facts.category if facts else None)
             if options.tables and category in NETWORK_CATEGORIES:
-                found_tables = await read_tables(client, target)
+                maker = values.enterprise(values.oid(system.get(oids.SYS_OBJECT_ID)))
+                found_tables = await read_tables(client, target, maker)
         except SnmpFailure as exc:
             problem = f"answered, but then: {exc}"
             if facts is None and wants_identity:

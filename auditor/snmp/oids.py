@@ -132,3 +132,7 @@ CDP_CACHE = "1.3.6.1.4.1.9.9.23.1.2.1.1"  # index: ifIndex.deviceIndex
 CDP_CACHE_COLUMNS = {"address_type": 3, "address": 4, "version": 5, "device_id": 6, "port": 7, "platform": 8}
 IF_NAME = IF_TABLE_COLUMNS["name"]
 IF_DESCR = IF_TABLE_COLUMNS["descr"]
+# CISCO-VTP-MIB vtpVlanState (index: managementDomain.vlan): the VLANs whose forwarding tables a
+# Cisco switch serves only to "community@vlan" (per-VLAN community indexing).
+VTP_VLAN_STATE = "1.3.6.1.4.1.9.9.46.1.3.1.1.2"
+CISCO = 9

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from auditor.domain import SnmpVersion
 from auditor.errors import SnmpError, SnmpFailure, SnmpTimeout
 from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts, NetworkTables
+from auditor.settings import Secret
 from auditor.snmp import oids, tables, values
 from auditor.snmp.client import SnmpClient, SnmpTarget
 from auditor.snmp.identify import Catalog, entity_row, identify
@@ -92,9 +95,40 @@ class _Tables:
         return found
 
 
-async def read_tables(client: SnmpClient, target: SnmpTarget) -> NetworkTables:
+VLANS_MAX = 64  # per-VLAN forwarding tables read from one Cisco switch (each costs 3 requests or more)
+
+
+async def _per_vlan(read: _Tables, target: SnmpTarget) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A Cisco switch's forwarding table, VLAN by VLAN: BRIDGE-MIB under "community@vlan" for each
+    VLAN CISCO-VTP-MIB lists (SNMPv1/v2c only).  Returns Q-BRIDGE-shaped columns (the VLAN as the
+    fdbId) and the bridge-port map of every VLAN."""
+    if target.community is None or target.version is SnmpVersion.V3:
+        return {}, []
+    vlans = sorted(
+        {int(oid.rsplit(".", 1)[1]) for oid, _state in await read.walk(oids.VTP_VLAN_STATE, "vtpVlanState", 4096)}
+        - {1002, 1003, 1004, 1005}  # the reserved FDDI and Token Ring VLANs
+    )
+    if len(vlans) > VLANS_MAX:
+        read.problems.append(f"{len(vlans)} VLANs: the forwarding tables of the first {VLANS_MAX} read")
+    columns: dict[str, list[tuple[str, Any]]] = {"port": [], "status": []}
+    ports: list[tuple[str, Any]] = []
+    for vlan in vlans[:VLANS_MAX]:
+        indexed = _Tables(read.client, replace(target, community=Secret(f"{target.community.reveal()}@{vlan}")))
+        found = await indexed.columns(oids.DOT1D_TP_FDB, oids.DOT1D_TP_FDB_COLUMNS, f"dot1dTpFdbTable (VLAN {vlan})")
+        read.problems.extend(indexed.problems)
+        for name, walked in found.items():  # as Q-BRIDGE would say it: column, VLAN, MAC
+            number = oids.DOT1D_TP_FDB_COLUMNS[name]
+            prefix = f"{oids.DOT1D_TP_FDB}.{number}."
+            columns[name] += [(f"{oids.DOT1Q_TP_FDB}.{number}.{vlan}.{oid[len(prefix) :]}", v) for oid, v in walked]
+        if found.get("port"):
+            ports += await indexed.walk(oids.DOT1D_BASE_PORT_IF_INDEX, f"dot1dBasePortIfIndex (VLAN {vlan})")
+    return columns, ports
+
+
+async def read_tables(client: SnmpClient, target: SnmpTarget, enterprise: int | None = None) -> NetworkTables:
     """A router's or switch's view of its neighbours: ARP/ND (IP-MIB), forwarding tables (Q-BRIDGE,
-    BRIDGE-MIB), LAG membership, LLDP and CDP.  Each table costs one request when absent."""
+    BRIDGE-MIB; on a Cisco switch (`enterprise` 9), VLAN by VLAN), LAG membership, LLDP and CDP.
+    Each table costs one request when absent."""
     sent = client.requests[target.host]
     read = _Tables(client, target)
     problems = read.problems
@@ -118,9 +152,16 @@ async def read_tables(client: SnmpClient, target: SnmpTarget) -> NetworkTables:
             if q_bridge.get("port")
             else await read.columns(oids.DOT1D_TP_FDB, oids.DOT1D_TP_FDB_COLUMNS, "dot1dTpFdbTable")
         )
+        vlan_ports: list[tuple[str, Any]] = []
+        if enterprise == oids.CISCO and not q_bridge.get("port"):
+            q_bridge, vlan_ports = await _per_vlan(read, target)
+            bridge = bridge if not q_bridge.get("port") else {}
         has_fdb = bool(q_bridge.get("port") or bridge.get("port"))
         base_ports = await read.walk(oids.DOT1D_BASE_PORT_IF_INDEX, "dot1dBasePortIfIndex") if has_fdb else []
-        vlan_ids = await read.walk(oids.DOT1Q_VLAN_FDB_ID, "dot1qVlanFdbId") if q_bridge.get("port") else []
+        base_ports += vlan_ports
+        vlan_ids = (
+            await read.walk(oids.DOT1Q_VLAN_FDB_ID, "dot1qVlanFdbId") if q_bridge.get("port") and not vlan_ports else []
+        )
         fdb, refused_fdb, portless = tables.fdb(q_bridge, bridge, base_ports, vlan_ids, names.keys())
         lag = (
             tables.lag_members(await read.walk(oids.DOT3AD_AGG_PORT_ATTACHED, "dot3adAggPortAttachedAggID"))

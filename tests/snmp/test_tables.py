@@ -15,6 +15,7 @@ import shutil
 import socket
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from pysnmp.proto import api, rfc1905
 from auditor.config import Secret
 from auditor.facts import ArpEntry, FdbEntry, Neighbour, NetworkTables, RegisteredAddress, Sighting
 from auditor.lab import netns
-from auditor.lab.snmpsim import free_udp_port, responder_command
+from auditor.lab.snmpsim import SnmpSimulator, free_udp_port, responder_command
 from auditor.rules.endpoints import RegisterIndex, mac_kind, parse_mac_registry, sightings
 from auditor.snmp import oids, tables
 from auditor.snmp.client import SnmpClient, SnmpTarget
@@ -397,3 +398,50 @@ def test_a_huge_arp_table_is_cut_short_at_the_bound() -> None:
         found = _read(agent)
     assert len(found.arp) == poller.TABLE_ROWS_MAX
     assert any("cut short at 100,000 rows" in p for p in found.problems), found.problems
+
+
+# ---------------------------------------------------------------- Cisco's per-VLAN forwarding tables
+
+
+def _snmprec(rows: dict[str, str]) -> str:
+    ordered = sorted(rows.items(), key=lambda item: tuple(int(a) for a in item[0].split(".")))
+    return "".join(f"{oid}|{value}\n" for oid, value in ordered)
+
+
+def _fdb_rows(entries: dict[str, int]) -> dict[str, str]:
+    rows = {f"{oids.DOT1D_BASE_PORT_IF_INDEX}.{port}": f"2|{10000 + port}" for port in (3, 4, 25)}
+    for mac, port in entries.items():
+        index = ".".join(str(int(part, 16)) for part in mac.split(":"))
+        rows[f"{oids.DOT1D_TP_FDB}.2.{index}"] = f"2|{port}"
+        rows[f"{oids.DOT1D_TP_FDB}.3.{index}"] = "2|3"
+    return rows
+
+
+@pytest.mark.skipif(responder_command() is None, reason="snmpsim is not installed (the lab extra)")
+def test_a_cisco_switch_is_read_vlan_by_vlan(tmp_path: Path) -> None:
+    """Cisco IOS serves each VLAN's forwarding table only to "community@vlan" (snmpsim serves a
+    community per recording, so each VLAN is a recording of its own, as each is a context there)."""
+    base = {
+        "1.3.6.1.2.1.1.1.0": "4|Cisco IOS Software, C2960 Software (C2960-LANBASEK9-M), Version 15.0(2)SE11",
+        "1.3.6.1.2.1.1.2.0": "6|1.3.6.1.4.1.9.1.694",
+        **{f"{oids.IF_NAME}.{10000 + p}": f"4|Fa0/{p}" for p in (3, 4, 25)},
+        **{f"{oids.VTP_VLAN_STATE}.1.{vlan}": "2|1" for vlan in (1, 10, 20, 1002)},
+    }
+    (tmp_path / "sw.snmprec").write_text(_snmprec(base), encoding="utf-8")
+    per_vlan = {1: {"3c:52:82:00:00:01": 3}, 10: {"3c:52:82:00:00:10": 4, "00:26:0b:00:00:01": 25}, 20: {}}
+    for vlan, entries in per_vlan.items():
+        (tmp_path / f"sw@{vlan}.snmprec").write_text(_snmprec(_fdb_rows(entries)), encoding="utf-8")
+    with SnmpSimulator(tmp_path, probe_community="sw") as agent:
+
+        async def read() -> NetworkTables:
+            async with SnmpClient() as client:
+                target = SnmpTarget(agent.host, agent.port, community=Secret("sw"), timeout_s=1.0, retries=1)
+                return await read_tables(client, target, enterprise=oids.CISCO)
+
+        found = asyncio.run(read())
+    assert sorted((e.vlan, e.mac, e.if_index) for e in found.fdb) == [
+        (1, "3c:52:82:00:00:01", 10003),
+        (10, "00:26:0b:00:00:01", 10025),
+        (10, "3c:52:82:00:00:10", 10004),
+    ]
+    assert found.problems == ()
