@@ -88,7 +88,7 @@ def _placed(sightings: Sequence[Sighting]) -> Sighting:
     return min(sightings, key=lambda s: (_PLACE_ORDER.get(s.source, 9), -s.at.timestamp()))
 
 
-def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: int | None, now: dt.datetime) -> None:
+def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: int | None) -> None:
     """Each endpoint updated (latest address, its place, its match) and its sightings refreshed."""
     if not found:
         return

@@ -26,7 +26,7 @@ from auditor.settings import NetbiosSettings
 class TableCounts:
     devices: int = 0  # routers and switches whose tables were read
     endpoints: int = 0
-    matched: int = 0  # endpoints that are registered devices
+    matched: int = 0  # registered devices among the endpoints
     requests: int = 0
 
 
@@ -114,9 +114,9 @@ def record_tables(
         if device_id is not None:
             sources, at = reached.get(device_id, (set(), min(s.at for s in its)))
             reached[device_id] = (sources | {s.source for s in its}, max(at, *(s.at for s in its)))
-    stored.store_endpoints(session, found, run_id, max(o.at for o in with_tables))
+    stored.store_endpoints(session, found, run_id)
     stored.mark_seen(session, reached, run_id)
-    counts.endpoints, counts.matched = len(found), len(reached)
+    counts.endpoints, counts.matched = len(found), sum(1 for d in reached if index.is_registered(d))
     return counts
 
 

@@ -136,10 +136,15 @@ def judge(
     }
 
 
-def scan(fleet: Fleet, workdir: Path) -> dict[str, dict[str, Any]]:
-    """Scan every device of the fleet with the real CLI; what `devices list` says, by recording name."""
+def scan(fleet: Fleet, workdir: Path, tables: bool = True) -> dict[str, dict[str, Any]]:
+    """Scan every device of the fleet with the real CLI; what `devices list` says, by recording name.
+    Without `tables`, the network devices' ARP/forwarding/LLDP tables are not read (they hold
+    real-world addresses: read them only inside a namespace with loopback alone)."""
     env = dict(os.environ, AUDITOR_SNMP_COMMUNITIES="public", AUDITOR_DB=f"sqlite:///{workdir / 'sweep.db'}")
     env.pop("AUDITOR_CONFIG", None)
+    if not tables:
+        (workdir / "auditor.toml").write_text("[snmp]\ntables = false\n", encoding="utf-8")
+        env["AUDITOR_CONFIG"] = str(workdir / "auditor.toml")
     cli = [sys.executable, "-m", "auditor"]
     subprocess.run([*cli, "init", "--quiet"], check=True, env=env, cwd=workdir)
     # snmpsim is one Python process answering for every device: a few requests in flight at once.
@@ -198,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=Path("../shared/snmp-corpus-wide"))
     parser.add_argument("--out", type=Path, default=Path("sweep-output"))
     parser.add_argument("--cache-dir", type=Path, default=None, help="snmpsim's index, kept between runs")
+    parser.add_argument(
+        "--no-tables",
+        dest="tables",
+        action="store_false",
+        help="do not read the recordings' ARP/forwarding/LLDP tables (outside a loopback-only namespace)",
+    )
     args = parser.parse_args(argv)
     rules = sweep_rules()
     answers = expected(args.corpus)
@@ -207,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="auditor-sweep-") as work,
         Fleet(recordings, port=free_udp_port(), cache_dir=args.cache_dir) as fleet,
     ):
-        found = scan(fleet, Path(work))
+        found = scan(fleet, Path(work), args.tables)
     by_type, wrong = report(found, answers, rules["categories"], rules.get("notes", {}))
     (args.out / "found.json").write_text(json.dumps(found, indent=1, ensure_ascii=False), encoding="utf-8")
     (args.out / "disagreements.tsv").write_text(

@@ -141,8 +141,11 @@ class RegisterIndex:
         self.by_ip: dict[str, RegisteredAddress] = {}
         self.by_name: dict[str, RegisteredAddress] = {}
         self.units: dict[int, int | None] = {}
+        self.registered: set[int] = set()
         for device in devices:
             self.units[device.device_id] = device.unit_id
+            if device.registered:
+                self.registered.add(device.device_id)
             if device.mac:
                 self.by_mac.setdefault(device.mac.lower(), device)
             if device.ip:
@@ -152,6 +155,9 @@ class RegisterIndex:
 
     def unit_of(self, device_id: int) -> int | None:
         return self.units.get(device_id)
+
+    def is_registered(self, device_id: int) -> bool:
+        return device_id in self.registered
 
     def match(self, mac: str, seen: Sequence[Sighting]) -> tuple[int | None, str | None]:
         """The registered device an endpoint is, and how that was told: its MAC; else the address

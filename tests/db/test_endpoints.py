@@ -1,0 +1,84 @@
+"""Endpoints stored on SQLite and PostgreSQL alike: one per MAC whatever address DHCP gives it, its
+sightings kept as rows of first and last seen, two runs storing the same new MAC at once, and the
+match to the register.  (The tables are handed over as a poll would; reading them from real agents
+is tests/snmp/test_tables.py and tests/test_endpoints.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+from auditor.db.engine import open_database
+from auditor.facts import ArpEntry, FdbEntry, HostObservation, NetworkTables
+from auditor.jobs.poll import record_observations
+from tests.conftest import Cli
+from tests.register.test_import import write_csv
+
+NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+PC = "3c:52:82:00:00:10"
+
+
+def _minute(stamp: str) -> float:
+    """Minutes after NOW of a time as the JSON gives it (local, with its offset)."""
+    return (dt.datetime.fromisoformat(stamp) - NOW).total_seconds() / 60
+
+
+def _router(at: dt.datetime, *arp: ArpEntry, fdb: tuple[FdbEntry, ...] = ()) -> HostObservation:
+    tables = NetworkTables(arp=arp, fdb=fdb, port_names={3: "vlan10", 5: "Gi0/5"})
+    return HostObservation("10.0.0.1", at, device_id=1, alive=True, tables=tables)
+
+
+def _setup(auditor: Cli, workdir: Path) -> None:
+    write_csv(workdir / "u.csv", [["unit_code", "unit_name"], ["XA-A", "Xã A"]])
+    write_csv(
+        workdir / "d.csv",
+        [
+            ["unit_code", "hostname", "category", "ip", "mac"],
+            ["XA-A", "gw", "router", "10.0.0.1", ""],
+            ["XA-A", "pc-ketoan", "desktop", "", PC],
+        ],
+    )
+    auditor.ok("register", "import", "u.csv")
+    auditor.ok("register", "import", "d.csv")
+
+
+def test_one_endpoint_per_mac_across_address_changes(auditor: Cli, workdir: Path) -> None:
+    _setup(auditor, workdir)
+    with open_database(auditor.db_url) as database:
+        for minutes, address in ((0, "10.0.0.20"), (5, "10.0.0.20"), (10, "10.0.0.31")):  # DHCP moves it
+            at = NOW + dt.timedelta(minutes=minutes)
+            record_observations(database, [_router(at, ArpEntry(address, PC, 3))], at)
+    [endpoint] = json.loads(auditor.ok("endpoints", "list", "--format", "json").stdout)
+    assert endpoint["ip"] == "10.0.0.31" and endpoint["device_id"] == 2 and endpoint["sources"] == ["arp"]
+    assert (_minute(endpoint["first_seen"]), _minute(endpoint["last_seen"])) == (0, 10)
+    shown = json.loads(auditor.ok("devices", "show", "2", "--format", "json").stdout)
+    seen = sorted((s["ip"], _minute(s["first_seen"]), _minute(s["last_seen"])) for s in shown["seen"])
+    assert seen == [("10.0.0.20", 0, 5), ("10.0.0.31", 10, 10)]  # a row per place, not per poll
+    assert shown["device"]["seen_via"] == "arp" and shown["polls"][0]["seen_via"] == "arp"
+
+
+def test_two_runs_storing_the_same_new_mac_at_once(auditor: Cli, workdir: Path) -> None:
+    _setup(auditor, workdir)
+    stranger = "f8:b1:56:00:00:12"
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run(port: int) -> None:
+        try:
+            with open_database(auditor.db_url) as database:
+                start.wait()
+                fdb = (FdbEntry(stranger, port, port, 10),)
+                record_observations(database, [_router(NOW, fdb=fdb)], NOW)
+        except BaseException as error:  # handed to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(port,)) for port in (5, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    found = json.loads(auditor.ok("endpoints", "list", "--unregistered", "--format", "json").stdout)
+    assert [(e["mac"], e["port"], e["vlan"], e["unit"]) for e in found] == [(stranger, "Gi0/5", 10, "XA-A")]
