@@ -468,7 +468,8 @@ def _retention(values: Mapping[str, Any], sources: Mapping[str, str]) -> Retenti
             f"{sources['retention.device_polls_days']}: retention.device_polls_days is {polls:g}; the reboot rule "
             "counts restarts over 7 days: keep at least 8"
         )
-    return RetentionSettings(link_samples_raw_days=raw, device_polls_days=polls)
+    endpoints = _num(values, "retention.endpoints_days", 0, 36_500, sources)
+    return RetentionSettings(link_samples_raw_days=raw, device_polls_days=polls, endpoints_days=endpoints)
 
 
 def check_agent_name(name: str, source: str) -> str:

@@ -94,6 +94,7 @@ class LinkSettings:
 class RetentionSettings:
     link_samples_raw_days: float = 30  # then rolled up into hours; 0 keeps them all
     device_polls_days: float = 14  # then deleted; 0 keeps them all
+    endpoints_days: float = 90  # endpoints and sightings not seen for this long are deleted; 0 keeps them
 
 
 @dataclass(frozen=True)

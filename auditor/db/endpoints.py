@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -327,3 +328,12 @@ def neighbours_of(session: Session, device_id: int) -> list[NeighbourView]:
         )
         for n in rows
     ]
+
+
+def prune_endpoints(session: Session, before: dt.datetime) -> tuple[int, int]:
+    """Delete the sightings last seen before `before`, then the endpoints with none left (their
+    findings go with them); (sightings, endpoints) deleted."""
+    sightings: Any = session.execute(delete(EndpointSighting).where(EndpointSighting.last_seen < before))
+    alive = select(EndpointSighting.endpoint_id).distinct()
+    endpoints: Any = session.execute(delete(Endpoint).where(Endpoint.last_seen < before, Endpoint.id.not_in(alive)))
+    return int(sightings.rowcount or 0), int(endpoints.rowcount or 0)

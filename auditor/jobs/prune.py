@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from auditor.db import samples
+from auditor.db import endpoints, samples
 from auditor.db.engine import Database
 from auditor.links.rollup import hourly
 from auditor.settings import Settings
@@ -20,11 +20,14 @@ class PruneReport:
     samples_rolled_up: int = 0
     hours_added: int = 0
     polls_deleted: int = 0
+    sightings_deleted: int = 0
+    endpoints_deleted: int = 0
 
     def line(self) -> str:
         return (
             f"{self.samples_rolled_up} link samples rolled up into {self.hours_added} hourly rows, "
-            f"{self.polls_deleted} device polls deleted"
+            f"{self.polls_deleted} device polls deleted, "
+            f"{self.endpoints_deleted} endpoints and {self.sightings_deleted} sightings not seen for long deleted"
         )
 
 
@@ -47,7 +50,8 @@ def _roll_up(database: Database, links: list[int], cutoff: dt.datetime) -> tuple
 
 def prune(database: Database, settings: Settings, now: dt.datetime) -> PruneReport:
     """Apply the retention settings as of `now`: old link samples become hourly rows (200 links × a
-    day per transaction, bounded memory); old device polls are deleted."""
+    day per transaction, bounded memory); old device polls are deleted, and endpoints not seen
+    for `endpoints_days`."""
     keep = settings.retention
     rolled = added = deleted = 0
     if keep.link_samples_raw_days:
@@ -60,6 +64,10 @@ def prune(database: Database, settings: Settings, now: dt.datetime) -> PruneRepo
     if keep.device_polls_days:
         with database.session() as session:
             deleted = samples.prune_device_polls(session, now - dt.timedelta(days=keep.device_polls_days))
-    report = PruneReport(rolled, added, deleted)
+    places = gone = 0
+    if keep.endpoints_days:
+        with database.session() as session:
+            places, gone = endpoints.prune_endpoints(session, now - dt.timedelta(days=keep.endpoints_days))
+    report = PruneReport(rolled, added, deleted, places, gone)
     log.info("retention: %s", report.line())
     return report

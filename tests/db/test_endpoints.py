@@ -10,9 +10,11 @@ import json
 import threading
 from pathlib import Path
 
+from auditor.config import load_settings
 from auditor.db.engine import open_database
 from auditor.facts import ArpEntry, FdbEntry, HostObservation, NetworkTables
 from auditor.jobs.poll import record_observations
+from auditor.jobs.prune import prune
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
 
@@ -82,3 +84,19 @@ def test_two_runs_storing_the_same_new_mac_at_once(auditor: Cli, workdir: Path) 
     assert errors == []
     found = json.loads(auditor.ok("endpoints", "list", "--unregistered", "--format", "json").stdout)
     assert [(e["mac"], e["port"], e["vlan"], e["unit"]) for e in found] == [(stranger, "Gi0/5", 10, "XA-A")]
+
+
+def test_endpoints_not_seen_for_long_are_pruned(auditor: Cli, workdir: Path) -> None:
+    _setup(auditor, workdir)
+    settings = load_settings(db_url=auditor.db_url, environ={})  # retention.endpoints_days = 90
+    with open_database(auditor.db_url) as database:
+        record_observations(database, [_router(NOW, ArpEntry("10.0.0.20", PC, 3))], NOW)
+        later = NOW + dt.timedelta(days=60)
+        record_observations(database, [_router(later, ArpEntry("10.0.0.31", PC, 3))], later)
+        kept = prune(database, settings, NOW + dt.timedelta(days=89))
+        moved = prune(database, settings, NOW + dt.timedelta(days=91))  # its first place is 91 days old
+        gone = prune(database, settings, NOW + dt.timedelta(days=151))
+    assert (kept.sightings_deleted, kept.endpoints_deleted) == (0, 0)
+    assert (moved.sightings_deleted, moved.endpoints_deleted) == (1, 0)
+    assert (gone.sightings_deleted, gone.endpoints_deleted) == (1, 1)
+    assert json.loads(auditor.ok("endpoints", "list", "--format", "json").stdout) == []

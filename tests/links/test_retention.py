@@ -120,4 +120,7 @@ def test_prune_rolls_up_old_samples_deletes_old_polls_and_changes_no_verdict(aud
 
 def test_the_prune_command_says_what_it_did(auditor: Cli) -> None:
     said = auditor.ok("prune").stdout
-    assert said == "Retention: 0 link samples rolled up into 0 hourly rows, 0 device polls deleted.\n"
+    assert said == (
+        "Retention: 0 link samples rolled up into 0 hourly rows, 0 device polls deleted, "
+        "0 endpoints and 0 sightings not seen for long deleted.\n"
+    )
