@@ -17,6 +17,7 @@ from auditor.domain import (
     SnmpVersion,
     UnitKind,
 )
+from auditor.endpoints import NetworkTables
 
 
 @dataclass(frozen=True)
@@ -249,34 +250,6 @@ class PollView:
 
 
 @dataclass(frozen=True)
-class SightingView:
-    """Where a device was seen through the network, as `devices show` lists it."""
-
-    source: str
-    mac: str
-    ip: str | None
-    seen_on: str | None
-    port: str | None
-    vlan: int | None
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-
-
-@dataclass(frozen=True)
-class NeighbourView:
-    """A link LLDP or CDP reports on one of the device's ports, as `devices show` lists it."""
-
-    protocol: str
-    local_port: str | None
-    remote_name: str | None
-    remote_port: str | None
-    remote_address: str | None
-    remote_device_id: int | None
-    remote_platform: str | None
-    last_seen: dt.datetime
-
-
-@dataclass(frozen=True)
 class ChangeView:
     """One change to a device's register record, as `devices show` lists its history."""
 
@@ -350,117 +323,6 @@ class LinkPort:
     link_id: int
     name: str
     interface: str | None
-
-
-@dataclass(frozen=True)
-class ArpEntry:
-    """One entry of a router's neighbour table (IPv4 ARP or IPv6 ND): this address had this MAC."""
-
-    ip: str
-    mac: str  # "aa:bb:cc:dd:ee:ff"
-    if_index: int | None = None
-    static: bool = False
-
-
-@dataclass(frozen=True)
-class FdbEntry:
-    """One entry of a switch's forwarding table: this MAC sits behind this port (in this VLAN)."""
-
-    mac: str
-    bridge_port: int
-    if_index: int | None = None  # None: the switch maps the bridge port to no interface
-    vlan: int | None = None
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    """A device an LLDP or CDP neighbour table says is connected to a local port."""
-
-    protocol: str  # "lldp" or "cdp"
-    if_index: int | None  # the local port, where it could be told
-    local_port: str | None  # as the device names its port
-    name: str | None = None  # the neighbour's sysName (LLDP) or device id (CDP)
-    port: str | None = None  # the neighbour's port
-    chassis: str | None = None  # its chassis id: a MAC, or its own words
-    address: str | None = None  # its management address
-    platform: str | None = None  # its sysDescr (LLDP) or platform (CDP)
-
-
-@dataclass(frozen=True)
-class NetworkTables:
-    """What a router or switch knows of the devices around it, as read in one poll."""
-
-    arp: tuple[ArpEntry, ...] = ()
-    fdb: tuple[FdbEntry, ...] = ()
-    neighbours: tuple[Neighbour, ...] = ()
-    port_names: dict[int, str] = field(default_factory=dict)  # ifIndex → ifName (else ifDescr)
-    lag: dict[int, int] = field(default_factory=dict)  # member ifIndex → its aggregate's ifIndex
-    own_macs: frozenset[str] = frozenset()  # the device's own addresses (dot1dBaseBridgeAddress, ARP "local")
-    problems: tuple[str, ...] = ()  # a table cut short or refused, in words
-    requests: int = 0  # how many SNMP requests reading them took
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """One device seen through another: a MAC (and its address) in a router's ARP table, behind a
-    switch's edge port, on an LLDP/CDP port, or answering NetBIOS; `seen_on` is the device whose
-    table said so (None for NetBIOS, which the endpoint answered itself)."""
-
-    mac: str
-    source: str  # "arp", "fdb", "lldp", "cdp", "netbios"
-    at: dt.datetime
-    seen_on: int | None = None
-    ip: str | None = None
-    port: str | None = None  # the port's ifName (ARP: the routed interface)
-    vlan: int | None = None
-    name: str | None = None  # LLDP/CDP: its system name; NetBIOS: its computer name
-    group: str | None = None  # NetBIOS: its workgroup or domain
-
-
-@dataclass(frozen=True)
-class RegisteredAddress:
-    """What the inventory holds of a device that an endpoint can be matched by."""
-
-    device_id: int
-    unit_id: int | None
-    mac: str | None
-    ip: str | None
-    hostname: str | None
-    registered: bool = True  # False: a device a scan discovered
-
-
-@dataclass(frozen=True)
-class EndpointFacts:
-    """One MAC's sightings in one run, whose make it is, and the registered device it is (if any)."""
-
-    mac: str
-    mac_kind: str
-    vendor: str | None
-    device_id: int | None
-    matched_by: str | None
-    unit_id: int | None
-    sightings: tuple[Sighting, ...]
-
-
-@dataclass(frozen=True)
-class EndpointView:
-    """An endpoint as `auditor endpoints list` shows it."""
-
-    endpoint_id: int
-    mac: str
-    ip: str | None
-    vendor: str | None
-    mac_kind: str  # "global" (a maker's) or "local" (locally administered: randomised, or set by software)
-    netbios_name: str | None
-    seen_on: str | None  # the hostname (else address) of the switch or router that saw it last
-    port: str | None
-    vlan: int | None
-    sources: tuple[str, ...]
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-    device_id: int | None
-    unit: str | None
-    unit_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from auditor.db.common import in_chunks, unit_is
 from auditor.db.models import Device, DevicePoll, Endpoint, EndpointSighting, NeighbourLink, Unit
 from auditor.domain import NETWORK_CATEGORIES, DeviceStatus
-from auditor.facts import (
+from auditor.endpoints import (
     EndpointFacts,
     EndpointView,
     Neighbour,

@@ -14,8 +14,9 @@ from auditor.db import devices as stored
 from auditor.db import endpoints, findings, history, register
 from auditor.db.engine import Database
 from auditor.domain import DeviceStatus
+from auditor.endpoints import NeighbourView, SightingView
 from auditor.errors import AuditorError
-from auditor.facts import ChangeView, DeviceView, FindingView, NeighbourView, PollView, SightingView
+from auditor.facts import ChangeView, DeviceView, FindingView, PollView
 from auditor.jobs.listings import aged
 from auditor.register.search import DeviceQuery, named_by, select_devices
 

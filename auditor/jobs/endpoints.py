@@ -9,15 +9,15 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from auditor.catalogs import mac_registry
 from auditor.db import endpoints as stored
 from auditor.db import register
 from auditor.db.engine import Database
 from auditor.discovery import netbios
-from auditor.facts import EndpointFacts, EndpointView, HostObservation, Sighting
+from auditor.endpoints import EndpointFacts, EndpointView, Sighting
+from auditor.facts import HostObservation
 from auditor.rules.endpoints import MacRegistry, RegisterIndex, mac_kind, sightings
 from auditor.settings import NetbiosSettings
 
@@ -64,7 +64,7 @@ def ask_names(
 
 
 def record_tables(
-    session: Session,
+    session: Any,  # the run's own transaction (jobs compose I/O; only db/ imports SQLAlchemy)
     observations: Sequence[HostObservation],
     run_id: int | None,
     notes: list[str],

@@ -16,7 +16,8 @@ from auditor.db import observations as stored
 from auditor.db.engine import Database
 from auditor.discovery.icmp import Pinger
 from auditor.domain import RunKind, RunOutcome
-from auditor.facts import HostObservation, ObservationCounts, PollTarget, Sighting
+from auditor.endpoints import Sighting
+from auditor.facts import HostObservation, ObservationCounts, PollTarget
 from auditor.jobs import endpoints
 from auditor.jobs.fanout import observe_all
 from auditor.jobs.observe import Progress
@@ -94,6 +95,14 @@ def record_observations(
     return replace(counts, notes=counts.notes + tuple(notes))
 
 
+def _tally(report: RunReport, observations: Sequence[HostObservation]) -> None:
+    report.targets = len(observations)
+    report.alive = sum(1 for o in observations if o.alive)
+    report.snmp_ok = sum(1 for o in observations if o.snmp_ok)
+    report.identified = sum(1 for o in observations if o.facts is not None and (o.facts.model or o.facts.vendor))
+    report.unreachable = sum(1 for o in observations if not o.reachable)
+
+
 def store(
     database: Database,
     report: RunReport,
@@ -120,11 +129,7 @@ def store(
             kept = [o for o in observations if o.device_id in held]
             report.lost = len(observations) - len(kept)
             observations = kept
-        report.targets = len(observations)
-        report.alive = sum(1 for o in observations if o.alive)
-        report.snmp_ok = sum(1 for o in observations if o.snmp_ok)
-        report.identified = sum(1 for o in observations if o.facts is not None and (o.facts.model or o.facts.vendor))
-        report.unreachable = sum(1 for o in observations if not o.reachable)
+        _tally(report, observations)
         counts = stored.apply_observations(
             session, observations, report.run_id, now, unit_code=unit_code, discovering=discovering
         )
@@ -159,6 +164,22 @@ def store(
     return report
 
 
+def _by_address(targets: Sequence[PollTarget]) -> tuple[dict[str, PollTarget], list[str]]:
+    """The targets by address, and a note for each address two devices share (two units behind
+    NAT with the same private addresses): only the first is polled."""
+    known: dict[str, PollTarget] = {}
+    shared: list[str] = []
+    for target in targets:
+        if target.address in known:
+            shared.append(
+                f"{target.address} is the address of device {known[target.address].device_id} and of "
+                f"device {target.device_id}; only the first was polled: give one of them its real address"
+            )
+        else:
+            known[target.address] = target
+    return known, shared
+
+
 def poll(
     database: Database,
     settings: Settings,
@@ -185,16 +206,7 @@ def poll(
         on_total(len(targets))
     started = time.perf_counter()
     run_id = start_run(database, RunKind.POLL, now, claim.agent if claim else None)
-    known: dict[str, PollTarget] = {}
-    shared: list[str] = []
-    for target in targets:
-        if target.address in known:  # two units behind NAT with the same private addresses
-            shared.append(
-                f"{target.address} is the address of device {known[target.address].device_id} and of "
-                f"device {target.device_id}; only the first was polled: give one of them its real address"
-            )
-        else:
-            known[target.address] = target
+    known, shared = _by_address(targets)
     speaks_snmp = frozenset(a for a, t in known.items() if t.snmp_credential or t.snmp_version or t.snmp_community)
     observations, icmp = observe_all(
         list(known),

@@ -136,7 +136,7 @@ def judge(
     }
 
 
-def scan(fleet: Fleet, workdir: Path, tables: bool = True) -> dict[str, dict[str, Any]]:
+def scan(fleet: Fleet, workdir: Path, tables: bool = False) -> dict[str, dict[str, Any]]:
     """Scan every device of the fleet with the real CLI; what `devices list` says, by recording name.
     Without `tables`, the network devices' ARP/forwarding/LLDP tables are not read (they hold
     real-world addresses: read them only inside a namespace with loopback alone)."""
@@ -204,10 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("sweep-output"))
     parser.add_argument("--cache-dir", type=Path, default=None, help="snmpsim's index, kept between runs")
     parser.add_argument(
-        "--no-tables",
-        dest="tables",
-        action="store_false",
-        help="do not read the recordings' ARP/forwarding/LLDP tables (outside a loopback-only namespace)",
+        "--tables",
+        action="store_true",
+        help="read the network devices' ARP/forwarding/LLDP tables too (real-world addresses: run it "
+        "inside a namespace with loopback alone; it takes twice as long)",
     )
     args = parser.parse_args(argv)
     rules = sweep_rules()

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from auditor.facts import NetworkTables, RegisteredAddress, Sighting
+from auditor.endpoints import NetworkTables, RegisteredAddress, Sighting
 
 MAC_PREFIX_BITS = (36, 28, 24)  # IEEE MA-S, MA-M, MA-L: the longest block first
 

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.domain import FindingKind, Severity, Verdict
-from auditor.facts import DeviceState, EndpointView, FindingFact
+from auditor.endpoints import EndpointView
+from auditor.facts import DeviceState, FindingFact
 from auditor.rules.age import over_age
 from auditor.settings import RuleSettings
 from auditor.traffic import Judgement

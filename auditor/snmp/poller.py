@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from auditor.domain import SnmpVersion
+from auditor.endpoints import ArpEntry, FdbEntry, Neighbour, NetworkTables
 from auditor.errors import SnmpError, SnmpFailure, SnmpTimeout
-from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts, NetworkTables
+from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts
 from auditor.settings import Secret
 from auditor.snmp import oids, tables, values
 from auditor.snmp.client import SnmpClient, SnmpTarget
@@ -125,68 +126,78 @@ async def _per_vlan(read: _Tables, target: SnmpTarget) -> tuple[dict[str, Any], 
     return columns, ports
 
 
+async def _arp(read: _Tables) -> tuple[list[ArpEntry], set[str]]:
+    """IP-MIB's neighbour table; the older IPv4-only one only where the newer holds no IPv4 entry
+    (most agents fill both with the same entries: reading one halves the requests)."""
+    physical = await read.columns(oids.IP_NET_TO_PHYSICAL, oids.IP_NET_TO_PHYSICAL_COLUMNS, "ipNetToPhysicalTable")
+    media: dict[str, list[tuple[str, Any]]] = {}
+    if not any(":" not in entry.ip for entry in tables.arp(physical, {})[0]):
+        media = await read.columns(oids.IP_NET_TO_MEDIA, oids.IP_NET_TO_MEDIA_COLUMNS, "ipNetToMediaTable")
+    found, own, refused = tables.arp(physical, media)
+    if refused:
+        read.problems.append(f"{refused} ARP table rows refused (an index or MAC that is not one)")
+    return found, own
+
+
+async def _forwarding(
+    read: _Tables, names: Mapping[int, str], enterprise: int | None
+) -> tuple[list[FdbEntry], dict[int, int]]:
+    """The forwarding table (Q-BRIDGE, else BRIDGE-MIB, else a Cisco switch's VLAN by VLAN), and
+    the LAG members of a switch that has one."""
+    q_bridge = await read.columns(oids.DOT1Q_TP_FDB, oids.DOT1Q_TP_FDB_COLUMNS, "dot1qTpFdbTable")
+    bridge: dict[str, list[tuple[str, Any]]] = {}
+    if not q_bridge.get("port"):
+        bridge = await read.columns(oids.DOT1D_TP_FDB, oids.DOT1D_TP_FDB_COLUMNS, "dot1dTpFdbTable")
+    vlan_ports: list[tuple[str, Any]] = []
+    if enterprise == oids.CISCO and not q_bridge.get("port"):
+        q_bridge, vlan_ports = await _per_vlan(read, read.target)
+        bridge = bridge if not q_bridge.get("port") else {}
+    if not (q_bridge.get("port") or bridge.get("port")):
+        return [], {}
+    base_ports = await read.walk(oids.DOT1D_BASE_PORT_IF_INDEX, "dot1dBasePortIfIndex") + vlan_ports
+    vlan_ids = []
+    if q_bridge.get("port") and not vlan_ports:
+        vlan_ids = await read.walk(oids.DOT1Q_VLAN_FDB_ID, "dot1qVlanFdbId")
+    found, refused, portless = tables.fdb(q_bridge, bridge, base_ports, vlan_ids, names.keys())
+    if refused:
+        read.problems.append(f"{refused} forwarding table rows refused (an index or MAC that is not one)")
+    if portless:
+        read.problems.append(f"{portless} forwarding table rows name no bridge port (port 0): left out")
+    lag = tables.lag_members(await read.walk(oids.DOT3AD_AGG_PORT_ATTACHED, "dot3adAggPortAttachedAggID"))
+    return found, lag
+
+
+async def _neighbours(read: _Tables, names: Mapping[int, str]) -> list[Neighbour]:
+    """LLDP-MIB's remote table (with management addresses and local ports), then CDP's cache."""
+    found = []
+    remote = await read.walk(oids.LLDP_REM, "lldpRemTable", IF_ROWS_MAX * 10)
+    if remote:
+        found = tables.lldp(
+            remote,
+            await read.walk(oids.LLDP_REM_MAN_ADDR, "lldpRemManAddrTable", IF_ROWS_MAX),
+            await read.walk(oids.LLDP_LOC_PORT_ID, "lldpLocPortId", IF_ROWS_MAX),
+            await read.walk(oids.LLDP_LOC_PORT_DESCR, "lldpLocPortDesc", IF_ROWS_MAX),
+            names,
+        )
+    return found + tables.cdp(await read.walk(oids.CDP_CACHE, "cdpCacheTable", IF_ROWS_MAX * 10), names)
+
+
 async def read_tables(client: SnmpClient, target: SnmpTarget, enterprise: int | None = None) -> NetworkTables:
     """A router's or switch's view of its neighbours: ARP/ND (IP-MIB), forwarding tables (Q-BRIDGE,
     BRIDGE-MIB; on a Cisco switch (`enterprise` 9), VLAN by VLAN), LAG membership, LLDP and CDP.
-    Each table costs one request when absent."""
+    Each table costs one request when absent; a timeout ends the reading with what was read."""
     sent = client.requests[target.host]
     read = _Tables(client, target)
-    problems = read.problems
     try:
         names = tables.port_names(
             await read.walk(oids.IF_NAME, "ifName", IF_ROWS_MAX), await read.walk(oids.IF_DESCR, "ifDescr", IF_ROWS_MAX)
         )
-        physical = await read.columns(oids.IP_NET_TO_PHYSICAL, oids.IP_NET_TO_PHYSICAL_COLUMNS, "ipNetToPhysicalTable")
-        # The older IPv4-only table, where the newer one holds no IPv4 entry (most agents fill both
-        # with the same entries: reading one halves the requests).
-        has_ipv4 = any(":" not in entry.ip for entry in tables.arp(physical, {})[0])
-        media = (
-            {}
-            if has_ipv4
-            else await read.columns(oids.IP_NET_TO_MEDIA, oids.IP_NET_TO_MEDIA_COLUMNS, "ipNetToMediaTable")
-        )
-        arp, own, refused_arp = tables.arp(physical, media)
-        q_bridge = await read.columns(oids.DOT1Q_TP_FDB, oids.DOT1Q_TP_FDB_COLUMNS, "dot1qTpFdbTable")
-        bridge = (
-            {}
-            if q_bridge.get("port")
-            else await read.columns(oids.DOT1D_TP_FDB, oids.DOT1D_TP_FDB_COLUMNS, "dot1dTpFdbTable")
-        )
-        vlan_ports: list[tuple[str, Any]] = []
-        if enterprise == oids.CISCO and not q_bridge.get("port"):
-            q_bridge, vlan_ports = await _per_vlan(read, target)
-            bridge = bridge if not q_bridge.get("port") else {}
-        has_fdb = bool(q_bridge.get("port") or bridge.get("port"))
-        base_ports = await read.walk(oids.DOT1D_BASE_PORT_IF_INDEX, "dot1dBasePortIfIndex") if has_fdb else []
-        base_ports += vlan_ports
-        vlan_ids = (
-            await read.walk(oids.DOT1Q_VLAN_FDB_ID, "dot1qVlanFdbId") if q_bridge.get("port") and not vlan_ports else []
-        )
-        fdb, refused_fdb, portless = tables.fdb(q_bridge, bridge, base_ports, vlan_ids, names.keys())
-        lag = (
-            tables.lag_members(await read.walk(oids.DOT3AD_AGG_PORT_ATTACHED, "dot3adAggPortAttachedAggID"))
-            if has_fdb
-            else {}
-        )
-        remote = await read.walk(oids.LLDP_REM, "lldpRemTable", IF_ROWS_MAX * 10)
-        neighbours = []
-        if remote:
-            neighbours = tables.lldp(
-                remote,
-                await read.walk(oids.LLDP_REM_MAN_ADDR, "lldpRemManAddrTable", IF_ROWS_MAX),
-                await read.walk(oids.LLDP_LOC_PORT_ID, "lldpLocPortId", IF_ROWS_MAX),
-                await read.walk(oids.LLDP_LOC_PORT_DESCR, "lldpLocPortDesc", IF_ROWS_MAX),
-                names,
-            )
-        neighbours += tables.cdp(await read.walk(oids.CDP_CACHE, "cdpCacheTable", IF_ROWS_MAX * 10), names)
+        arp, own = await _arp(read)
+        fdb, lag = await _forwarding(read, names, enterprise)
+        neighbours = await _neighbours(read, names)
     except SnmpTimeout as exc:
-        problems.append(f"stopped reading its tables: {exc}")
-        return NetworkTables(problems=tuple(problems), requests=client.requests[target.host] - sent)
-    for count, what in ((refused_arp, "ARP"), (refused_fdb, "forwarding")):
-        if count:
-            problems.append(f"{count} {what} table rows refused (an index or MAC that is not one)")
-    if portless:
-        problems.append(f"{portless} forwarding table rows name no bridge port (port 0): left out")
+        read.problems.append(f"stopped reading its tables: {exc}")
+        return NetworkTables(problems=tuple(read.problems), requests=client.requests[target.host] - sent)
     return NetworkTables(
         arp=tuple(arp),
         fdb=tuple(fdb),
@@ -194,6 +205,6 @@ async def read_tables(client: SnmpClient, target: SnmpTarget, enterprise: int | 
         port_names=names,
         lag=lag,
         own_macs=frozenset(own),
-        problems=tuple(problems),
+        problems=tuple(read.problems),
         requests=client.requests[target.host] - sent,
     )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from auditor.facts import ArpEntry, FdbEntry, Neighbour
+from auditor.endpoints import ArpEntry, FdbEntry, Neighbour
 from auditor.snmp import oids, values
 
 Walked = Sequence[tuple[str, Any]]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from auditor.config import load_settings
 from auditor.db.engine import open_database
-from auditor.facts import ArpEntry, FdbEntry, HostObservation, NetworkTables
+from auditor.endpoints import ArpEntry, FdbEntry, NetworkTables
+from auditor.facts import HostObservation
 from auditor.jobs.poll import record_observations
 from auditor.jobs.prune import prune
 from tests.conftest import Cli

@@ -23,7 +23,7 @@ from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1905
 
 from auditor.config import Secret
-from auditor.facts import ArpEntry, FdbEntry, Neighbour, NetworkTables, RegisteredAddress, Sighting
+from auditor.endpoints import ArpEntry, FdbEntry, Neighbour, NetworkTables, RegisteredAddress, Sighting
 from auditor.lab import netns
 from auditor.lab.snmpsim import SnmpSimulator, free_udp_port, responder_command
 from auditor.rules.endpoints import RegisterIndex, mac_kind, parse_mac_registry, sightings

@@ -35,9 +35,8 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sweep, inside a namespace with loopback alone where one can be made: the scan reads the
-    network devices' tables too, whose addresses are real-world ones.  Elsewhere the tables are
-    left unread."""
+    """The sweep (identification only: the recordings' tables are tests/snmp/test_tables.py's),
+    inside a namespace with loopback alone where one can be made."""
     out = tmp_path_factory.mktemp("sweep")
     arguments = ["--corpus", str(WIDE_CORPUS), "--out", str(out)]
     if netns.unavailable() is None:
@@ -48,7 +47,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return out
     table = io.StringIO()
     with contextlib.redirect_stdout(table):
-        assert sweep.main([*arguments, "--no-tables"]) == 0
+        assert sweep.main(arguments) == 0
     (out / "table.txt").write_text(table.getvalue(), encoding="utf-8")
     return out
 
