@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from auditor.db.common import in_chunks, unit_is
+from auditor.db.common import chunked, in_chunks, unit_is
 from auditor.db.models import Device, DevicePoll, Endpoint, EndpointSighting, NeighbourLink, Unit
 from auditor.domain import NETWORK_CATEGORIES, DeviceStatus
 from auditor.endpoints import (
@@ -160,11 +160,13 @@ def mark_seen(session: Session, seen: Mapping[int, tuple[set[str], dt.datetime]]
     if not seen:
         return
     ids = sorted(seen)
-    polled = {
-        p.device_id: p
-        for p in in_chunks(session, DevicePoll, DevicePoll.device_id, ids)
-        if run_id is not None and p.run_id == run_id
-    }
+    polled: dict[int, DevicePoll] = {}
+    if run_id is not None:  # this run's polls only, not every poll these devices ever had
+        for chunk in chunked(ids):
+            rows = session.scalars(
+                select(DevicePoll).where(DevicePoll.run_id == run_id, DevicePoll.device_id.in_(chunk))
+            )
+            polled.update((p.device_id, p) for p in rows)
     for device in in_chunks(session, Device, Device.id, ids):
         sources, at = seen[device.id]
         via = ",".join(sorted(sources))
