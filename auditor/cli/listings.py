@@ -135,7 +135,7 @@ def endpoints() -> None:
 
 @endpoints.command("list")
 @click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's endpoints.")
-@click.option("--unregistered", is_flag=True, help="Only those no registered device matched.")
+@click.option("--unregistered", is_flag=True, help="Only those no device of the inventory is (strangers).")
 @format_option
 @common_options
 def endpoints_list(settings: Settings, unit_code: str | None, unregistered: bool, fmt: str) -> None:
