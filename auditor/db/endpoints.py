@@ -7,12 +7,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from auditor.db.common import chunked, in_chunks, unit_is
-from auditor.db.models import Device, DevicePoll, Endpoint, EndpointSighting, NeighbourLink, Unit
+from auditor.db.models import Device, DevicePoll, Endpoint, EndpointSighting, Finding, NeighbourLink, Unit
 from auditor.domain import NETWORK_CATEGORIES, DeviceStatus
 from auditor.endpoints import (
     EndpointFacts,
@@ -332,10 +332,15 @@ def neighbours_of(session: Session, device_id: int) -> list[NeighbourView]:
     ]
 
 
-def prune_endpoints(session: Session, before: dt.datetime) -> tuple[int, int]:
-    """Delete the sightings last seen before `before`, then the endpoints with none left (their
-    findings go with them); (sightings, endpoints) deleted."""
+def prune_endpoints(session: Session, before: dt.datetime, now: dt.datetime) -> tuple[int, int]:
+    """Delete the sightings last seen before `before`, then the endpoints with none left; their
+    open findings are resolved at `now` first and kept, with their evidence (a finding's history
+    is never deleted).  (sightings, endpoints) deleted."""
     sightings: Any = session.execute(delete(EndpointSighting).where(EndpointSighting.last_seen < before))
     alive = select(EndpointSighting.endpoint_id).distinct()
-    endpoints: Any = session.execute(delete(Endpoint).where(Endpoint.last_seen < before, Endpoint.id.not_in(alive)))
+    gone = select(Endpoint.id).where(Endpoint.last_seen < before, Endpoint.id.not_in(alive))
+    session.execute(
+        update(Finding).where(Finding.endpoint_id.in_(gone), Finding.resolved_at.is_(None)).values(resolved_at=now)
+    )
+    endpoints: Any = session.execute(delete(Endpoint).where(Endpoint.id.in_(gone)))
     return int(sightings.rowcount or 0), int(endpoints.rowcount or 0)

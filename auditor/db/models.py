@@ -394,7 +394,8 @@ class Finding(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
     link_id: Mapped[int | None] = mapped_column(ForeignKey("link.id", ondelete="CASCADE"))
-    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoint.id", ondelete="CASCADE"))
+    # SET NULL: a pruned endpoint's finding stays, resolved (db/endpoints.prune_endpoints), with its evidence
+    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoint.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(255))  # what a person reads: "router xa-anhson-gw"
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_detected: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -405,7 +406,7 @@ class Finding(Base):
         Index(None, "kind", "resolved_at"),  # open findings of a kind (`findings --kind`, --fail-on)
         Index(None, "device_id", "kind"),  # the open finding of a device, to update or resolve
         Index(None, "link_id", "kind"),  # the open finding of a link
-        Index(None, "endpoint_id"),  # an endpoint's finding; deleting an endpoint deletes it
+        Index(None, "endpoint_id"),  # an endpoint's open finding, to refresh or resolve
     )
 
 

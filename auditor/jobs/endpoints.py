@@ -27,7 +27,6 @@ class TableCounts:
     devices: int = 0  # routers and switches whose tables were read
     endpoints: int = 0
     matched: int = 0  # registered devices among the endpoints
-    requests: int = 0
 
 
 def ask_names(
@@ -89,13 +88,11 @@ def record_tables(
         device_id = observation.device_id or places.get(observation.address, (None, None))[0]
         if device_id is None:
             continue
-        label = observation.address
-        notes.extend(f"{label}: {problem}" for problem in tables.problems)
+        notes.extend(f"{observation.address}: {problem}" for problem in tables.problems)
         report = sightings(device_id, tables, observation.at, infrastructure)
         seen.extend(report.sightings)
         stored.store_neighbours(session, device_id, tables.neighbours, network, observation.at)
         counts.devices += 1
-        counts.requests += tables.requests
         unit_of_reporter[device_id] = None
     seen.extend(names)
     unit_of_reporter = stored.units_of(session, unit_of_reporter)

@@ -67,7 +67,7 @@ def prune(database: Database, settings: Settings, now: dt.datetime) -> PruneRepo
     places = gone = 0
     if keep.endpoints_days:
         with database.session() as session:
-            places, gone = endpoints.prune_endpoints(session, now - dt.timedelta(days=keep.endpoints_days))
+            places, gone = endpoints.prune_endpoints(session, now - dt.timedelta(days=keep.endpoints_days), now)
     report = PruneReport(rolled, added, deleted, places, gone)
     log.info("retention: %s", report.line())
     return report

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from auditor.endpoints import ArpEntry, FdbEntry, Neighbour
@@ -327,7 +327,3 @@ def cdp(cache: Walked, ports: Mapping[int, str]) -> list[Neighbour]:
             )
         )
     return found
-
-
-def macs_of(entries: Iterable[ArpEntry | FdbEntry]) -> set[str]:
-    return {e.mac for e in entries}

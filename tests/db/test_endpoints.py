@@ -14,6 +14,7 @@ from auditor.config import load_settings
 from auditor.db.engine import open_database
 from auditor.endpoints import ArpEntry, FdbEntry, NetworkTables
 from auditor.facts import HostObservation
+from auditor.jobs.audit import assess_devices, record_findings
 from auditor.jobs.poll import record_observations
 from auditor.jobs.prune import prune
 from tests.conftest import Cli
@@ -100,4 +101,23 @@ def test_endpoints_not_seen_for_long_are_pruned(auditor: Cli, workdir: Path) -> 
     assert (kept.sightings_deleted, kept.endpoints_deleted) == (0, 0)
     assert (moved.sightings_deleted, moved.endpoints_deleted) == (1, 0)
     assert (gone.sightings_deleted, gone.endpoints_deleted) == (1, 1)
+    assert json.loads(auditor.ok("endpoints", "list", "--format", "json").stdout) == []
+
+
+def test_a_pruned_strangers_finding_is_resolved_and_kept(auditor: Cli, workdir: Path) -> None:
+    _setup(auditor, workdir)
+    settings = load_settings(db_url=auditor.db_url, environ={})
+    stranger = "f8:b1:56:00:00:12"
+    with open_database(auditor.db_url) as database:
+        record_observations(database, [_router(NOW, ArpEntry("10.0.0.40", stranger, 3))], NOW)
+        record_findings(database, assess_devices(database, settings, NOW), [], NOW)
+        later = NOW + dt.timedelta(days=91)
+        prune(database, settings, later)
+    [finding] = [
+        f
+        for f in json.loads(auditor.ok("findings", "--all", "--format", "json").stdout)
+        if f["evidence"].get("mac") == stranger
+    ]
+    assert finding["kind"] == "unregistered" and finding["resolved_at"] is not None
+    assert finding["evidence"]["ip"] == "10.0.0.40"  # what was found stays with it
     assert json.loads(auditor.ok("endpoints", "list", "--format", "json").stdout) == []

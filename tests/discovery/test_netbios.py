@@ -119,7 +119,10 @@ def test_only_addresses_inside_the_networks_are_asked(port: int) -> None:
     with Responder([inside, outside], port) as responder:
         found, dropped = asyncio.run(
             netbios.node_status(
-                [inside, outside, "8.8.8.8"], [ipaddress.ip_network("127.0.0.0/30")], timeout_s=0.5, port=port
+                [inside, outside, "::1", "not an address"],
+                [ipaddress.ip_network("127.0.0.0/30")],
+                timeout_s=0.5,
+                port=port,
             )
         )
         time.sleep(0.2)
@@ -136,11 +139,8 @@ def test_no_networks_asks_nobody(port: int) -> None:
 
 def test_a_reply_flood_is_dropped_and_the_true_answer_kept(port: int) -> None:
     with Responder(["127.0.0.2"], port, flood=2000) as responder:
-        started = time.monotonic()
         found, dropped = asyncio.run(
             netbios.node_status(["127.0.0.2"], [ipaddress.ip_network("127.0.0.0/8")], timeout_s=2.0, port=port)
         )
-        took = time.monotonic() - started
     assert found["127.0.0.2"].name == "PC-KETOAN"  # not EVIL
-    assert dropped > 0 and responder.asked == ["127.0.0.2"]
-    assert took < 2.5
+    assert dropped > 0 and responder.asked == ["127.0.0.2"]  # answered at once: asked once, no retry

@@ -118,7 +118,7 @@ def upgrade() -> None:
     with op.batch_alter_table("finding", schema=None) as batch_op:
         batch_op.add_column(sa.Column("endpoint_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
-            batch_op.f("fk_finding_endpoint_id_endpoint"), "endpoint", ["endpoint_id"], ["id"], ondelete="CASCADE"
+            batch_op.f("fk_finding_endpoint_id_endpoint"), "endpoint", ["endpoint_id"], ["id"], ondelete="SET NULL"
         )
         batch_op.create_index(batch_op.f("ix_finding_endpoint_id"), ["endpoint_id"], unique=False)
 
