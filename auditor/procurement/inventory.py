@@ -100,7 +100,7 @@ def inventory_records(
 
 
 def _device_row(number: int, d: DeviceView, age: Age | None, tr: Texts) -> list[Any]:
-    place = "\n".join(
+    place = "; ".join(
         part for part in (", ".join(p for p in (d.location, d.ip) if p), words.seen_via(d.seen_via, tr)) if part
     )
     name = d.asset_tag or d.hostname or d.ip or d.serial or f"#{d.id}"
