@@ -7,7 +7,6 @@ user's `auditor.toml` overrides any key of either (the catalog under `[catalog]`
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import re
 import tomllib
@@ -19,7 +18,8 @@ from types import MappingProxyType
 from typing import Any
 
 from auditor.domain import Category, SnmpVersion
-from auditor.errors import ConfigError
+from auditor.errors import BadValue, ConfigError
+from auditor.register.values import subnet_of
 from auditor.settings import (
     AgentSettings,
     AgeSettings,
@@ -188,11 +188,9 @@ def _subnets(values: Mapping[str, Any], key: str, where: Mapping[str, str]) -> t
     found = []
     for text in listed:
         try:
-            found.append(str(ipaddress.ip_network(text.strip(), strict=False)))
-        except ValueError as exc:
-            raise ConfigError(
-                f"{where.get(key)}: {key}: {text!r} is not an address range such as 10.38.1.0/24"
-            ) from exc
+            found.append(str(subnet_of(text)))
+        except BadValue as exc:
+            raise ConfigError(f"{where.get(key)}: {key}: {text!r}, expected {exc.expected}") from exc
     return tuple(found)
 
 

@@ -5,7 +5,19 @@ listings show them.  Frozen dataclasses, no I/O."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+# Every way a device is seen, in the order listings and documents name them: what answered it,
+# then the tables that saw it.
+SOURCE_ORDER = ("icmp", "snmp", "arp", "fdb", "lldp", "cdp", "netbios")
+
+
+def ordered_sources(sources: str | Iterable[str] | None) -> tuple[str, ...]:
+    """ "fdb,icmp" or {"fdb", "icmp"} as ("icmp", "fdb"): the one order, unknown names last."""
+    given = set(sources.split(",") if isinstance(sources, str) else sources or ()) - {""}
+    rank = {s: i for i, s in enumerate(SOURCE_ORDER)}
+    return tuple(sorted(given, key=lambda s: (rank.get(s, len(rank)), s)))
 
 
 @dataclass(frozen=True)
@@ -24,7 +36,8 @@ class SightingView:
 
 @dataclass(frozen=True)
 class NeighbourView:
-    """A link LLDP or CDP reports on one of the device's ports, as `devices show` lists it."""
+    """A link LLDP or CDP reports on one of the device's ports, or that a neighbour reports to one
+    of them (its own table silent), as `devices show` lists it."""
 
     protocol: str
     local_port: str | None
@@ -34,6 +47,7 @@ class NeighbourView:
     remote_device_id: int | None
     remote_platform: str | None
     last_seen: dt.datetime
+    reported_by: str = "self"  # "self": this device's table; else the neighbour that reports the link
 
 
 @dataclass(frozen=True)

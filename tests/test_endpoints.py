@@ -183,7 +183,7 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(office: Office, tmp_pa
     found = json.loads(auditor("endpoints", "list", "--format", "json").stdout)
     by_mac = {e["mac"]: e for e in found}
     assert set(by_mac) == {mac for _, mac, _ in HOSTS}, found
-    expected_sources = {NETBIOS_HOST: ["arp", "netbios"], SWITCH_HOST: ["lldp", "arp"]}
+    expected_sources = {NETBIOS_HOST: ["arp", "netbios"], SWITCH_HOST: ["arp", "lldp"]}
     for number, (address, mac, _) in enumerate(HOSTS):
         endpoint = by_mac[mac]
         assert endpoint["ip"] == address
@@ -206,7 +206,11 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(office: Office, tmp_pa
     auditor("export", "inventory", str(tmp_path / "records"), "--unit", "XA-LAB", "--format", "xlsx")
     [record] = (tmp_path / "records").glob("*.xlsx")
     cells = [str(c) for row in openpyxl.load_workbook(record).active.iter_rows(values_only=True) for c in row if c]
-    assert "198.18.7.11; nhận biết qua ARP" in cells, "the record the unit signs says how pc-vanthu was seen"
+    seen = "198.18.7.11; cổng br0 của router; nhận biết qua bộ định tuyến (ARP)"
+    assert seen in cells, "the record the unit signs says how pc-vanthu was seen"
+    stranger = "f8:b1:56:00:00:12 (dò thấy trên mạng, chưa có trong sổ đăng ký)"
+    assert stranger in cells, "the stranger the router saw is on the record, to be checked on the desks"
+    assert "02:5e:11:22:33:44" not in " ".join(cells), "a randomised MAC is no stranger"
     router = json.loads(auditor("devices", "show", str(devices["router"]["id"]), "--format", "json").stdout)
     [link] = router["neighbours"]
     assert (link["protocol"], link["local_port"], link["remote_name"], link["remote_port"]) == (
@@ -216,6 +220,15 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(office: Office, tmp_pa
         "eth0",
     )
     assert link["remote_address"] == HOSTS[SWITCH_HOST][0] and link["remote_device_id"] == devices["sw-tang2"]["id"]
+    switch = json.loads(auditor("devices", "show", str(devices["sw-tang2"]["id"]), "--format", "json").stdout)
+    [back] = switch["neighbours"]  # sw-tang2 answers no SNMP: the router's report shows on its page too
+    assert (back["local_port"], back["remote_name"], back["remote_port"], back["reported_by"]) == (
+        "eth0",
+        "router",
+        f"port{SWITCH_HOST}",
+        "router",
+    )
+    assert back["remote_device_id"] == devices["router"]["id"]
     named = by_mac["3c:52:82:00:00:14"]
     assert named["netbios_name"] == "MAY-KETOAN2" and named["device_id"] == devices["may-ketoan2"]["id"]
 

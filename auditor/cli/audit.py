@@ -49,7 +49,9 @@ def findings_command(
     Kinds: over_age, unknown_age, unreachable, frequent_reboots, unregistered, missing,
     link_congested, link_warning, link_insufficient_data.
 
-    Example: auditor findings --kind over_age --format csv > thiet-bi-qua-han.csv
+    \b
+    Example:
+      auditor findings --kind over_age --format csv > thiet-bi-qua-han.csv
     """
     from auditor.jobs.listings import findings_of
 
@@ -97,7 +99,9 @@ def audit_command(
     time: an overlapping run waits up to --lock-wait seconds, then exits with a message.
     With --quiet it prints nothing unless something fails (a mail from cron only on trouble).
 
-    Example: auditor audit --quiet --fail-on link_congested --log-file /var/log/auditor/audit.log
+    \b
+    Example:
+      auditor audit --quiet --fail-on link_congested --log-file /var/log/auditor/audit.log
     """
     from auditor.jobs.audit import alone, nightly
 
@@ -132,10 +136,14 @@ def prune_command(settings: Settings) -> None:
     """Apply the retention settings now (`auditor audit` does it after every audit).
 
     Link samples older than retention.link_samples_raw_days (default 30) become one row per link
-    and hour; device polls older than retention.device_polls_days (default 14) are deleted.  The
-    judged window (links.window_days) is always younger than the first, so no verdict changes.
+    and hour; device polls older than retention.device_polls_days (default 14) are deleted, and
+    so are the endpoints not seen for retention.endpoints_days (default 90): their open
+    `unregistered` findings are resolved and kept.  The judged window (links.window_days) is
+    always younger than the first, so no verdict changes.
 
-    Example: auditor prune
+    \b
+    Example:
+      auditor prune
     """
     from auditor.jobs.prune import prune
 
@@ -167,7 +175,9 @@ def export_procurement(
     PDF: the signed list as it prints (LibreOffice draws it); PNG: its first page.
     CSV and JSON: the same lines, for other systems.
 
-    Example: auditor export procurement danh-muc-de-xuat.xlsx
+    \b
+    Example:
+      auditor export procurement danh-muc-de-xuat.xlsx
     """
     from auditor.i18n import texts
     from auditor.jobs.export import export_procurement as write
@@ -198,7 +208,9 @@ def export_inventory(settings: Settings, directory: Path, lang: str, unit_code: 
     One print-ready file per unit in DIRECTORY, named bien-ban-kiem-ke-<CODE>.xlsx (or .pdf,
     which LibreOffice draws): its devices, their ages and condition, its links, two signatures.
 
-    Example: auditor export inventory bien-ban/ --format pdf
+    \b
+    Example:
+      auditor export inventory bien-ban/ --format pdf
     """
     from auditor.jobs.export import export_inventory as write
 

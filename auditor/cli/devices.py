@@ -48,6 +48,7 @@ NEIGHBOUR_COLUMNS = [
     ("remote_port", "ITS PORT"),
     ("remote_address", "ADDRESS"),
     ("remote_device_id", "DEVICE"),
+    ("reported_by", "REPORTED BY"),
     ("last_seen", "LAST"),
 ]
 SEEN_COLUMNS = [
@@ -115,7 +116,9 @@ def devices() -> None:
 def devices_list(settings: Settings, unit_code: str | None, fmt: str, **criteria: Any) -> None:
     """List devices with identity, age and reachability (JSON keys are stable for scripts).
 
-    Example: auditor devices list --unit XA-ANHSON --category laptop --format csv > may-xach-tay.csv
+    \b
+    Example:
+      auditor devices list --unit XA-HUNGPHUC --category laptop --format csv > may-xach-tay.csv
     """
     from auditor.jobs.devices import list_devices
     from auditor.register.search import DeviceQuery
@@ -137,7 +140,9 @@ def devices_show(settings: Settings, ref: str, polls: int, fmt: str) -> None:
 
     REF is the device's id, asset tag, serial, IP address or MAC.
 
-    Example: auditor devices show TS-2015-014
+    \b
+    Example:
+      auditor devices show TS-XA-HUNGPHUC-001
     """
     from auditor.jobs.devices import dossier
 
@@ -204,7 +209,9 @@ note_option = click.option("--note", help="Why (kept in the device's history), e
 def devices_register(settings: Settings, ref: str, note: str | None) -> None:
     """Mark a device found on the network as in the asset register.
 
-    Example: auditor devices register 10.38.1.57 --note "biên bản 12/2026"
+    \b
+    Example:
+      auditor devices register 10.38.1.57 --note "biên bản 12/2026"
     """
     _change(settings, ref, "register", note=note)
 
@@ -217,7 +224,9 @@ def devices_register(settings: Settings, ref: str, note: str | None) -> None:
 def devices_assign(settings: Settings, ref: str, unit_code: str, note: str | None) -> None:
     """Give a device to a unit (a discovered one, or one that moved).
 
-    Example: auditor devices assign 57 --unit XA-ANHSON
+    \b
+    Example:
+      auditor devices assign 57 --unit XA-HUNGPHUC
     """
     _change(settings, ref, "assign", unit_code=unit_code, note=note)
 
@@ -229,7 +238,9 @@ def devices_assign(settings: Settings, ref: str, unit_code: str, note: str | Non
 def devices_retire(settings: Settings, ref: str, note: str | None) -> None:
     """Take a device out of service: no longer polled, audited or counted for replacement.
 
-    Example: auditor devices retire TS-2009-003 --note "thanh lý QĐ 45"
+    \b
+    Example:
+      auditor devices retire TS-XA-HUNGPHUC-006 --note "thanh lý QĐ 45"
     """
     _change(settings, ref, "retire", note=note)
 
@@ -241,6 +252,8 @@ def devices_retire(settings: Settings, ref: str, note: str | None) -> None:
 def devices_restore(settings: Settings, ref: str, note: str | None) -> None:
     """Put a retired device back in service.
 
-    Example: auditor devices restore TS-2009-003
+    \b
+    Example:
+      auditor devices restore TS-XA-HUNGPHUC-006
     """
     _change(settings, ref, "restore", note=note)

@@ -63,7 +63,9 @@ def units() -> None:
 def units_list(settings: Settings, fmt: str) -> None:
     """List the units with their staff counts and how many devices and links each has.
 
-    Example: auditor units list --format json
+    \b
+    Example:
+      auditor units list --format json
     """
     from auditor.jobs import listings
 
@@ -83,7 +85,9 @@ def links() -> None:
 def links_list(settings: Settings, unit_code: str | None, fmt: str) -> None:
     """List links with their contracted bandwidth, carrying device and far end.
 
-    Example: auditor links list --format table
+    \b
+    Example:
+      auditor links list --format table
     """
     from auditor.jobs import listings
 
@@ -102,7 +106,9 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
     % of capacity), loss, round trip, the verdict (ok, warning, congested, insufficient_data) and
     the bandwidth tier to upgrade to.  JSON and CSV add the maxima and the justification lines.
 
-    Example: auditor links report --format json > danh-gia-duong-truyen.json
+    \b
+    Example:
+      auditor links report --format json > danh-gia-duong-truyen.json
     """
     from auditor.jobs.judge import link_verdicts
 
@@ -135,7 +141,9 @@ def endpoints() -> None:
 
 @endpoints.command("list")
 @click.option("--unit", "unit_code", metavar="CODE", help="Only this unit's endpoints.")
-@click.option("--unregistered", is_flag=True, help="Only those no device of the inventory is (strangers).")
+@click.option(
+    "--unregistered", is_flag=True, help="Only the strangers: endpoints that match no device of the inventory."
+)
 @format_option
 @common_options
 def endpoints_list(settings: Settings, unit_code: str | None, unregistered: bool, fmt: str) -> None:
@@ -146,7 +154,9 @@ def endpoints_list(settings: Settings, unit_code: str | None, unregistered: bool
     and VLAN, every source that saw it, first and last seen, and the register's device it matched
     (by MAC, else its address when seen, else its NetBIOS name), or nothing.
 
-    Example: auditor endpoints list --unit XA-ANHSON --format csv > thiet-bi-dau-cuoi.csv
+    \b
+    Example:
+      auditor endpoints list --unit XA-HUNGPHUC --format csv > thiet-bi-dau-cuoi.csv
     """
     from auditor.jobs.endpoints import list_endpoints
 
@@ -172,7 +182,9 @@ def config() -> None:
 def show(settings: Settings, fmt: str) -> None:
     """Print the effective settings (defaults, auditor.toml, AUDITOR_* and flags), secrets masked.
 
-    Example: auditor config show --config /etc/auditor/auditor.toml
+    \b
+    Example:
+      auditor config show --config /etc/auditor/auditor.toml
     """
     tree = describe(settings)
     if fmt == "json":

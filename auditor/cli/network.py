@@ -113,7 +113,9 @@ def scan_command(
     TARGETS are addresses or networks.  Devices already in the inventory are updated; new ones
     are stored as discovered (not registered) in --unit, or unassigned.
 
-    Example: auditor scan 10.38.5.0/24 --unit XA-HUNGPHUC
+    \b
+    Example:
+      auditor scan 10.38.5.0/24 --unit XA-HUNGPHUC
     """
     from auditor.jobs.scan import scan
 
@@ -152,7 +154,9 @@ def poll_command(
     when no link at all could be read the command fails (exit 1), so that cron reports it.
     Meant for cron (see README).
 
-    Example: auditor poll --group nghe-an
+    \b
+    Example:
+      auditor poll --group nghe-an
     """
     from auditor.jobs.poll import poll
 
@@ -249,7 +253,9 @@ def agent_command(
     over when its leases expire.  On SQLite one agent runs at a time.  Stops cleanly on SIGTERM or
     Ctrl-C, after the batch under way (what is left stays due).  For systemd (see README).
 
-    Example: auditor agent --group nghe-an --name nghe-an-1
+    \b
+    Example:
+      auditor agent --group nghe-an --name nghe-an-1
     """
     from auditor.jobs.agent import agent_identity, run_agent
 
@@ -304,7 +310,9 @@ def agents_command(settings: Settings, fmt: str) -> None:
     is being taken over) or stopped.  LAG is how long after the cycle's moment on the grid the
     agent finished its share of it.
 
-    Example: auditor agents --format json
+    \b
+    Example:
+      auditor agents --format json
     """
     from auditor.jobs.listings import agents
 

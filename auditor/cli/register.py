@@ -26,7 +26,9 @@ KIND_NAMES = {"units": N_("units"), "devices": N_("devices"), "links": N_("links
 def init(settings: Settings) -> None:
     """Create the database, or upgrade its schema to this version (safe to run again).
 
-    Example: auditor init --db sqlite:///inventory.db
+    \b
+    Example:
+      auditor init --db sqlite:///inventory.db
     """
     from auditor.db.engine import init_database
 
@@ -80,7 +82,9 @@ def import_(
     A dry run writes nothing, unless --errors names a file for the rejected rows.  The messages
     and the errors file (which goes back to the unit) are in --lang.
 
-    Example: auditor register import khao-sat-xa-anh-son.xlsx
+    \b
+    Example:
+      auditor register import khao-sat-xa-anh-son.xlsx
     """
     from auditor.i18n import texts
     from auditor.jobs.importing import import_register
@@ -162,7 +166,9 @@ def template(file: Path, lang: str) -> None:
     It has an instructions sheet, the Units, Devices and Links sheets with drop-down lists for
     category, condition and unit kind, and the lists themselves.
 
-    Example: auditor register template phieu-khao-sat.xlsx --lang vi
+    \b
+    Example:
+      auditor register template phieu-khao-sat.xlsx --lang vi
     """
     from auditor.register.writers import write_register_workbook
 
@@ -183,7 +189,9 @@ def export(settings: Settings, file: Path, lang: str, kind: str, unit_code: str 
 
     The workbook has the template's layout, so it can be edited and imported back.
 
-    Example: auditor register export so-dang-ky.xlsx
+    \b
+    Example:
+      auditor register export so-dang-ky.xlsx
     """
     from auditor.jobs.export import export_register
     from auditor.register.columns import SheetKind

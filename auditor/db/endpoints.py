@@ -22,6 +22,7 @@ from auditor.endpoints import (
     RegisteredAddress,
     Sighting,
     SightingView,
+    ordered_sources,
 )
 
 # Where an endpoint is, by the source that says it best: a switch's edge port, then LLDP/CDP, then
@@ -149,9 +150,8 @@ def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: in
 
 
 def _joined(answered: str | None, sources: set[str]) -> str:
-    """ "icmp,snmp" and {"arp"} as "icmp,snmp,arp": what answered first, then the tables."""
-    found = [s for s in (answered or "").split(",") if s]
-    return ",".join(found + sorted(sources - set(found)))
+    """ "icmp,snmp" and {"arp"} as "icmp,snmp,arp": what answered, then the tables, in the one order."""
+    return ",".join(ordered_sources({*(answered or "").split(","), *sources}))
 
 
 def mark_seen(session: Session, seen: Mapping[int, tuple[set[str], dt.datetime]], run_id: int | None) -> None:
@@ -169,12 +169,12 @@ def mark_seen(session: Session, seen: Mapping[int, tuple[set[str], dt.datetime]]
             polled.update((p.device_id, p) for p in rows)
     for device in in_chunks(session, Device, Device.id, ids):
         sources, at = seen[device.id]
-        via = ",".join(sorted(sources))
+        via = ",".join(ordered_sources(sources))
         device.last_seen = max(device.last_seen, at) if device.last_seen else at
         device.first_seen = device.first_seen or at
         row = polled.get(device.id)
         if row is not None:  # polled in this run too: what answered, and the tables
-            row.seen_via = via
+            row.seen_via = _joined(row.seen_via, sources)
             device.seen_via = _joined(device.seen_via, sources)
         else:
             device.seen_via = via
@@ -255,7 +255,7 @@ def list_endpoints(session: Session, unit_code: str | None = None, unregistered:
             seen_on=hostname or ip,
             port=e.port,
             vlan=e.vlan,
-            sources=tuple(sorted(sources.get(e.id, ()), key=lambda s: _PLACE_ORDER.get(s, 9))),
+            sources=ordered_sources(sources.get(e.id, ())),
             first_seen=e.first_seen,
             last_seen=e.last_seen,
             device_id=e.device_id,
@@ -311,13 +311,16 @@ def sightings_of(session: Session, device_id: int) -> list[SightingView]:
 
 
 def neighbours_of(session: Session, device_id: int) -> list[NeighbourView]:
-    """The links LLDP/CDP report on the device's ports, by port."""
-    rows = session.scalars(
-        select(NeighbourLink)
-        .where(NeighbourLink.device_id == device_id)
-        .order_by(NeighbourLink.if_index, NeighbourLink.id)
+    """The links LLDP/CDP report on the device's ports, by port; then those its neighbours report
+    to it that it does not report itself (a PC or an old switch that speaks no LLDP)."""
+    own = list(
+        session.scalars(
+            select(NeighbourLink)
+            .where(NeighbourLink.device_id == device_id)
+            .order_by(NeighbourLink.if_index, NeighbourLink.id)
+        )
     )
-    return [
+    views = [
         NeighbourView(
             n.protocol,
             n.local_port,
@@ -328,8 +331,24 @@ def neighbours_of(session: Session, device_id: int) -> list[NeighbourView]:
             n.remote_platform,
             n.last_seen,
         )
-        for n in rows
+        for n in own
     ]
+    known = {n.remote_device_id for n in own if n.remote_device_id is not None}
+    reporter = aliased(Device)
+    theirs = session.execute(
+        select(NeighbourLink, reporter.hostname, reporter.ip, reporter.model)
+        .join(reporter, NeighbourLink.device_id == reporter.id)
+        .where(NeighbourLink.remote_device_id == device_id, NeighbourLink.device_id != device_id)
+        .order_by(reporter.hostname, NeighbourLink.id)
+    )
+    for n, hostname, ip, model in theirs:
+        if n.device_id in known:
+            continue
+        name = hostname or ip or f"#{n.device_id}"
+        views.append(
+            NeighbourView(n.protocol, n.remote_port, name, n.local_port, ip, n.device_id, model, n.last_seen, name)
+        )
+    return views
 
 
 def prune_endpoints(session: Session, before: dt.datetime, now: dt.datetime) -> tuple[int, int]:

@@ -166,9 +166,7 @@ def _observe(
 ) -> None:
     """What one observation says of a device, written on it."""
     device.reachable = observation.reachable
-    device.seen_via = (
-        ",".join(s for s, yes in (("icmp", observation.alive), ("snmp", observation.snmp_ok)) if yes) or None
-    )
+    device.seen_via = _answered(observation)
     device.rtt_ms = observation.rtt_ms if observation.alive else None
     device.updated_at = now
     if observation.reachable:
@@ -235,6 +233,11 @@ def apply_observations(
     return ObservationCounts(new=new, updated=updated, reboots=reboots, unassigned=unassigned, notes=tuple(notes))
 
 
+def _answered(o: HostObservation) -> str | None:
+    """What answered the poll ("icmp,snmp"), or None."""
+    return ",".join(s for s, yes in (("icmp", o.alive), ("snmp", o.snmp_ok)) if yes) or None
+
+
 def _poll_row(device: Device, o: HostObservation, run_id: int | None) -> DevicePoll:
     return DevicePoll(
         device_id=device.id,
@@ -246,6 +249,7 @@ def _poll_row(device: Device, o: HostObservation, run_id: int | None) -> DeviceP
         uptime_s=o.uptime_s,
         rebooted=o.rebooted,
         error=o.snmp_error,
+        seen_via=_answered(o),
     )
 
 

@@ -15,6 +15,7 @@ from auditor.db.engine import Database
 from auditor.facts import DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
 from auditor.i18n import texts
+from auditor.jobs.endpoints import list_endpoints
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
@@ -27,6 +28,7 @@ from auditor.procurement.texts import PLAN_KEYS, checks, outlook_record, plan_re
 from auditor.procurement.workbook import write_workbook
 from auditor.register.columns import SheetKind
 from auditor.register.writers import export_csv, write_register_workbook
+from auditor.rules.findings import is_stranger
 from auditor.settings import Settings
 from auditor.traffic import LinkVerdict
 
@@ -135,7 +137,9 @@ def export_inventory(
 ) -> list[Path]:
     """One inventory record per unit (or the one unit) into `directory`, as XLSX or PDF; the files written."""
     units, devices, links = register_views(database, local_day(now, settings), unit_code)
-    records = inventory_records(units, devices, links, settings.age)
+    seen = list_endpoints(database, unit_code)
+    strangers = [e for e in seen if is_stranger(e, now, settings.rules)]
+    records = inventory_records(units, devices, links, settings.age, seen, strangers)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:
         pairs = []

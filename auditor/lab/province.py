@@ -30,6 +30,20 @@ ROUTER_IDENTITY = {
     ),
 }
 
+# Each maker's names for the router's WAN (ifIndex 1) and LAN (ifIndex 2) ports: (ifDescr, ifName).
+ROUTER_PORTS = {
+    "cisco": (("GigabitEthernet0/0/0", "Gi0/0/0"), ("GigabitEthernet0/0/1", "Gi0/0/1")),
+    "juniper": (("ge-0/0/0", "ge-0/0/0"), ("ge-0/0/1", "ge-0/0/1")),
+    "mikrotik": (("ether1", "ether1"), ("ether2", "ether2")),
+    "huawei": (("GigabitEthernet0/0/0", "GE0/0/0"), ("GigabitEthernet0/0/1", "GE0/0/1")),
+}
+
+
+def router_ports(vendor: str | None) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The router's (WAN, LAN) port names, as its maker names them."""
+    return ROUTER_PORTS.get(fold(vendor or ""), ROUTER_PORTS["cisco"])
+
+
 SWITCH_IDENTITY = (
     "1.3.6.1.4.1.9.1.694",
     "Cisco IOS Software, C2960 Software (C2960-LANBASEK9-M), Version 15.0(2)SE11, RELEASE SOFTWARE (fc3)",
@@ -148,17 +162,18 @@ def write_recordings(register: Path, into: Path) -> list[SimulatedRouter]:
         device = devices[router.hostname]
         object_id, descr = ROUTER_IDENTITY.get(fold(device.vendor or ""), ROUTER_IDENTITY["cisco"])
         down_bytes = int(router.capacity_mbps * router.load * 1e6 / 8)
+        wan, lan = router_ports(device.vendor)
         rows = [
             ("1.3.6.1.2.1.1.1.0", "4", descr.format(model=device.model)),
             ("1.3.6.1.2.1.1.2.0", "6", object_id),
             ("1.3.6.1.2.1.1.3.0", "67", "8640000"),
             ("1.3.6.1.2.1.1.5.0", "4", router.hostname),
-            ("1.3.6.1.2.1.2.2.1.2.1", "4", "GigabitEthernet0/0/0"),
-            ("1.3.6.1.2.1.2.2.1.2.2", "4", "GigabitEthernet0/0/1"),
+            ("1.3.6.1.2.1.2.2.1.2.1", "4", wan[0]),
+            ("1.3.6.1.2.1.2.2.1.2.2", "4", lan[0]),
             ("1.3.6.1.2.1.2.2.1.8.1", "2", "1"),
             ("1.3.6.1.2.1.2.2.1.8.2", "2", "1"),
-            ("1.3.6.1.2.1.31.1.1.1.1.1", "4", "Gi0/0/0"),
-            ("1.3.6.1.2.1.31.1.1.1.1.2", "4", "Gi0/0/1"),
+            ("1.3.6.1.2.1.31.1.1.1.1.1", "4", wan[1]),
+            ("1.3.6.1.2.1.31.1.1.1.1.2", "4", lan[1]),
             ("1.3.6.1.2.1.31.1.1.1.6.1", "70:numeric", f"rate={down_bytes}"),
             ("1.3.6.1.2.1.31.1.1.1.10.1", "70:numeric", f"rate={down_bytes // 8}"),
             ("1.3.6.1.2.1.31.1.1.1.15.1", "66", "1000"),
@@ -218,13 +233,14 @@ def write_switches(register: Path, into: Path, router_macs: dict[str, str] | Non
                 (f"1.3.6.1.2.1.17.4.3.1.3.{_octets(mac)}", "2", "3"),
             ]
         cdp = f"{SWITCH_UPLINK}.1"
+        gateway = devices[router.hostname]
         address = "".join(f"{int(o):02x}" for o in router.address.split("."))
         rows += [
             (f"1.3.6.1.4.1.9.9.23.1.2.1.1.3.{cdp}", "2", "1"),
             (f"1.3.6.1.4.1.9.9.23.1.2.1.1.4.{cdp}", "4x", address),
             (f"1.3.6.1.4.1.9.9.23.1.2.1.1.6.{cdp}", "4", router.hostname),
-            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.7.{cdp}", "4", "ge-0/0/1"),
-            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.8.{cdp}", "4", "Juniper SRX300"),
+            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.7.{cdp}", "4", router_ports(gateway.vendor)[1][1]),
+            (f"1.3.6.1.4.1.9.9.23.1.2.1.1.8.{cdp}", "4", f"{gateway.vendor} {gateway.model}"),
         ]
         rows.sort(key=lambda row: tuple(int(part) for part in row[0].split(".")))
         (into / f"{switch.community}.snmprec").write_text(

@@ -11,14 +11,15 @@ header on every page, "Trang 1/2" at the foot, the counts kept with the signatur
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
 
 from auditor.domain import CONDITION_LABELS, DeviceStatus
+from auditor.endpoints import EndpointView
 from auditor.facts import Age, DeviceView, LinkView, UnitView
 from auditor.i18n import N_, Texts, texts
 from auditor.procurement import texts as words
@@ -48,8 +49,8 @@ COLUMNS: tuple[tuple[str, float], ...] = (
     (N_("Year in service"), 7),
     (N_("Age (years)"), 6.5),
     (N_("Condition"), 9),
-    (N_("Place, IP address"), 15),
-    (N_("Checked (right / wrong / missing)"), 15),
+    (N_("Place, address, how it was seen"), 21),
+    (N_("Checked (right / wrong / missing)"), 13),
 )
 WIDTHS = [width for _, width in COLUMNS]
 WRAPPED = list(range(1, len(COLUMNS)))
@@ -66,6 +67,8 @@ class UnitInventory:
     links: Sequence[LinkView]
     over_age: int
     unknown_age: int
+    seen: Mapping[int, EndpointView] = field(default_factory=dict)  # device id → where a table saw it last
+    strangers: Sequence[EndpointView] = ()  # endpoints seen on its network that no device is
 
 
 def inventory_records(
@@ -73,13 +76,25 @@ def inventory_records(
     devices: Sequence[tuple[DeviceView, Age | None]],
     links: Sequence[LinkView],
     ages: AgeSettings,
+    endpoints: Sequence[EndpointView] = (),
+    strangers: Sequence[EndpointView] = (),
 ) -> list[UnitInventory]:
     """Each unit's record: its active devices, the register's by asset tag then those the network
-    found, its links, and how many of its registered devices are over age or of unknown age."""
+    found, then the endpoints no device is (`strangers`, by MAC), its links, and how many of its
+    registered devices are over age or of unknown age.  `endpoints` say where the router's and
+    switches' tables saw each device last (its address from ARP, its switch port)."""
     by_unit: dict[str, list[tuple[DeviceView, Age | None]]] = {}
     for device, age in devices:
         if device.unit_code is not None and device.status is DeviceStatus.ACTIVE:
             by_unit.setdefault(device.unit_code, []).append((device, age))
+    seen: dict[int, EndpointView] = {}
+    for e in sorted(endpoints, key=lambda e: e.last_seen):
+        if e.device_id is not None:
+            seen[e.device_id] = e
+    strange: dict[str, list[EndpointView]] = {}
+    for e in sorted(strangers, key=lambda e: e.mac):
+        if e.unit is not None:
+            strange.setdefault(e.unit, []).append(e)
     records = []
     for unit in units:
         mine = sorted(
@@ -94,15 +109,23 @@ def inventory_records(
                 [link for link in links if link.unit_code == unit.code],
                 over_age=sum(v is True for v in verdicts),
                 unknown_age=sum(v is None for v in verdicts),
+                seen={d.id: seen[d.id] for d, _ in mine if d.id in seen},
+                strangers=strange.get(unit.code, []),
             )
         )
     return records
 
 
-def _device_row(number: int, d: DeviceView, age: Age | None, tr: Texts) -> list[Any]:
-    place = "; ".join(
-        part for part in (", ".join(p for p in (d.location, d.ip) if p), words.seen_via(d.seen_via, tr)) if part
-    )
+def _where(place: str | None, ip: str | None, e: EndpointView | None, sources: Iterable[str], tr: Texts) -> str:
+    """ "Văn phòng, 127.38.5.23; cổng ge-0/0/5 của SW-HUNGPHUC; nhận biết qua …": where it stands,
+    its address, the switch port a table saw it behind, and what saw it."""
+    port = tr("port {port} of {switch}", port=e.port, switch=e.seen_on) if e and e.port and e.seen_on else ""
+    parts = (", ".join(p for p in (place, ip or (e.ip if e else None)) if p), port, words.seen_via(sources, tr))
+    return "; ".join(part for part in parts if part)
+
+
+def _device_row(number: int, d: DeviceView, age: Age | None, e: EndpointView | None, tr: Texts) -> list[Any]:
+    sources = {s for s in (d.seen_via or "").split(",") if s}
     name = d.asset_tag or d.hostname or d.ip or d.serial or f"#{d.id}"
     return [
         number,
@@ -113,16 +136,38 @@ def _device_row(number: int, d: DeviceView, age: Age | None, tr: Texts) -> list[
         d.in_service_on.year if d.in_service_on else None,
         None if age is None else round(age.years, 1),
         CONDITION_LABELS[d.condition].text(tr.lang) if d.condition else "",
-        place,
+        _where(d.location, d.ip, e, sources, tr),
         None,
     ]
+
+
+def _stranger_row(number: int, e: EndpointView, tr: Texts) -> list[Any]:
+    """An endpoint no device is: its MAC (and Windows name), its maker in the model column."""
+    name = f"{e.netbios_name} ({e.mac})" if e.netbios_name else e.mac
+    return [
+        number,
+        tr("{name} (found on the network, not in the register)", name=name),
+        "",
+        e.vendor or tr("maker unknown"),
+        None,
+        None,
+        None,
+        "",
+        _where(None, None, e, e.sources, tr),
+        None,
+    ]
+
+
+def _rows(record: UnitInventory, tr: Texts) -> list[list[Any]]:
+    rows = [_device_row(n, d, age, record.seen.get(d.id), tr) for n, (d, age) in enumerate(record.devices, 1)]
+    first = len(rows) + 1
+    return rows + [_stranger_row(n, e, tr) for n, e in enumerate(record.strangers, first)]
 
 
 def _table(out: Page, record: UnitInventory) -> int:
     tr, f = out.tr, out.formats
     header = out.header([tr(name) for name, _ in COLUMNS])
-    for number, (device, age) in enumerate(record.devices, start=1):
-        values = _device_row(number, device, age, tr)
+    for values in _rows(record, tr):
         row = out.next_row(height_of([str(v or "") for v in values], WIDTHS, WRAPPED))
         for col, value in enumerate(values):
             put(out.sheet, row, col, value, f.center if col in (0, 5, 6) else f.text)
@@ -151,7 +196,7 @@ def _links_and_counts(out: Page, record: UnitInventory) -> int:
         over=record.over_age,
         unknown=record.unknown_age,
     )
-    found = len(record.devices) - registered
+    found = len(record.devices) - registered + len(record.strangers)
     if found:
         counts += " " + tr.plural(
             "{n} more found on the network, not in the register.",

@@ -4,13 +4,14 @@ line is, why it is proposed, what the Office must check.  Pure: a `Texts` comes 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
 
 from auditor.domain import CATEGORY_LABELS, AgeSource, Category, Verdict, category_unit
+from auditor.endpoints import ordered_sources
 from auditor.i18n import N_, Texts
 from auditor.procurement.document import DeviceAgeRow, Outlook
 from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
@@ -66,20 +67,21 @@ def unit_of_measure(line: Line, tr: Texts) -> str:
     return category_unit(Category(line.category)).text(tr.lang)
 
 
+# How a device was seen, in words a clerk reads, the protocol's name kept for the IT staff.
 SOURCE_NAMES = {
-    "icmp": "ICMP",
-    "snmp": "SNMP",
-    "arp": "ARP",
-    "fdb": "FDB",
-    "lldp": "LLDP",
-    "cdp": "CDP",
-    "netbios": "NetBIOS",
+    "icmp": N_("ping"),
+    "snmp": N_("SNMP"),
+    "arp": N_("the router (ARP)"),
+    "fdb": N_("a switch (FDB)"),
+    "lldp": N_("a neighbour (LLDP)"),
+    "cdp": N_("a neighbour (CDP)"),
+    "netbios": N_("its Windows name (NetBIOS)"),
 }
 
 
-def seen_via(sources: str | None, tr: Texts) -> str:
-    """How the last poll saw a device, for a person: "seen via ICMP, ARP" ("" when nothing did)."""
-    names = [SOURCE_NAMES.get(s, s) for s in (sources or "").split(",") if s]
+def seen_via(sources: str | Iterable[str] | None, tr: Texts) -> str:
+    """How a device was seen, for a person: "seen via ping, SNMP" ("" when nothing saw it)."""
+    names = [tr(SOURCE_NAMES[s]) if s in SOURCE_NAMES else s for s in ordered_sources(sources)]
     return tr("seen via {sources}", sources=", ".join(names)) if names else ""
 
 

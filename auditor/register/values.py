@@ -143,19 +143,42 @@ def parse_mac(value: Cell) -> str:
 
 
 MAX_SUBNETS = 64
+WIDEST_PREFIX = {4: 8, 6: 32}  # a unit's LAN, or a province's, is never wider: 0.0.0.0/0 is a mistake
+RANGES = N_("address ranges such as 10.38.1.0/24, separated by commas")
+
+
+def subnet_of(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """One LAN range, checked: "10.38.1.0/24" (an address alone is its /32 or /128).  A range with
+    host bits set, one wider than /8 (IPv4) or /32 (IPv6) and a bad prefix length are each
+    refused with what to write instead."""
+    address, _, prefix = text.strip().partition("/")
+    try:
+        host = ipaddress.ip_address(address)
+    except ValueError as exc:
+        raise BadValue(said(RANGES)) from exc
+    if prefix and not (prefix.isdigit() and int(prefix) <= host.max_prefixlen):
+        raise BadValue(said(N_("a prefix length from 0 to {most} after the /"), most=host.max_prefixlen))
+    network = ipaddress.ip_network(text.strip(), strict=False)
+    if network.network_address != host:
+        raise BadValue(said(N_("the range's first address: {network}"), network=str(network)))
+    if network.prefixlen < WIDEST_PREFIX[network.version]:
+        raise BadValue(
+            said(
+                N_("a range no wider than /{widest}: {network} would let auditor ask any address"),
+                widest=WIDEST_PREFIX[network.version],
+                network=str(network),
+            )
+        )
+    return network
 
 
 def parse_subnets(value: Cell) -> str:
-    """A unit's LAN ranges ("10.38.1.0/24, 10.38.2.0/24"; an address alone is its /32 or /128),
-    as they are stored: canonical networks joined by commas."""
+    """A unit's LAN ranges ("10.38.1.0/24, 10.38.2.0/24"), as they are stored: canonical networks
+    joined by commas."""
     parts = [p for p in re.split(r"[\s,;]+", cell_text(value)) if p]
-    try:
-        found = [ipaddress.ip_network(p, strict=False) for p in parts]
-    except ValueError as exc:
-        raise BadValue(said(N_("address ranges such as 10.38.1.0/24, separated by commas"))) from exc
-    if not found or len(found) > MAX_SUBNETS:
-        raise BadValue(said(N_("address ranges such as 10.38.1.0/24, separated by commas")))
-    return ",".join(str(n) for n in dict.fromkeys(found))
+    if not parts or len(parts) > MAX_SUBNETS:
+        raise BadValue(said(RANGES))
+    return ",".join(str(n) for n in dict.fromkeys(subnet_of(p) for p in parts))
 
 
 def parse_port(value: Cell) -> int:

@@ -147,6 +147,12 @@ def link_findings(
     )
 
 
+def is_stranger(e: EndpointView, now: dt.datetime, rules: RuleSettings) -> bool:
+    """An endpoint no device of the inventory is, with a maker's MAC, seen within `missing_days`."""
+    recent = now - e.last_seen <= dt.timedelta(days=rules.missing_days)
+    return e.device_id is None and e.mac_kind != "local" and recent
+
+
 def endpoint_findings(
     endpoints: Iterable[EndpointView], now: dt.datetime, rules: RuleSettings
 ) -> Iterator[FindingFact]:
@@ -154,9 +160,7 @@ def endpoint_findings(
     its maker and where it is plugged in.  MACs that are locally administered are left out: a
     phone's or laptop's randomised address changes, and would be a new stranger every day."""
     for e in endpoints:
-        if e.device_id is not None or e.mac_kind == "local":
-            continue
-        if now - e.last_seen > dt.timedelta(days=rules.missing_days):
+        if not is_stranger(e, now, rules):
             continue
         where = f"{e.seen_on} {e.port}" if e.seen_on and e.port else e.seen_on or ""
         subject = " ".join(part for part in (e.vendor or "?", e.mac, e.ip or "", where) if part)

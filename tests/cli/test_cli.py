@@ -210,6 +210,8 @@ def test_communities_from_a_file_or_the_environment(workdir: Path) -> None:
         ("[links]\ntiers_mbps = []\n", "links.tiers_mbps must be a list of positive numbers"),
         ("[catalog.prices]\ndesktop = 'cheap'\n", "catalog.prices.desktop needs vnd = a whole number of đồng"),
         ("[age\n", "Expected ']'"),
+        ("[netbios]\nsubnets = ['0.0.0.0/0']\n", "expected a range no wider than /8"),
+        ("[netbios]\nsubnets = ['10.38.1.9/24']\n", "expected the range's first address: 10.38.1.0/24"),
     ],
 )
 def test_bad_config_files_say_what_and_where(workdir: Path, content: str, message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from auditor.errors import BadValue
 from auditor.facts import DeviceRecord, LinkRecord, UnitRecord
 from auditor.register.columns import SheetKind, kind_from_headers, kind_from_sheet_name, match_header
 from auditor.register.parse import Sheet, parse_sheet
-from auditor.register.values import parse_mac, parse_mbps, parse_service_date, parse_whole
+from auditor.register.values import parse_mac, parse_mbps, parse_service_date, parse_subnets, parse_whole
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -172,6 +173,38 @@ def test_bandwidths_refused(value: Any) -> None:
 )
 def test_macs_normalised(value: str, mac: str) -> None:
     assert parse_mac(value) == mac
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("10.38.1.0/24", "10.38.1.0/24"),
+        ("10.38.1.0/24; 10.38.2.0/24, 10.38.1.0/24", "10.38.1.0/24,10.38.2.0/24"),
+        ("10.38.1.7", "10.38.1.7/32"),
+        ("2001:db8:38::/64", "2001:db8:38::/64"),
+    ],
+)
+def test_subnets_stored_canonical(value: str, stored: str) -> None:
+    assert parse_subnets(value) == stored
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("10.38.1.5/24", "the range's first address: 10.38.1.0/24"),  # host bits: say the range meant
+        ("0.0.0.0/0", "no wider than /8"),
+        ("10.0.0.0/7", "no wider than /8"),
+        ("::/0", "no wider than /32"),
+        ("10.38.1.0/33", "a prefix length from 0 to 32"),
+        ("2001:db8::/129", "a prefix length from 0 to 128"),
+        ("10.38.1.0/x", "a prefix length from 0 to 32"),
+        ("xã Hưng Phúc", "address ranges such as 10.38.1.0/24"),
+        ("10.38.1.256/24", "address ranges such as 10.38.1.0/24"),
+    ],
+)
+def test_subnets_refused_with_what_to_write(value: str, said: str) -> None:
+    with pytest.raises(BadValue, match=re.escape(said)):
+        parse_subnets(value)
 
 
 @pytest.mark.parametrize(("value", "number"), [(12, 12), (12.0, 12), ("12", 12), (" 12 ", 12), ("12,0", 12)])
