@@ -54,7 +54,8 @@ def _summary(report: Any, what: str) -> None:
         f"{what} (run {report.run_id}): {report.targets} address{'' if report.targets == 1 else 'es'} "
         f"in {report.seconds:g} s",
         f"  answered ping  {report.alive:6}",
-        f"  answered SNMP  {report.snmp_ok:6}   identified {report.identified}",
+        f"  answered SNMP  {report.snmp_ok:6}   identified {report.identified}"
+        + (f", {report.known} known already" if report.known else ""),
         f"  unreachable    {report.unreachable:6}",
         f"  new devices    {report.new:6}"
         + (f"   ({report.unassigned} not assigned to a unit: scan with --unit)" if report.unassigned else ""),

@@ -39,6 +39,7 @@ class RunReport:
     alive: int = 0
     snmp_ok: int = 0
     identified: int = 0
+    known: int = 0  # answered SNMP, identity not read again: identified by an earlier run
     unreachable: int = 0
     new: int = 0
     updated: int = 0
@@ -100,6 +101,7 @@ def _tally(report: RunReport, observations: Sequence[HostObservation]) -> None:
     report.alive = sum(1 for o in observations if o.alive)
     report.snmp_ok = sum(1 for o in observations if o.snmp_ok)
     report.identified = sum(1 for o in observations if o.facts is not None and (o.facts.model or o.facts.vendor))
+    report.known = sum(1 for o in observations if o.snmp_ok and o.facts is None)
     report.unreachable = sum(1 for o in observations if not o.reachable)
 
 
