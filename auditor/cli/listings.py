@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 
@@ -117,6 +118,49 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
     windows = ({"window_start": v.judgement.window_start, "window_end": v.judgement.window_end} for v in verdicts)
     rows = [v.row() | window for v, window in zip(verdicts, windows, strict=True)]
     click.echo(local_rows(rows, fmt, LINK_REPORT_COLUMNS, settings))
+
+
+@links.command("graph")
+@click.argument("link", metavar="LINK", required=False)
+@click.option("--all", "every", is_flag=True, help="Every link of the province on one page, busiest first.")
+@click.option("--days", type=click.FloatRange(min=0.01, max=366), help="The window (default links.window_days, 7).")
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.png or FILE.svg",
+)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="The labels' language.")
+@common_options
+def links_graph(settings: Settings, link: str | None, every: bool, days: float | None, path: Path, lang: str) -> None:
+    """Draw a link's traffic in and out over the window, as network engineers judge a link: the
+    contracted capacity, the congestion line (links.congested_pct, 90 %), each direction's 95th
+    percentile (the verdict's own), gaps left empty and unknown intervals shaded, local time.
+
+    LINK is the link's id (`auditor links list --format json`) or UNIT/NAME; `--all` draws every
+    link of the province on one page instead, sorted by the percentile.
+
+    \b
+    Example:
+      auditor links graph XA-KIMLIEN -o xa-kimlien.png
+      auditor links graph "XA-KIMLIEN/Truyền số liệu chuyên dùng" --days 30 -o xa-kimlien-30.svg
+      auditor links graph --all -o toan-tinh.png
+    """
+    from auditor.jobs.graphs import graph_file
+
+    if (link is None) == (not every):
+        raise click.UsageError("give one LINK, or --all for every link")
+    with opened(settings) as database:
+        drawn = graph_file(database, settings, now(), path, ref=link, days=days, lang=lang)
+    if every:
+        click.echo(f"Wrote the graphs of {len(drawn)} link{'' if len(drawn) == 1 else 's'} to {path}.")
+    else:
+        g = drawn[0]
+        click.echo(
+            f"Wrote the graph of {g.unit_code} / {g.name} ({g.verdict.value}, {len(g.intervals)} intervals) to {path}."
+        )
 
 
 ENDPOINT_COLUMNS = [

@@ -167,6 +167,29 @@ def link_history(
     return found
 
 
+def graph_intervals(
+    session: Session, link_ids: Sequence[int], since: dt.datetime, until: dt.datetime
+) -> dict[int, list[Interval]]:
+    """The intervals of these links that lie wholly in [since, until], oldest first, known or not,
+    read as plain columns (a graph of a week is 2,016 of them): hourly roll-ups stand for their
+    hour, first samples and failed reads close none."""
+    found: dict[int, list[Interval]] = {i: [] for i in link_ids}
+    s = LinkSample
+    for chunk in chunked(link_ids):
+        rows = session.execute(
+            select(s.link_id, s.started_at, s.sampled_at, s.in_bps, s.out_bps, s.unknown_reason, s.samples)
+            .where(s.link_id.in_(chunk), s.sampled_at > since, s.sampled_at <= until)
+            .order_by(s.link_id, s.sampled_at)
+        )
+        for link_id, started, sampled, in_bps, out_bps, reason, hourly in rows:
+            if hourly is None and reason in NOT_INTERVALS:
+                continue
+            start = started or sampled
+            if start >= since:
+                found[link_id].append(Interval(start, sampled, in_bps, out_bps, None if hourly else reason))
+    return found
+
+
 SQLITE_WINDOW_LINKS = 250  # a few links: found through the (link_id, sampled_at) index, 250 at a time
 SQLITE_SCAN_FROM = 1000  # many links: one pass over the table in its own order, no index hops
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -16,6 +17,7 @@ from auditor.facts import DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
 from auditor.i18n import texts
 from auditor.jobs.endpoints import list_endpoints
+from auditor.jobs.graphs import DOCUMENT_SIZE_IN, link_graphs, pictures, plan_graphs
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
@@ -87,6 +89,7 @@ def export_procurement(
     (pdf; png: its first page, for a look), or its lines (csv, json)."""
     data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts, register_read)
     if fmt == "xlsx":
+        data = dataclasses.replace(data, graphs=plan_graphs(database, settings, now, data.verdicts, lang))
         write_workbook(path, data, settings, lang)
         return data
     if fmt in ("pdf", "png"):
@@ -139,7 +142,9 @@ def export_inventory(
     units, devices, links = register_views(database, local_day(now, settings), unit_code)
     seen = list_endpoints(database, unit_code)
     strangers = [e for e in seen if is_stranger(e, now, settings.rules)]
-    records = inventory_records(units, devices, links, settings.age, seen, strangers)
+    drawn = [g for g in link_graphs(database, settings, now, only=[link.id for link in links]) if g.intervals]
+    graphs = pictures(drawn, settings, lang, DOCUMENT_SIZE_IN)
+    records = inventory_records(units, devices, links, settings.age, seen, strangers, graphs)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:
         pairs = []

@@ -121,6 +121,8 @@ def main(out: Path = Path("demo-output")) -> None:
         time.sleep(3)
         run("poll", "--links")
     run("links", "report")
+    run("links", "graph", "XA-KIMLIEN", "-o", str(out / "do-thi-XA-KIMLIEN.png"))
+    run("links", "graph", "--all", "-o", str(out / "do-thi-toan-tinh.png"))
     run("audit", "--no-poll", "--export", str(out / "reports"))
     run("findings", "--kind", "link_congested")
     run("findings", "--kind", "unregistered")
@@ -139,7 +141,8 @@ def main(out: Path = Path("demo-output")) -> None:
         f"\nDemo done.  The procurement workbook to print and sign: {out / 'danh-muc-de-xuat.xlsx'}\n"
         + (f"and as it prints: {out / 'danh-muc-de-xuat.pdf'}\n" if printed else "")
         + f"(and the nightly audit's copy under {out / 'reports'}/<date>/).  Also in {out}/: inventory.db,\n"
-        "phieu-khao-sat.xlsx (the blank survey), so-dang-ky.xlsx (the register), scans/, agents/."
+        "phieu-khao-sat.xlsx (the blank survey), so-dang-ky.xlsx (the register), do-thi-*.png (the link\n"
+        "graphs: XA-KIMLIEN's week, every link on one page), bien-ban/ (the inventory records), scans/, agents/."
     )
 
 

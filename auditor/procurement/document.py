@@ -85,6 +85,7 @@ class ProcurementData:
     ages: tuple[DeviceAgeRow, ...]  # every device judged, with its age evidence
     generated_at: dt.datetime
     outlook: Outlook  # the devices that cross the threshold in the next five years
+    graphs: Mapping[int, bytes] = field(default_factory=dict)  # link id → the graph (PNG) of a link the plan upgrades
 
 
 def _age_row(

@@ -56,6 +56,7 @@ WIDTHS = [width for _, width in COLUMNS]
 WRAPPED = list(range(1, len(COLUMNS)))
 LAST = len(COLUMNS) - 1
 SAFETY = 0.95
+GRAPH_HEIGHT_PT = 3.3 * 72  # a link's graph on the record (jobs.graphs.DOCUMENT_SIZE_IN)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class UnitInventory:
     unknown_age: int
     seen: Mapping[int, EndpointView] = field(default_factory=dict)  # device id → where a table saw it last
     strangers: Sequence[EndpointView] = ()  # endpoints seen on its network that no device is
+    graphs: Sequence[bytes] = ()  # its links' graphs (PNG), as `links graph` draws them
 
 
 def inventory_records(
@@ -78,11 +80,13 @@ def inventory_records(
     ages: AgeSettings,
     endpoints: Sequence[EndpointView] = (),
     strangers: Sequence[EndpointView] = (),
+    graphs: Mapping[int, bytes] | None = None,
 ) -> list[UnitInventory]:
     """Each unit's record: its active devices, the register's by asset tag then those the network
     found, then the endpoints no device is (`strangers`, by MAC), its links, and how many of its
     registered devices are over age or of unknown age.  `endpoints` say where the router's and
-    switches' tables saw each device last (its address from ARP, its switch port)."""
+    switches' tables saw each device last (its address from ARP, its switch port); `graphs`, by
+    link id, each link's graph to print after the devices."""
     by_unit: dict[str, list[tuple[DeviceView, Age | None]]] = {}
     for device, age in devices:
         if device.unit_code is not None and device.status is DeviceStatus.ACTIVE:
@@ -111,6 +115,11 @@ def inventory_records(
                 unknown_age=sum(v is None for v in verdicts),
                 seen={d.id: seen[d.id] for d, _ in mine if d.id in seen},
                 strangers=strange.get(unit.code, []),
+                graphs=[
+                    (graphs or {})[link.id]
+                    for link in links
+                    if link.unit_code == unit.code and link.id in (graphs or {})
+                ],
             )
         )
     return records
@@ -233,6 +242,9 @@ def _record(
     )
     header = _table(out, record)
     sheet.freeze_panes(header + 1, 0)
+    for number, png in enumerate(record.graphs):
+        out.next_row(LINE_PT / 2)
+        out.picture(png, f"duong-truyen-{number + 1}.png", GRAPH_HEIGHT_PT)
     tail = _links_and_counts(out, record)
     signatures(
         out,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import math
 import shutil
 import tempfile
@@ -296,6 +297,8 @@ class Page:
     def next_row(self, height: float) -> int:
         row = self.row
         self.sheet.set_row(row, height)
+        # In constant_memory mode a row with no cell is not written, and its height is lost with it.
+        self.sheet.write_blank(row, 0, None, self.formats.plain)
         self.heights.append(height)
         return row
 
@@ -306,6 +309,13 @@ class Page:
     def merged(self, first: int, last: int, text: str, fmt: Format, height: float | None = None) -> int:
         row = self.next_row(height or LINE_PT * lines_of(text, sum(self.widths[first : last + 1])) + ROW_PADDING_PT)
         self.sheet.merge_range(row, first, row, last, clean(text), fmt)
+        return row
+
+    def picture(self, png: bytes, name: str, height_pt: float) -> int:
+        """A picture (a link's graph) on a row of its own as tall as it is, so that no page break
+        cuts it; its row.  The PNG's own resolution gives its size on the page."""
+        row = self.next_row(height_pt + ROW_PADDING_PT)
+        self.sheet.insert_image(row, 0, name, {"image_data": io.BytesIO(png), "object_position": 2, "y_offset": 2})
         return row
 
     def sides(self, left: Sequence[tuple[str, Format]], right: Sequence[tuple[str, Format]]) -> None:

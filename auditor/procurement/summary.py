@@ -4,6 +4,7 @@ settings the audit used.  Each prints like the list: titled, A4 landscape, one p
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
@@ -152,8 +153,13 @@ def _outlook(book: Workbook, formats: Formats, data: ProcurementData, stamp: str
     titled_table(book, formats, tr, tr("Plan {first}–{last}", first=first, last=last), title, said, table, by_year)
 
 
+CHART_ROWS = 16  # the chart of percentiles: 288 pixels, rows of 20
+GRAPH_ROWS = 18  # a link's graph, 3.3 inches tall, and a row between
+
+
 def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, tr: Texts) -> None:
-    """The links' measurements and verdicts, with their 95th percentiles as a chart."""
+    """The links' measurements and verdicts, with their 95th percentiles as a chart, then the graph
+    of every link the plan upgrades (congested or near the limit)."""
     justification = "justification_vi" if tr.lang == "vi" else "justification_en"
     rows = []
     for row in (v.row() for v in data.verdicts):
@@ -171,7 +177,7 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
         use.add_series(
             {
                 "name": label,
-                "categories": [name, first, 1, first + len(rows) - 1, 1],
+                "categories": [name, first, 0, first + len(rows) - 1, 0],  # by unit: links share names
                 "values": [name, first, col, first + len(rows) - 1, col],
             }
         )
@@ -180,6 +186,17 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
     use.set_x_axis({"num_font": {"name": formats.font, "size": 9}})
     use.set_legend({"position": "bottom", "font": {"name": formats.font, "size": 10}})
     sheet.insert_chart(first + len(rows) + 1, 0, use, {"x_scale": max(1.0, min(2.2, len(rows) / 8)), "y_scale": 1.0})
+    at = first + len(rows) + 1 + CHART_ROWS
+    breaks = [first + len(rows) + 1]  # the chart on a page of its own
+    for v in data.verdicts:  # the week behind each verdict that asks for money, in the table's order
+        png = data.graphs.get(v.link_id)
+        if png is not None:
+            sheet.insert_image(at, 0, f"{v.unit_code}.png", {"image_data": io.BytesIO(png), "object_position": 2})
+            breaks.append(at)
+            at += GRAPH_ROWS
+    if len(breaks) > 1:  # printed too, a graph to a page: the evidence an upgrade's justification cites
+        sheet.print_area(0, 0, at, len(LINK_HEADERS) - 1)
+        sheet.set_h_pagebreaks(breaks)
 
 
 def _to_check(

@@ -6,7 +6,12 @@ import csv
 import datetime as dt
 import io
 import json
+import re
+import zipfile
 from pathlib import Path
+
+import openpyxl
+import pytest
 
 from auditor.db.engine import open_database
 from auditor.lab.history import Pattern, seed_link
@@ -14,7 +19,8 @@ from tests.conftest import Cli
 from tests.register.test_import import write_csv
 
 
-def test_a_week_of_samples_judged(auditor: Cli, workdir: Path) -> None:
+def _three_links(auditor: Cli, workdir: Path) -> None:
+    """XA-A congested, XA-B fine, XA-C with half its samples; a week each, ending now."""
     write_csv(workdir / "units.csv", [["unit_code", "unit_name"], ["XA-A", "A"], ["XA-B", "B"], ["XA-C", "C"]])
     write_csv(
         workdir / "links.csv",
@@ -36,6 +42,9 @@ def test_a_week_of_samples_judged(auditor: Cli, workdir: Path) -> None:
     seed_link(database, ids["XA-C"], Pattern(45, 5, 5, 1, jitter=0, coverage=0.5), now, seed=3)  # half the samples
     database.close()
 
+
+def test_a_week_of_samples_judged(auditor: Cli, workdir: Path) -> None:
+    _three_links(auditor, workdir)
     rows = {r["unit_code"]: r for r in json.loads(auditor.ok("links", "report", "--format", "json").stdout)}
     a, b, c = rows["XA-A"], rows["XA-B"], rows["XA-C"]
     # 2,016 intervals were stored; the report runs a moment later, so its window may start just
@@ -58,3 +67,40 @@ def test_a_week_of_samples_judged(auditor: Cli, workdir: Path) -> None:
     (csv_a,) = csv.DictReader(io.StringIO(auditor.ok("links", "report", "--unit", "XA-A", "--format", "csv").stdout))
     assert csv_a["p95_in_bps"] == f"{a['p95_in_bps']:.15g}" and "e" not in csv_a["p95_in_bps"]
     assert float(csv_a["p95_in_bps"]) == a["p95_in_bps"] > 1e7
+
+
+def _pictures(path: Path) -> list[tuple[str, str, int, int]]:
+    """The pictures of a workbook as Excel places them: (sheet's drawing, name, row, width in EMU)."""
+    found = []
+    with zipfile.ZipFile(path) as book:
+        for name in sorted(n for n in book.namelist() if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)):
+            xml = book.read(name).decode()
+            for row, descr, width in re.findall(
+                r'<xdr:from>.*?<xdr:row>(\d+)</xdr:row>.*?<xdr:cNvPr id="\d+" name="[^"]*" descr="([^"]+)"/>.*?'
+                r'<a:ext cx="(\d+)"',
+                xml,
+            ):
+                found.append((name, descr, int(row), int(width)))
+    return found
+
+
+def test_the_documents_carry_the_graphs_behind_the_verdicts(auditor: Cli, workdir: Path) -> None:
+    _three_links(auditor, workdir)
+    auditor.ok("export", "procurement", "danh-muc.xlsx")
+    pictures = _pictures(workdir / "danh-muc.xlsx")
+    # The congested link's graph only: XA-B is fine, XA-C has too few samples to ask for money.
+    assert [descr for _, descr, _, _ in pictures] == ["XA-A.png"]
+    links = openpyxl.load_workbook(workdir / "danh-muc.xlsx")["Đường truyền"]
+    [(_, _, row, width)] = pictures
+    assert row > max(r for r in range(1, links.max_row + 1) if links.cell(r, 1).value == "XA-A"), "under the table"
+    assert width == pytest.approx(9.5 * 914400, rel=0.01), "9.5 inches wide: A4 landscape, between the margins"
+    assert row in [b.id for b in links.row_breaks.brk], "on a page of its own"
+
+    auditor.ok("export", "inventory", "bien-ban")
+    for unit in ("XA-A", "XA-B", "XA-C"):  # every unit's record shows its link, whatever its verdict
+        [(_, descr, row, _)] = _pictures(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx")
+        record = openpyxl.load_workbook(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx").active
+        assert descr == "duong-truyen-1.png"
+        assert record.row_dimensions[row + 1].height == pytest.approx(3.3 * 72 + 3, abs=1), "its row as tall as the graph"
+        link_line = next(r for r in range(1, record.max_row + 1) if str(record.cell(r, 1).value).startswith("TSLCD:"))
+        assert link_line > row + 1, "the graph comes before the link's line and the signatures"
