@@ -207,7 +207,9 @@ def link_graph(
 ) -> bytes:
     """One link's graph as PNG or SVG bytes."""
     with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=size, dpi=dpi, layout="constrained")
+        figure = Figure(figsize=size, dpi=dpi)
+        width, height = size  # fixed margins, in inches: a layout engine would draw it twice
+        figure.subplots_adjust(left=0.6 / width, right=1 - 0.15 / width, top=1 - 0.5 / height, bottom=0.95 / height)
         draw(figure.add_subplot(), graph, cadence_s, zoneinfo.ZoneInfo(timezone), tr)
         return _save(figure, fmt)
 

@@ -89,7 +89,8 @@ def export_procurement(
     (pdf; png: its first page, for a look), or its lines (csv, json)."""
     data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts, register_read)
     if fmt == "xlsx":
-        data = dataclasses.replace(data, graphs=plan_graphs(database, settings, now, data.verdicts, lang))
+        graphs, left_out = plan_graphs(database, settings, now, data.verdicts, lang)
+        data = dataclasses.replace(data, graphs=graphs, graphs_left_out=left_out)
         write_workbook(path, data, settings, lang)
         return data
     if fmt in ("pdf", "png"):

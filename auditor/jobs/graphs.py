@@ -101,15 +101,28 @@ def pictures(
 DOCUMENT_SIZE_IN = (9.5, 3.3)  # a graph in a printed document: the width of A4 landscape, a third of its height
 
 
+MAX_PLAN_GRAPHS = 100  # a province has fewer links to upgrade; a country's workbook draws the worst 100
+
+
+def _severity(v: LinkVerdict) -> tuple[bool, float]:
+    j = v.judgement
+    return (j.verdict is not Verdict.CONGESTED, -max(j.util_in_pct or 0, j.util_out_pct or 0))
+
+
 def plan_graphs(
     database: Database, settings: Settings, now: dt.datetime, verdicts: Sequence[LinkVerdict], lang: str
-) -> dict[int, bytes]:
-    """The graphs (PNG) of the links the plan upgrades, over the window they were judged on."""
-    chosen = [v.link_id for v in verdicts if v.judgement.verdict in SHOWN or v.judgement.recommended_mbps]
+) -> tuple[dict[int, bytes], int]:
+    """The graphs (PNG) of the links the plan upgrades, over the window they were judged on: the
+    worst `MAX_PLAN_GRAPHS` of them (congested first, then by their percentile); and how many more
+    there are."""
+    wanted = sorted(
+        (v for v in verdicts if v.judgement.verdict in SHOWN or v.judgement.recommended_mbps), key=_severity
+    )
+    chosen = [v.link_id for v in wanted[:MAX_PLAN_GRAPHS]]
     if not chosen:
-        return {}
+        return {}, len(wanted)
     drawn = link_graphs(database, settings, now, only=chosen, verdicts=verdicts)
-    return pictures(drawn, settings, lang, DOCUMENT_SIZE_IN)
+    return pictures(drawn, settings, lang, DOCUMENT_SIZE_IN), len(wanted) - len(chosen)
 
 
 def graph_file(

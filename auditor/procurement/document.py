@@ -86,6 +86,7 @@ class ProcurementData:
     generated_at: dt.datetime
     outlook: Outlook  # the devices that cross the threshold in the next five years
     graphs: Mapping[int, bytes] = field(default_factory=dict)  # link id → the graph (PNG) of a link the plan upgrades
+    graphs_left_out: int = 0  # links to upgrade beyond those drawn (a country's workbook draws the worst)
 
 
 def _age_row(

@@ -194,6 +194,14 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
             sheet.insert_image(at, 0, f"{v.unit_code}.png", {"image_data": io.BytesIO(png), "object_position": 2})
             breaks.append(at)
             at += GRAPH_ROWS
+    if data.graphs_left_out:
+        said = tr.plural(
+            "{n} more link to upgrade is not drawn here: `auditor links graph UNIT -o FILE.png` draws it.",
+            "{n} more links to upgrade are not drawn here: `auditor links graph UNIT -o FILE.png` draws each.",
+            data.graphs_left_out,
+        )
+        sheet.write_string(at, 0, said, formats.italic)
+        at += 1
     if len(breaks) > 1:  # printed too, a graph to a page: the evidence an upgrade's justification cites
         sheet.print_area(0, 0, at, len(LINK_HEADERS) - 1)
         sheet.set_h_pagebreaks(breaks)

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from auditor.db.engine import open_database
+from auditor.jobs import graphs
 from auditor.lab.history import Pattern, seed_link
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
@@ -101,6 +102,22 @@ def test_the_documents_carry_the_graphs_behind_the_verdicts(auditor: Cli, workdi
         [(_, descr, row, _)] = _pictures(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx")
         record = openpyxl.load_workbook(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx").active
         assert descr == "duong-truyen-1.png"
-        assert record.row_dimensions[row + 1].height == pytest.approx(3.3 * 72 + 3, abs=1), "its row as tall as the graph"
+        assert record.row_dimensions[row + 1].height == pytest.approx(3.3 * 72 + 3, abs=1), (
+            "its row as tall as the graph"
+        )
         link_line = next(r for r in range(1, record.max_row + 1) if str(record.cell(r, 1).value).startswith("TSLCD:"))
         assert link_line > row + 1, "the graph comes before the link's line and the signatures"
+
+
+def test_a_country_workbook_draws_the_worst_links_and_says_how_many_more(
+    auditor: Cli, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _three_links(auditor, workdir)
+    monkeypatch.setattr(graphs, "MAX_PLAN_GRAPHS", 0)
+    auditor.ok("export", "procurement", "danh-muc.xlsx")
+    assert _pictures(workdir / "danh-muc.xlsx") == []
+    links = openpyxl.load_workbook(workdir / "danh-muc.xlsx")["Đường truyền"]
+    said = [c.value for row in links.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("Còn")]
+    assert said == [
+        "Còn 1 đường truyền cần nâng cấp chưa vẽ ở đây: lệnh `auditor links graph MÃ-ĐƠN-VỊ -o TỆP.png` vẽ từng đường."
+    ]
