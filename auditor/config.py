@@ -7,6 +7,7 @@ user's `auditor.toml` overrides any key of either (the catalog under `[catalog]`
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 import tomllib
@@ -34,6 +35,7 @@ from auditor.settings import (
     RetentionSettings,
     RuleSettings,
     Secret,
+    ServeSettings,
     Settings,
     SnmpSettings,
     SnmpV3Profile,
@@ -155,7 +157,7 @@ def load_settings(
         if not isinstance(catalog, dict):
             raise ConfigError(f"{path}: [catalog] must be a table")
         for key, value in (_flatten(user) | _catalog_flat(catalog)).items():
-            if key not in defaults and not key.startswith(("catalog.", "snmp.v3")):
+            if key not in defaults and not key.startswith(("catalog.", "snmp.v3", "serve.users.")):
                 raise ConfigError(f"{path}: unknown setting {key!r}; `auditor config show` lists the settings")
             values[key], sources[key] = value, str(path)
 
@@ -324,6 +326,39 @@ def _catalog(values: Mapping[str, Any], sources: Mapping[str, str], months: int)
     return Catalog(MappingProxyType(prices), MappingProxyType(norms), MappingProxyType(kit), tuple(link_prices), months)
 
 
+def _serve(values: Mapping[str, Any], sources: Mapping[str, str]) -> ServeSettings:
+    users = {}
+    for key, value in values.items():
+        if key.startswith("serve.users."):
+            name = key.removeprefix("serve.users.")
+            if not isinstance(value, str) or not value.startswith("scrypt:"):
+                raise ConfigError(
+                    f"{sources[key]}: {key} must be the hash `auditor serve --hash-password` prints, never the password"
+                )
+            users[name] = value
+    listen = str(values["serve.listen"]).strip()
+    try:
+        ipaddress.ip_address(listen)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{sources['serve.listen']}: serve.listen is {listen!r}, expected an address such as 127.0.0.1"
+        ) from exc
+    reports = str(values["serve.reports_dir"]).strip()
+    return ServeSettings(
+        listen=listen,
+        port=int(_num(values, "serve.port", 1, 65535, sources)),
+        users=MappingProxyType(users),
+        reports_dir=Path(reports).expanduser() if reports else None,
+    )
+
+
+def _serve_shown(serve: ServeSettings) -> dict[str, Any]:
+    """[serve] as `config show` prints it: the users by name, their hashes masked."""
+    reports = str(serve.reports_dir) if serve.reports_dir else ""
+    users = dict.fromkeys(sorted(serve.users), "********")
+    return {"listen": serve.listen, "port": serve.port, "reports_dir": reports, "users": users}
+
+
 def _document(values: Mapping[str, Any], sources: Mapping[str, str]) -> DocumentSettings:
     lines: dict[str, tuple[str, ...]] = {}
     for key in ("issuer", "recipients"):
@@ -419,6 +454,7 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             subnets=_subnets(values, "netbios.subnets", sources),
             timeout_s=_num(values, "netbios.timeout_s", 0.05, 30, sources),
         ),
+        serve=_serve(values, sources),
         agent=AgentSettings(
             name=check_agent_name(str(values["agent.name"]), sources["agent.name"]),
             poll_every_s=_num(values, "agent.poll_every_s", 10, 86400 * 7, sources),
@@ -520,6 +556,7 @@ def describe(settings: Settings) -> dict[str, Any]:
             "subnets": list(settings.netbios.subnets),
             "timeout_s": settings.netbios.timeout_s,
         },
+        "serve": _serve_shown(settings.serve),
         "agent": dict(vars(settings.agent)),
         "retention": dict(vars(settings.retention)),
         "catalog": {

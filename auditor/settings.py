@@ -116,6 +116,20 @@ class NetbiosSettings:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """`auditor serve`: where it listens, who may log in (name → scrypt hash), where the audit's
+    workbooks are."""
+
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    reports_dir: Path | None = None
+
+    def __repr__(self) -> str:  # the hashes stay out of logs and tracebacks
+        return f"ServeSettings(listen={self.listen!r}, port={self.port}, users={sorted(self.users)}, ...)"
+
+
+@dataclass(frozen=True)
 class RuleSettings:
     unreachable_polls: int = 3
     reboots_per_week: int = 3
@@ -200,6 +214,7 @@ class Settings:
     catalog: Catalog
     rules: RuleSettings = field(default_factory=RuleSettings)
     netbios: NetbiosSettings = field(default_factory=NetbiosSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     document: DocumentSettings = field(default_factory=DocumentSettings)

@@ -17,6 +17,7 @@ from auditor.cli.devices import devices
 from auditor.cli.listings import config, endpoints, links, units
 from auditor.cli.network import agent_command, agents_command, poll_command, scan_command
 from auditor.cli.register import init, register
+from auditor.cli.serve import serve_command
 
 
 @click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -45,6 +46,7 @@ for command in (
     audit_command,
     prune_command,
     export_group,
+    serve_command,
     config,
 ):
     cli.add_command(command)

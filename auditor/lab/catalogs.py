@@ -23,7 +23,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 PACKAGE = Path(str(resources.files("auditor")))
-KEYWORDS = {"tr": None, "N_": None, "plural": (1, 2)}  # auditor.i18n: tr("…"), N_("…"), tr.plural("…", "…", n)
+# auditor.i18n: tr("…"), N_("…"), tr.plural("…", "…", n); the dashboard's templates say tr("…") and plural("…", "…", n)
+KEYWORDS = {"tr": None, "N_": None, "plural": (1, 2)}
 LANGS = ("vi",)
 
 
@@ -35,7 +36,10 @@ def template() -> Catalog:
     """Every string the code marks, with where it is used."""
     found = Catalog(project="auditor", version="", copyright_holder="the auditor authors")
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
+        str(PACKAGE),
+        method_map=[("**.py", "python"), ("web/templates/**.html", "jinja2.ext:babel_extract")],
+        keywords=KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
     ):
         found.add(message, None, [(f"auditor/{filename}", lineno)], auto_comments=comments, context=context)
     return found
