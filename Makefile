@@ -31,7 +31,11 @@ test-future: $(STAMP)
 # The main job end to end on the embedded default (SQLite), a simulated province on loopback,
 # into demo-output/ (see auditor/lab/demo.py for the story it tells).
 demo: $(STAMP)
-	$(BIN)/python -m auditor.lab.demo
+	$(BIN)/python -m auditor.lab.demo $(if $(SERVE),--serve)
+
+# The dashboard over the demo's database, on http://127.0.0.1:8080/ (Ctrl-C stops it).
+serve: $(STAMP)
+	$(BIN)/auditor serve --db sqlite:///demo-output/inventory.db
 
 # The translations: extract the strings the code marks, update auditor/locale/vi/.../auditor.po
 # (translators edit it), check it and compile it to auditor.mo.  The suite checks both are current.

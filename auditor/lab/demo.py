@@ -10,6 +10,7 @@ Then the commands a person runs: poll, sample the links, judge them, export the 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ EXAMPLES = REPO / "examples" / "register"
 
 
 Run = Callable[..., None]
+DASHBOARD = "http://127.0.0.1:8080/"  # serve.listen and serve.port by default
 
 
 def _runner(db: str) -> Run:
@@ -144,7 +146,13 @@ def main(out: Path = Path("demo-output")) -> None:
         "phieu-khao-sat.xlsx (the blank survey), so-dang-ky.xlsx (the register), do-thi-*.png (the link\n"
         "graphs: XA-KIMLIEN's week, every link on one page), bien-ban/ (the inventory records), scans/, agents/."
     )
+    print(
+        f"\nThe dashboard over the same database: `make serve` (or `auditor serve --db sqlite:///{out}/inventory.db`),\n"
+        f"then open {DASHBOARD} in a browser; `make demo SERVE=1` starts it now."
+    )
 
 
 if __name__ == "__main__":
     main()
+    if "--serve" in sys.argv[1:]:  # `make demo SERVE=1`: the dashboard over what the demo made
+        os.execv(str(Path(sys.executable).with_name("auditor")), ["auditor", "serve", "--db", "sqlite:///demo-output/inventory.db"])

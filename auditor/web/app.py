@@ -71,6 +71,13 @@ KIND_WORDS = {
     "link_warning": N_("link near the limit"),
     "link_insufficient_data": N_("link without enough samples"),
 }
+OUTCOME_WORDS = {
+    "ok": N_("done"),
+    "partial": N_("done in part"),
+    "failed": N_("failed"),
+    "running": N_("running"),
+    "interrupted": N_("interrupted"),
+}
 PUBLIC = ("login", "static")  # what needs no login when users are configured
 
 
@@ -167,6 +174,7 @@ def _helpers() -> dict[str, Any]:
         "verdict_text": lambda v: tr(VERDICT[v]) if v is not None else tr("no audit yet"),
         "source_text": lambda s: tr(SOURCE_NAMES[s]) if s in SOURCE_NAMES else s,
         "num": lambda value, digits=1: number(value, tr, digits),
+        "outcome_text": lambda o: tr(OUTCOME_WORDS[o]) if o in OUTCOME_WORDS else o,
         "kind_text": lambda k: tr(KIND_WORDS[k]) if k in KIND_WORDS else k,
         "category_text": lambda c: category_name(c.value if c else None, tr),
         "spark_points": spark_points,
