@@ -57,17 +57,22 @@ def _mbps(value: float | None, tr: Texts) -> str:
 
 
 def _time_axis(ax: Axes, start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo, compact: bool) -> None:
+    """Days for a week or more, hours with their day for a few days, hours for a day."""
     ax.set_xlim(start, end)  # type: ignore[arg-type]
     days = (end - start).total_seconds() / 86400
-    if days > 1.5:
-        ax.xaxis.set_major_locator(mdates.DayLocator(tz=zone, interval=max(1, math.ceil(days / 10))))
+    if days > 4:
+        every = max(1, math.ceil(days / (5 if compact else 10)))
+        ax.xaxis.set_major_locator(mdates.DayLocator(tz=zone, interval=every))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m", tz=zone))
+    elif days > 1.5:
+        step = 12 if compact or days > 2.5 else 6
+        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=range(0, 24, step), tz=zone))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M %d/%m", tz=zone))
     else:
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, maxticks=8))
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, maxticks=5 if compact else 8))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
     if compact:
         ax.tick_params(labelsize=5, length=2, pad=1)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m" if days > 1.5 else "%H:%M", tz=zone))
 
 
 def _line(ax: Axes, value: float, colour: str, style: str, gid: str, label: str | None, width: float = 1.0) -> None:
@@ -164,8 +169,9 @@ def draw(
     verdict = tr(VERDICT[graph.verdict])
     if compact:
         ax.tick_params(axis="y", labelsize=5, length=2, pad=1)
-        share = "" if graph.p_pct < 0 else f" · p{graph.percentile:g} {graph.p_pct:.0f}%"
-        ax.set_title(f"{graph.unit_code}{share}", fontsize=6, pad=2, color=VERDICT_COLOUR[graph.verdict], loc="left")
+        pct = f"{graph.p_pct:.0f}"
+        title = graph.unit_code if graph.p_pct < 0 else tr("{unit} · {pct} %", unit=graph.unit_code, pct=pct)
+        ax.set_title(title, fontsize=6.5, pad=2, color=VERDICT_COLOUR[graph.verdict], loc="left", fontweight="bold")
         return
     ax.set_ylabel("Mbit/s")
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
@@ -214,6 +220,32 @@ def link_graph(
         return _save(figure, fmt)
 
 
+def _key(tr: Texts, percentile: float, congested_pct: float) -> tuple[list[Any], list[str]]:
+    """The province page's legend: what each line is, and what each title's colour says."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    nth, pct = f"{percentile:g}", f"{congested_pct:g}"
+    handles: list[Any] = [
+        Patch(color=IN_COLOUR, alpha=0.45),
+        Line2D([], [], color=OUT_COLOUR),
+        Line2D([], [], color=CAPACITY_COLOUR, linewidth=1.4),
+        Line2D([], [], color=THRESHOLD_COLOUR, linestyle="--"),
+        Line2D([], [], color=IN_COLOUR, linestyle=":", linewidth=1.6),
+    ]
+    labels = [
+        tr("in (download)"),
+        tr("out (upload)"),
+        tr("the contract"),
+        tr("{pct}% of the contract", pct=pct),
+        tr("{nth}th percentile", nth=nth),
+    ]
+    for verdict in (Verdict.CONGESTED, Verdict.WARNING, Verdict.OK, Verdict.INSUFFICIENT_DATA):
+        handles.append(Patch(color=VERDICT_COLOUR[verdict]))
+        labels.append(tr("title: {verdict}", verdict=tr(VERDICT[verdict])))
+    return handles, labels
+
+
 def province_graphs(
     graphs: Sequence[LinkGraph],
     cadence_s: float,
@@ -223,7 +255,8 @@ def province_graphs(
     fmt: str = "png",
     dpi: int = 110,
 ) -> bytes:
-    """Every link on one A4-landscape page, busiest first (by the busier direction's percentile)."""
+    """Every link on one A4-landscape page, busiest first (by the busier direction's percentile as
+    a share of its capacity, the number in each title), with one legend for them all."""
     ordered = sorted(graphs, key=lambda g: (-g.p_pct, g.unit_code, g.name))
     count = max(1, len(ordered))
     cols = max(1, math.ceil(math.sqrt(count * 1.6)))
@@ -231,7 +264,19 @@ def province_graphs(
     zone = zoneinfo.ZoneInfo(timezone)
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(11.69, 8.27), dpi=dpi, layout="constrained")
-        figure.suptitle(title, fontsize=11, fontweight="bold")
+        if ordered:
+            first = ordered[0]
+            start, end = (moment.astimezone(zone).strftime("%H:%M %d/%m/%Y") for moment in (first.start, first.end))
+            window = tr("{start} – {end}, local time ({zone})", start=start, end=end, zone=timezone)
+            nth = f"{first.percentile:g}"
+            how = tr(
+                "Mbit/s; each title: the unit, its busier direction's {nth}th percentile as a share of the contract",
+                nth=nth,
+            )
+            figure.suptitle(f"{title}\n{window}\n{how}", fontsize=9.5, linespacing=1.5)
         for number, graph in enumerate(ordered):
             draw(figure.add_subplot(rows, cols, number + 1), graph, cadence_s, zone, tr, compact=True)
+        if ordered:
+            handles, labels = _key(tr, ordered[0].percentile, ordered[0].congested_pct)
+            figure.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=7, frameon=False)
         return _save(figure, fmt)

@@ -44,16 +44,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _clip(text: str) -> str:
+WIDE_CELLS = {"subject": 72}  # a finding's subject names the device and where it is: kept whole
+
+
+def _clip(text: str, limit: int = MAX_CELL) -> str:
     text = " ".join(text.split())  # a device's multi-line sysDescr stays on one table row
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
     """An aligned text table of `columns` (key, heading); '(none)' when there are no rows."""
     if not rows:
         return "(none)"
-    cells = [[_clip(_text(row.get(key))) for key, _ in columns] for row in rows]
+    cells = [[_clip(_text(row.get(key)), WIDE_CELLS.get(key, MAX_CELL)) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headings)]
     lines = [

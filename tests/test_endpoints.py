@@ -208,7 +208,7 @@ def test_pcs_that_ignore_ping_are_seen_through_the_router(office: Office, tmp_pa
     cells = [str(c) for row in openpyxl.load_workbook(record).active.iter_rows(values_only=True) for c in row if c]
     seen = "198.18.7.11; cổng br0 của router; nhận biết qua bộ định tuyến (ARP)"
     assert seen in cells, "the record the unit signs says how pc-vanthu was seen"
-    stranger = "f8:b1:56:00:00:12 (dò thấy trên mạng, chưa có trong sổ đăng ký)"
+    stranger = "f8:b1:56:00:00:12 — Dell Inc. (dò thấy trên mạng, chưa có trong sổ đăng ký)"
     assert stranger in cells, "the stranger the router saw is on the record, to be checked on the desks"
     assert "02:5e:11:22:33:44" not in " ".join(cells), "a randomised MAC is no stranger"
     router = json.loads(auditor("devices", "show", str(devices["router"]["id"]), "--format", "json").stdout)

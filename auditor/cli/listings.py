@@ -9,7 +9,16 @@ from pathlib import Path
 import click
 
 from auditor import __version__
-from auditor.cli.common import AuditorGroup, common_options, format_option, listing, local_rows, now, opened
+from auditor.cli.common import (
+    AuditorGroup,
+    common_options,
+    format_option,
+    lang_option,
+    listing,
+    local_rows,
+    now,
+    opened,
+)
 from auditor.config import describe
 from auditor.output import toml_text
 from auditor.settings import Settings
@@ -121,7 +130,7 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
 
 
 @links.command("graph")
-@click.argument("link", metavar="LINK", required=False)
+@click.argument("link", metavar="[LINK]", required=False)
 @click.option("--all", "every", is_flag=True, help="Every link of the province on one page, busiest first.")
 @click.option("--days", type=click.FloatRange(min=0.01, max=366), help="The window (default links.window_days, 7).")
 @click.option(
@@ -132,7 +141,7 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="FILE.png or FILE.svg",
 )
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="The labels' language.")
+@lang_option
 @common_options
 def links_graph(settings: Settings, link: str | None, every: bool, days: float | None, path: Path, lang: str) -> None:
     """Draw a link's traffic in and out over the window, as network engineers judge a link: the
@@ -152,6 +161,8 @@ def links_graph(settings: Settings, link: str | None, every: bool, days: float |
 
     if (link is None) == (not every):
         raise click.UsageError("give one LINK, or --all for every link")
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise click.BadParameter(f"{path}: a graph is written as .png or .svg", param_hint="-o")
     with opened(settings) as database:
         drawn = graph_file(database, settings, now(), path, ref=link, days=days, lang=lang)
     if every:

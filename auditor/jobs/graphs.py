@@ -99,6 +99,7 @@ def pictures(
 
 
 DOCUMENT_SIZE_IN = (9.5, 3.3)  # a graph in a printed document: the width of A4 landscape, a third of its height
+PLAN_SIZE_IN = (9.5, 2.7)  # in the workbook's links sheet, two to a page
 
 
 MAX_PLAN_GRAPHS = 100  # a province has fewer links to upgrade; a country's workbook draws the worst 100
@@ -122,7 +123,7 @@ def plan_graphs(
     if not chosen:
         return {}, len(wanted)
     drawn = link_graphs(database, settings, now, only=chosen, verdicts=verdicts)
-    return pictures(drawn, settings, lang, DOCUMENT_SIZE_IN), len(wanted) - len(chosen)
+    return pictures(drawn, settings, lang, PLAN_SIZE_IN), len(wanted) - len(chosen)
 
 
 def graph_file(

@@ -155,4 +155,7 @@ def main(out: Path = Path("demo-output")) -> None:
 if __name__ == "__main__":
     main()
     if "--serve" in sys.argv[1:]:  # `make demo SERVE=1`: the dashboard over what the demo made
-        os.execv(str(Path(sys.executable).with_name("auditor")), ["auditor", "serve", "--db", "sqlite:///demo-output/inventory.db"])
+        os.execv(
+            str(Path(sys.executable).with_name("auditor")),
+            ["auditor", "serve", "--db", "sqlite:///demo-output/inventory.db"],
+        )

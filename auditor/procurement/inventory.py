@@ -56,6 +56,7 @@ WIDTHS = [width for _, width in COLUMNS]
 WRAPPED = list(range(1, len(COLUMNS)))
 LAST = len(COLUMNS) - 1
 SAFETY = 0.95
+BLANK_ROWS = 3
 GRAPH_HEIGHT_PT = 3.3 * 72  # a link's graph on the record (jobs.graphs.DOCUMENT_SIZE_IN)
 
 
@@ -151,13 +152,13 @@ def _device_row(number: int, d: DeviceView, age: Age | None, e: EndpointView | N
 
 
 def _stranger_row(number: int, e: EndpointView, tr: Texts) -> list[Any]:
-    """An endpoint no device is: its MAC (and Windows name), its maker in the model column."""
-    name = f"{e.netbios_name} ({e.mac})" if e.netbios_name else e.mac
+    """An endpoint no device is: its MAC, its maker (and its Windows name)."""
+    name = " — ".join(part for part in (e.mac, e.vendor or tr("maker unknown"), e.netbios_name) if part)
     return [
         number,
         tr("{name} (found on the network, not in the register)", name=name),
         "",
-        e.vendor or tr("maker unknown"),
+        None,
         None,
         None,
         None,
@@ -180,6 +181,10 @@ def _table(out: Page, record: UnitInventory) -> int:
         row = out.next_row(height_of([str(v or "") for v in values], WIDTHS, WRAPPED))
         for col, value in enumerate(values):
             put(out.sheet, row, col, value, f.center if col in (0, 5, 6) else f.text)
+    for _ in range(BLANK_ROWS):  # ruled lines for the devices the unit finds on its desks and adds by hand
+        row = out.next_row(LINE_PT * 2)
+        for col in range(len(COLUMNS)):
+            put(out.sheet, row, col, None, f.text)
     return header
 
 
@@ -216,7 +221,7 @@ def _links_and_counts(out: Page, record: UnitInventory) -> int:
     out.merged(
         0,
         LAST,
-        tr("The unit checks every line and marks the last column; a device on no line is added below."),
+        tr("The unit checks every line and marks the last column; a device on no line is added on the empty lines."),
         f.italic,
     )
     return first
@@ -240,11 +245,11 @@ def _record(
         tr("(As the register and the network show it at {time})", time=generated.strftime("%H:%M %d/%m/%Y")),
         number=settings.document.inventory_number,
     )
+    for number, png in enumerate(record.graphs):  # above the table: no page of the table's header over a graph
+        out.picture(png, f"duong-truyen-{number + 1}.png", GRAPH_HEIGHT_PT)
+        out.next_row(LINE_PT / 2)
     header = _table(out, record)
     sheet.freeze_panes(header + 1, 0)
-    for number, png in enumerate(record.graphs):
-        out.next_row(LINE_PT / 2)
-        out.picture(png, f"duong-truyen-{number + 1}.png", GRAPH_HEIGHT_PT)
     tail = _links_and_counts(out, record)
     signatures(
         out,

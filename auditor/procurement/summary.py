@@ -13,7 +13,7 @@ from auditor.i18n import N_, Texts
 from auditor.procurement import texts as words
 from auditor.procurement.document import DeviceAgeRow, ProcurementData
 from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
-from auditor.procurement.paper import Formats, Table, local, titled_table
+from auditor.procurement.paper import Formats, Table, fitted_widths, local, shrink_to_page, titled_table
 from auditor.settings import Settings
 
 AGE_HEADERS = (
@@ -154,7 +154,8 @@ def _outlook(book: Workbook, formats: Formats, data: ProcurementData, stamp: str
 
 
 CHART_ROWS = 16  # the chart of percentiles: 288 pixels, rows of 20
-GRAPH_ROWS = 18  # a link's graph, 3.3 inches tall, and a row between
+PLAN_WIDTH_IN, PLAN_HEIGHT_IN = 9.5, 2.7  # a link's graph as jobs.graphs.PLAN_SIZE_IN draws it
+GRAPH_ROW_PT = PLAN_HEIGHT_IN * 72 + 8  # its row, with a little room under it
 
 
 def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, tr: Texts) -> None:
@@ -185,15 +186,28 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
     use.set_y_axis({"name": tr("% of contracted bandwidth"), "name_font": {"name": formats.font, "size": 10}})
     use.set_x_axis({"num_font": {"name": formats.font, "size": 9}})
     use.set_legend({"position": "bottom", "font": {"name": formats.font, "size": 10}})
-    sheet.insert_chart(first + len(rows) + 1, 0, use, {"x_scale": max(1.0, min(2.2, len(rows) / 8)), "y_scale": 1.0})
+    # Pictures no wider than the table's columns: a picture past the print area prints pages of its own.
+    room = sum(int(w * 7 + 0.5) + 5 for w in shrink_to_page(fitted_widths(headers, rows), headers, table.wrapped))
+    chart_scale = max(0.8, min(2.2, len(rows) / 8, room / 480))
+    sheet.insert_chart(first + len(rows) + 1, 0, use, {"x_scale": chart_scale, "y_scale": 1.0})
+    graph_scale = min(1.0, room / (PLAN_WIDTH_IN * 96))
     at = first + len(rows) + 1 + CHART_ROWS
-    breaks = [first + len(rows) + 1]  # the chart on a page of its own
+    drawn = 0
     for v in data.verdicts:  # the week behind each verdict that asks for money, in the table's order
         png = data.graphs.get(v.link_id)
         if png is not None:
-            sheet.insert_image(at, 0, f"{v.unit_code}.png", {"image_data": io.BytesIO(png), "object_position": 2})
-            breaks.append(at)
-            at += GRAPH_ROWS
+            # a row of its own as tall as the graph: a page break falls between graphs, never across one
+            sheet.set_row(at, GRAPH_ROW_PT * graph_scale)
+            sheet.write_blank(at, 0, None, formats.plain)  # a row with no cell is not written at all
+            picture = {
+                "image_data": io.BytesIO(png),
+                "object_position": 2,
+                "x_scale": graph_scale,
+                "y_scale": graph_scale,
+            }
+            sheet.insert_image(at, 0, f"{v.unit_code}.png", picture)
+            drawn += 1
+            at += 1
     if data.graphs_left_out:
         said = tr.plural(
             "{n} more link to upgrade is not drawn here: `auditor links graph UNIT -o FILE.png` draws it.",
@@ -202,9 +216,9 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
         )
         sheet.write_string(at, 0, said, formats.italic)
         at += 1
-    if len(breaks) > 1:  # printed too, a graph to a page: the evidence an upgrade's justification cites
-        sheet.print_area(0, 0, at, len(LINK_HEADERS) - 1)
-        sheet.set_h_pagebreaks(breaks)
+    if drawn:  # printed too: the evidence an upgrade's justification cites, the chart on a page of its own
+        sheet.print_area(0, 0, at - 1, len(LINK_HEADERS) - 1)
+        sheet.set_h_pagebreaks([first + len(rows) + 1])
 
 
 def _to_check(

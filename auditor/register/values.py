@@ -148,27 +148,30 @@ RANGES = N_("address ranges such as 10.38.1.0/24, separated by commas")
 
 
 def subnet_of(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """One LAN range, checked: "10.38.1.0/24" (an address alone is its /32 or /128).  A range with
-    host bits set, one wider than /8 (IPv4) or /32 (IPv6) and a bad prefix length are each
-    refused with what to write instead."""
+    """One LAN range, checked: "10.38.1.0/24" (an address alone is its /32 or /128).  A range wider
+    than /8 (IPv4) or /32 (IPv6), a prefix length outside that, and a range with host bits set are
+    each refused with what to write instead."""
     address, _, prefix = text.strip().partition("/")
     try:
         host = ipaddress.ip_address(address)
     except ValueError as exc:
         raise BadValue(said(RANGES)) from exc
+    widest = WIDEST_PREFIX[host.version]
     if prefix and not (prefix.isdigit() and int(prefix) <= host.max_prefixlen):
-        raise BadValue(said(N_("a prefix length from 0 to {most} after the /"), most=host.max_prefixlen))
+        raise BadValue(
+            said(N_("a prefix length from {widest} to {most} after the /"), widest=widest, most=host.max_prefixlen)
+        )
     network = ipaddress.ip_network(text.strip(), strict=False)
-    if network.network_address != host:
-        raise BadValue(said(N_("the range's first address: {network}"), network=str(network)))
-    if network.prefixlen < WIDEST_PREFIX[network.version]:
+    if network.prefixlen < widest:
         raise BadValue(
             said(
-                N_("a range no wider than /{widest}: {network} would let auditor ask any address"),
-                widest=WIDEST_PREFIX[network.version],
+                N_("a range no wider than /{widest}: {network} is far larger than any unit's network"),
+                widest=widest,
                 network=str(network),
             )
         )
+    if network.network_address != host:
+        raise BadValue(said(N_("the range's first address: {network}"), network=str(network)))
     return network
 
 

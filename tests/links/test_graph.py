@@ -170,7 +170,9 @@ def test_png_and_english_and_a_province_page(sqlite_url: str, tmp_path: Path) ->
 
     [page] = graph_file(database, settings, NOW, tmp_path / "all.svg", ref=None, lang="en")
     assert page.link_id == link_id
-    assert any(w.startswith("XA-A · p95 60%") for w in _texts(_svg(tmp_path / "all.svg")))
+    words = _texts(_svg(tmp_path / "all.svg"))
+    assert "XA-A · 60 %" in words, "each panel: the unit and its busier direction's share"
+    assert "title: congested" in words and "95th percentile" in words, "one legend says what the lines and colours are"
 
 
 def test_the_command(auditor: Cli, tmp_path: Path) -> None:
@@ -183,11 +185,14 @@ def test_the_command(auditor: Cli, tmp_path: Path) -> None:
     for args, message in (
         (("links", "graph", "XA-B/WAN0", "-o", "x.png"), "no link 'XA-B/WAN0'"),
         (("links", "graph", "99", "-o", "x.png"), "no link '99'"),
-        (("links", "graph", "XA-A/WAN0", "-o", "x.jpg"), "a graph is written as .png or .svg"),
     ):
         failed = auditor(*args)
         assert failed.exit_code == 1 and message in failed.stderr, failed.stderr
-    assert auditor("links", "graph", "-o", "x.png").exit_code == 2  # neither a link nor --all
+    for args in (("-o", "x.png"), ("XA-A/WAN0", "-o", "x.jpg")):  # neither a link nor --all; not a picture
+        failed = auditor("links", "graph", *args)
+        assert failed.exit_code == 2 and ("give one LINK" in failed.stderr or ".png or .svg" in failed.stderr)
+    english = auditor.ok("links", "graph", "XA-A/WAN0", "-o", str(tmp_path / "en.svg"), env={"AUDITOR_LANG": "en"})
+    assert "Wrote" in english.stdout and "local time" in (tmp_path / "en.svg").read_text(encoding="utf-8")
     assert not (tmp_path / "x.png").exists()
 
 

@@ -70,18 +70,19 @@ def test_a_week_of_samples_judged(auditor: Cli, workdir: Path) -> None:
     assert float(csv_a["p95_in_bps"]) == a["p95_in_bps"] > 1e7
 
 
-def _pictures(path: Path) -> list[tuple[str, str, int, int]]:
-    """The pictures of a workbook as Excel places them: (sheet's drawing, name, row, width in EMU)."""
+def _pictures(path: Path) -> list[tuple[str, str, int, int, int]]:
+    """The pictures of a workbook as Excel places them: (sheet's drawing, name, row, width and
+    height in EMU)."""
     found = []
     with zipfile.ZipFile(path) as book:
         for name in sorted(n for n in book.namelist() if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)):
             xml = book.read(name).decode()
-            for row, descr, width in re.findall(
+            for row, descr, width, height in re.findall(
                 r'<xdr:from>.*?<xdr:row>(\d+)</xdr:row>.*?<xdr:cNvPr id="\d+" name="[^"]*" descr="([^"]+)"/>.*?'
-                r'<a:ext cx="(\d+)"',
+                r'<a:ext cx="(\d+)" cy="(\d+)"',
                 xml,
             ):
-                found.append((name, descr, int(row), int(width)))
+                found.append((name, descr, int(row), int(width), int(height)))
     return found
 
 
@@ -90,23 +91,32 @@ def test_the_documents_carry_the_graphs_behind_the_verdicts(auditor: Cli, workdi
     auditor.ok("export", "procurement", "danh-muc.xlsx")
     pictures = _pictures(workdir / "danh-muc.xlsx")
     # The congested link's graph only: XA-B is fine, XA-C has too few samples to ask for money.
-    assert [descr for _, descr, _, _ in pictures] == ["XA-A.png"]
+    assert [descr for _, descr, _, _, _ in pictures] == ["XA-A.png"]
     links = openpyxl.load_workbook(workdir / "danh-muc.xlsx")["Đường truyền"]
-    [(_, _, row, width)] = pictures
-    assert row > max(r for r in range(1, links.max_row + 1) if links.cell(r, 1).value == "XA-A"), "under the table"
-    assert width == pytest.approx(9.5 * 914400, rel=0.01), "9.5 inches wide: A4 landscape, between the margins"
-    assert row in [b.id for b in links.row_breaks.brk], "on a page of its own"
+    [(_, _, row, width, height)] = pictures
+    table_rows = [r for r in range(1, links.max_row + 1) if links.cell(r, 1).value in ("XA-A", "XA-B", "XA-C")]
+    assert row > max(table_rows), "under the table"
+    assert width / height == pytest.approx(9.5 / 2.7, rel=0.01), "the graph as drawn, not stretched"
+    columns = sum(links.column_dimensions[c].width or 0 for c in "ABCDEFGHIJKL")
+    assert width / 914400 * 96 <= (columns * 7 + 5 * 12) * 1.01, "no wider than the table: nothing prints off the page"
+    assert links.row_dimensions[row + 1].height >= height / 12700, "on a row as tall as it is: no page break across it"
+    assert max(table_rows) + 1 in [b.id for b in links.row_breaks.brk], (
+        "the chart and the graphs after the table's pages"
+    )
 
     auditor.ok("export", "inventory", "bien-ban")
     for unit in ("XA-A", "XA-B", "XA-C"):  # every unit's record shows its link, whatever its verdict
-        [(_, descr, row, _)] = _pictures(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx")
+        [(_, descr, row, _, _)] = _pictures(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx")
         record = openpyxl.load_workbook(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx").active
         assert descr == "duong-truyen-1.png"
         assert record.row_dimensions[row + 1].height == pytest.approx(3.3 * 72 + 3, abs=1), (
             "its row as tall as the graph"
         )
         link_line = next(r for r in range(1, record.max_row + 1) if str(record.cell(r, 1).value).startswith("TSLCD:"))
-        assert link_line > row + 1, "the graph comes before the link's line and the signatures"
+        header = next(r for r in range(1, record.max_row + 1) if record.cell(r, 1).value == "STT")
+        assert row + 1 < header < link_line, (
+            "the graph above the table (no header repeated over it), the link's line after"
+        )
 
 
 def test_a_country_workbook_draws_the_worst_links_and_says_how_many_more(

@@ -195,9 +195,10 @@ def test_subnets_stored_canonical(value: str, stored: str) -> None:
         ("0.0.0.0/0", "no wider than /8"),
         ("10.0.0.0/7", "no wider than /8"),
         ("::/0", "no wider than /32"),
-        ("10.38.1.0/33", "a prefix length from 0 to 32"),
-        ("2001:db8::/129", "a prefix length from 0 to 128"),
-        ("10.38.1.0/x", "a prefix length from 0 to 32"),
+        ("2001:db8::/16", "no wider than /32"),  # wide first: the first address of a /16 is no cure
+        ("10.38.1.0/33", "a prefix length from 8 to 32"),
+        ("2001:db8::/129", "a prefix length from 32 to 128"),
+        ("10.38.1.0/x", "a prefix length from 8 to 32"),
         ("xã Hưng Phúc", "address ranges such as 10.38.1.0/24"),
         ("10.38.1.256/24", "address ranges such as 10.38.1.0/24"),
     ],
