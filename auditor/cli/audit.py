@@ -138,8 +138,8 @@ def prune_command(settings: Settings) -> None:
     Link samples older than retention.link_samples_raw_days (default 30) become one row per link
     and hour; device polls older than retention.device_polls_days (default 14) are deleted, and
     so are the endpoints not seen for retention.endpoints_days (default 90): their open
-    `unregistered` findings are resolved and kept.  The judged window (links.window_days) is
-    always younger than the first, so no verdict changes.
+    `unregistered` findings are resolved and kept.  Link samples are always kept raw for longer
+    than the judged window (links.window_days, 7), so no verdict changes.
 
     \b
     Example:

@@ -206,7 +206,8 @@ def endpoints_list(settings: Settings, unit_code: str | None, unregistered: bool
 
     Per endpoint: its MAC and latest address, the MAC's maker (IEEE's registry; "local" MACs,
     randomised or set by software, have none), the switch or router that saw it and on which port
-    and VLAN, every source that saw it, first and last seen, and the register's device it matched
+    and VLAN, every source that saw it, when it was last seen (first seen too, in JSON and CSV),
+    and the register's device it matched
     (by MAC, else its address when seen, else its NetBIOS name), or nothing.
 
     \b

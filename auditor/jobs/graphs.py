@@ -98,7 +98,7 @@ def pictures(
     }
 
 
-DOCUMENT_SIZE_IN = (9.5, 3.3)  # a graph in a printed document: the width of A4 landscape, a third of its height
+RECORD_SIZE_IN = (9.5, 2.5)  # on a unit's inventory record, above its table: the width of A4 landscape
 PLAN_SIZE_IN = (9.5, 2.7)  # in the workbook's links sheet, two to a page
 
 

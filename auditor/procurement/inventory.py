@@ -56,8 +56,8 @@ WIDTHS = [width for _, width in COLUMNS]
 WRAPPED = list(range(1, len(COLUMNS)))
 LAST = len(COLUMNS) - 1
 SAFETY = 0.95
-BLANK_ROWS = 3
-GRAPH_HEIGHT_PT = 3.3 * 72  # a link's graph on the record (jobs.graphs.DOCUMENT_SIZE_IN)
+BLANK_ROWS = 2
+GRAPH_HEIGHT_PT = 2.5 * 72  # a link's graph on the record (jobs.graphs.RECORD_SIZE_IN)
 
 
 @dataclass(frozen=True)

@@ -374,7 +374,8 @@ def page_breaks(heights: Sequence[float], header: int, tail: int, capacity: floa
     for row in range(header + 1, len(heights)):
         need = sum(heights[row:]) if row == tail else heights[row]
         if used + need > capacity and used > heights[header]:
-            breaks.append(row)
+            # the first row does not fit under the header on the first page: the header goes with it
+            breaks.append(header if row == header + 1 and not breaks else row)
             used = heights[header]
         if row == tail:
             break

@@ -109,7 +109,7 @@ def test_the_documents_carry_the_graphs_behind_the_verdicts(auditor: Cli, workdi
         [(_, descr, row, _, _)] = _pictures(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx")
         record = openpyxl.load_workbook(workdir / "bien-ban" / f"bien-ban-kiem-ke-{unit}.xlsx").active
         assert descr == "duong-truyen-1.png"
-        assert record.row_dimensions[row + 1].height == pytest.approx(3.3 * 72 + 3, abs=1), (
+        assert record.row_dimensions[row + 1].height == pytest.approx(2.5 * 72 + 3, abs=1), (
             "its row as tall as the graph"
         )
         link_line = next(r for r in range(1, record.max_row + 1) if str(record.cell(r, 1).value).startswith("TSLCD:"))
