@@ -7,7 +7,6 @@ user's `auditor.toml` overrides any key of either (the catalog under `[catalog]`
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import re
 import tomllib
@@ -18,6 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from auditor.config_services import flag_setting as _flag
+from auditor.config_services import notify_settings, notify_shown, serve_settings, serve_shown
+from auditor.config_services import number_setting as _num
 from auditor.domain import Category, SnmpVersion
 from auditor.errors import BadValue, ConfigError
 from auditor.register.values import subnet_of
@@ -35,7 +37,6 @@ from auditor.settings import (
     RetentionSettings,
     RuleSettings,
     Secret,
-    ServeSettings,
     Settings,
     SnmpSettings,
     SnmpV3Profile,
@@ -76,6 +77,7 @@ ENV_VARS: dict[str, str] = {
     "AUDITOR_SNMP_TIMEOUT": "snmp.timeout_s",
     "AUDITOR_SNMP_RETRIES": "snmp.retries",
     "AUDITOR_TIMEZONE": "timezone",
+    "AUDITOR_SMTP_PASSWORD": "notify.password",
 }
 
 
@@ -167,20 +169,6 @@ def load_settings(
     if db_url:
         values["database.url"], sources["database.url"] = db_url, "--db"
     return _build(values, sources, path)
-
-
-def _num(values: Mapping[str, Any], key: str, low: float, high: float, where: Mapping[str, str]) -> float:
-    value = values[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ConfigError(f"{where.get(key)}: {key} is {value!r}, expected a number from {low:g} to {high:g}")
-    return float(value)
-
-
-def _flag(values: Mapping[str, Any], key: str, where: Mapping[str, str]) -> bool:
-    value = values[key]
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where.get(key)}: {key} is {value!r}, expected true or false")
-    return value
 
 
 def _subnets(values: Mapping[str, Any], key: str, where: Mapping[str, str]) -> tuple[str, ...]:
@@ -326,39 +314,6 @@ def _catalog(values: Mapping[str, Any], sources: Mapping[str, str], months: int)
     return Catalog(MappingProxyType(prices), MappingProxyType(norms), MappingProxyType(kit), tuple(link_prices), months)
 
 
-def _serve(values: Mapping[str, Any], sources: Mapping[str, str]) -> ServeSettings:
-    users = {}
-    for key, value in values.items():
-        if key.startswith("serve.users."):
-            name = key.removeprefix("serve.users.")
-            if not isinstance(value, str) or not value.startswith("scrypt:"):
-                raise ConfigError(
-                    f"{sources[key]}: {key} must be the hash `auditor serve --hash-password` prints, never the password"
-                )
-            users[name] = value
-    listen = str(values["serve.listen"]).strip()
-    try:
-        ipaddress.ip_address(listen)
-    except ValueError as exc:
-        raise ConfigError(
-            f"{sources['serve.listen']}: serve.listen is {listen!r}, expected an address such as 127.0.0.1"
-        ) from exc
-    reports = str(values["serve.reports_dir"]).strip()
-    return ServeSettings(
-        listen=listen,
-        port=int(_num(values, "serve.port", 1, 65535, sources)),
-        users=MappingProxyType(users),
-        reports_dir=Path(reports).expanduser() if reports else None,
-    )
-
-
-def _serve_shown(serve: ServeSettings) -> dict[str, Any]:
-    """[serve] as `config show` prints it: the users by name, their hashes masked."""
-    reports = str(serve.reports_dir) if serve.reports_dir else ""
-    users = dict.fromkeys(sorted(serve.users), "********")
-    return {"listen": serve.listen, "port": serve.port, "reports_dir": reports, "users": users}
-
-
 def _document(values: Mapping[str, Any], sources: Mapping[str, str]) -> DocumentSettings:
     lines: dict[str, tuple[str, ...]] = {}
     for key in ("issuer", "recipients"):
@@ -454,7 +409,8 @@ def _build(values: dict[str, Any], sources: dict[str, str], path: Path | None) -
             subnets=_subnets(values, "netbios.subnets", sources),
             timeout_s=_num(values, "netbios.timeout_s", 0.05, 30, sources),
         ),
-        serve=_serve(values, sources),
+        serve=serve_settings(values, sources),
+        notify=notify_settings(values, sources),
         agent=AgentSettings(
             name=check_agent_name(str(values["agent.name"]), sources["agent.name"]),
             poll_every_s=_num(values, "agent.poll_every_s", 10, 86400 * 7, sources),
@@ -556,7 +512,8 @@ def describe(settings: Settings) -> dict[str, Any]:
             "subnets": list(settings.netbios.subnets),
             "timeout_s": settings.netbios.timeout_s,
         },
-        "serve": _serve_shown(settings.serve),
+        "serve": serve_shown(settings.serve),
+        "notify": notify_shown(settings.notify),
         "agent": dict(vars(settings.agent)),
         "retention": dict(vars(settings.retention)),
         "catalog": {

@@ -130,6 +130,27 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """`audit --notify` and `agent --notify`: one e-mail per event worth a person's attention,
+    through this SMTP server (nothing is sent while `smtp_host` or `recipients` is empty)."""
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    starttls: bool = True
+    ca_file: Path | None = None  # a private CA to trust for STARTTLS, beside the system's
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    user: str = ""  # the SMTP login; "" logs in as `sender` when a password is given
+    password: Secret | None = None  # from password_file or AUDITOR_SMTP_PASSWORD, never the file itself
+    link_down_samples: int = 3  # a link is down when its far end was silent this many samples running
+    lang: str = "vi"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host and self.recipients and self.sender)
+
+
+@dataclass(frozen=True)
 class RuleSettings:
     unreachable_polls: int = 3
     reboots_per_week: int = 3
@@ -215,6 +236,7 @@ class Settings:
     rules: RuleSettings = field(default_factory=RuleSettings)
     netbios: NetbiosSettings = field(default_factory=NetbiosSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     document: DocumentSettings = field(default_factory=DocumentSettings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ from auditor.cli.common import (
     snmp_options,
 )
 from auditor.domain import FindingKind
+from auditor.errors import AuditorError
 from auditor.settings import Settings
+
+log = logging.getLogger(__name__)
 
 FINDING_COLUMNS = [
     ("kind", "KIND"),
@@ -82,6 +86,7 @@ def findings_command(
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write the procurement workbook to DIR/<date>/danh-muc-de-xuat.xlsx.",
 )
+@click.option("--notify", is_flag=True, help="Mail each new event worth attention, and a failed audit ([notify]).")
 @snmp_options
 @common_options
 def audit_command(
@@ -90,6 +95,7 @@ def audit_command(
     fail_on: tuple[str, ...],
     lock_wait: float,
     export_dir: Path | None,
+    notify: bool,
     scans_dir: Path,
     **snmp: Any,
 ) -> None:
@@ -105,17 +111,25 @@ def audit_command(
     """
     from auditor.jobs.audit import alone, nightly
 
+    if notify and not settings.notify.enabled:
+        raise click.UsageError("--notify needs [notify] smtp_host, sender and recipients in auditor.toml")
     options = poll_options(settings, snmp)
-    with opened(settings) as database, alone(database, lock_wait):
-        report, workbook, pruned = nightly(
-            database,
-            settings,
-            now(),
-            poll_first=not no_poll,
-            options=options,
-            scans_dir=scans_dir,
-            export_dir=export_dir,
-        )
+    try:
+        with opened(settings) as database, alone(database, lock_wait):
+            report, workbook, pruned = nightly(
+                database,
+                settings,
+                now(),
+                poll_first=not no_poll,
+                options=options,
+                scans_dir=scans_dir,
+                export_dir=export_dir,
+            )
+            told = _tell(database, settings, None) if notify else None
+    except AuditorError as exc:
+        if notify:
+            _failed(settings, str(exc))
+        raise
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.open_by_kind.items())) or "none"
     echo(
         f"Audit (run {report.run_id}): {report.devices} devices, {report.links} links\n"
@@ -123,11 +137,36 @@ def audit_command(
         f"  new {report.new}, still open {report.still_open}, resolved {report.resolved}"
         + (f"\n  workbook: {workbook}" if workbook else "")
         + (f"\n  retention: {pruned.line()}" if pruned.samples_rolled_up or pruned.polls_deleted else "")
+        + (f"\n  notified: {told.sent} sent, {told.open} still open" if told else "")
+        + (f" ({told.failed} not sent: {told.error})" if told and told.failed else "")
     )
     failing = {k: report.open_by_kind[k] for k in fail_on if report.open_by_kind.get(k)}
     if failing:
         click.echo("Failing on: " + ", ".join(f"{k} {n}" for k, n in sorted(failing.items())), err=True)
         click.get_current_context().exit(3)
+
+
+def _tell(database: Any, settings: Settings, failure: str | None) -> Any:
+    """The audit's mails: what is new in the links and units; the audit's own failure, or its end."""
+    from auditor.jobs.notify import notify_failures, notify_state
+
+    notify_failures(database, settings, now(), {"audit": failure} if failure else {}, ("audit",))
+    return notify_state(database, settings, now())
+
+
+def _failed(settings: Settings, error: str) -> None:
+    """The audit failed: say so by mail, through the database if it answers, else directly."""
+    from auditor.jobs.notify import failure_mails, notify_failures
+    from auditor.mail import send
+
+    try:
+        with opened(settings) as database:
+            notify_failures(database, settings, now(), {"audit": error}, ("audit",))
+    except AuditorError:  # the database itself is the trouble: no record of what was sent, mail anyway
+        try:
+            send(failure_mails(settings, now(), {"audit": error}), settings.notify)
+        except AuditorError as exc:
+            log.error("notify: %s", exc)
 
 
 @click.command("prune")

@@ -232,6 +232,7 @@ def _link_sample(settings: Settings, unit_code: str | None, group: str | None, o
     "--batch", type=click.IntRange(1, 1_000_000), help="Devices or links claimed at a time (default agent.batch)."
 )
 @click.option("--cycles", "max_cycles", type=click.IntRange(1), help="Stop after this many cycles (default: run on).")
+@click.option("--notify", is_flag=True, help="Mail each new event worth attention after each cycle ([notify]).")
 @snmp_options
 @common_options
 def agent_command(
@@ -244,6 +245,7 @@ def agent_command(
     lease_s: float | None,
     batch: int | None,
     max_cycles: int | None,
+    notify: bool,
     scans_dir: Path,
     **snmp: Any,
 ) -> None:
@@ -265,6 +267,8 @@ def agent_command(
             check_agent_name(name, "--name")
         except ConfigError as exc:
             raise click.BadParameter(str(exc).removeprefix("--name: "), param_hint="--name") from exc
+    if notify and not settings.notify.enabled:
+        raise click.UsageError("--notify needs [notify] smtp_host, sender and recipients in auditor.toml")
     options = poll_options(settings, snmp)
     run_agent(
         settings,
@@ -277,6 +281,7 @@ def agent_command(
         max_cycles=max_cycles,
         scans_dir=scans_dir,
         say=_say,
+        notify=notify,
     )
 
 

@@ -483,3 +483,22 @@ class NeighbourLink(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index(None, "device_id"),)  # a device's neighbours
+
+
+class Notification(Base):
+    """An event a person was (or is to be) told of by e-mail: one row while it lasts, so that it is
+    sent once, and again only after it was resolved and came back."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))  # "link_down:12", "unit_silent:5", "audit_failed"
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # None: not sent yet (tried again)
+    error: Mapped[str | None] = mapped_column(Text)  # why the last try failed
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index(None, "key", "resolved_at"),)  # the open event of a key

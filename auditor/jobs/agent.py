@@ -23,6 +23,7 @@ from auditor.db import claims
 from auditor.db.engine import Database, open_database
 from auditor.errors import AuditorError
 from auditor.facts import AgentIdentity
+from auditor.jobs.notify import notify_failures, notify_state
 from auditor.jobs.poll import poll
 from auditor.jobs.runs import Claim, Clock, process_alive, system_now
 from auditor.jobs.sample import sample_links
@@ -131,6 +132,7 @@ class _Cycles:
     scans_dir: Path
     clock: Clock
     stop: threading.Event
+    notify: bool = False
 
     def poll_batch(self, claim: Claim) -> int:
         found = poll(
@@ -173,9 +175,24 @@ class _Cycles:
             with self.database.session() as session:
                 claims.record_cycle(session, self.me.name, _moment(tick), self.clock(), devices, links)
             log.info("cycle %d: %d links sampled, %d devices polled", report.cycles, links, devices)
+            failure = None
         except (AuditorError, OSError) as exc:  # the database or the network had a bad moment
             report.failed_cycles += 1
             log.error("cycle %d failed: %s; the next cycle will try again", report.cycles, exc)
+            failure = f"cycle {report.cycles}: {exc}"
+        if self.notify:
+            self.tell(failure)
+
+    def tell(self, failure: str | None) -> None:
+        """Mail what is new since the last cycle: the agent's own failure (or its end), the links
+        and units.  A mail that cannot go now is tried again next cycle."""
+        who = f"agent:{self.me.name}"
+        try:
+            notify_failures(self.database, self.settings, self.clock(), {who: failure} if failure else {}, (who,))
+            if failure is None:
+                notify_state(self.database, self.settings, self.clock())
+        except (AuditorError, OSError) as exc:
+            log.error("notify: %s", exc)
 
     def wait(self) -> bool:
         """Sleep until the next moment on the grid; False if stopped meanwhile."""
@@ -217,6 +234,7 @@ def run_agent(
     scans_dir: Path = Path("scans"),
     say: Callable[[str], None] = print,
     clock: Clock = system_now,
+    notify: bool = False,
 ) -> AgentReport:
     """Run until SIGTERM/SIGINT (or `max_cycles`); returns what was done.
 
@@ -241,7 +259,7 @@ def run_agent(
         f"{'group ' + me.group if me.group else 'every group'}."
     )
     cycles = _Cycles(
-        database, settings, me, interval_s, poll_every_s, batch, unit_code, options, scans_dir, clock, stop
+        database, settings, me, interval_s, poll_every_s, batch, unit_code, options, scans_dir, clock, stop, notify
     )
     try:
         while not stop.is_set() and (max_cycles is None or report.cycles < max_cycles) and cycles.wait():

@@ -191,20 +191,23 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
     chart_scale = max(0.8, min(2.2, len(rows) / 8, room / 480))
     sheet.insert_chart(first + len(rows) + 1, 0, use, {"x_scale": chart_scale, "y_scale": 1.0})
     graph_scale = min(1.0, room / (PLAN_WIDTH_IN * 96))
-    at = first + len(rows) + 1 + CHART_ROWS
+    end = _graphs(sheet, formats, data, tr, first + len(rows) + 1 + CHART_ROWS, graph_scale)
+    if end is not None:  # printed too: the evidence an upgrade's justification cites, the chart on a page of its own
+        sheet.print_area(0, 0, end, len(LINK_HEADERS) - 1)
+        sheet.set_h_pagebreaks([first + len(rows) + 1])
+
+
+def _graphs(sheet: Any, formats: Formats, data: ProcurementData, tr: Texts, at: int, scale: float) -> int | None:
+    """The graph of each link the plan upgrades, in the table's order, from row `at`, each on a row
+    of its own as tall as it is (a page break falls between graphs, never across one), then how
+    many were left out; the last row written, or None when there was no graph."""
     drawn = 0
-    for v in data.verdicts:  # the week behind each verdict that asks for money, in the table's order
+    for v in data.verdicts:
         png = data.graphs.get(v.link_id)
         if png is not None:
-            # a row of its own as tall as the graph: a page break falls between graphs, never across one
-            sheet.set_row(at, GRAPH_ROW_PT * graph_scale)
+            sheet.set_row(at, GRAPH_ROW_PT * scale)
             sheet.write_blank(at, 0, None, formats.plain)  # a row with no cell is not written at all
-            picture = {
-                "image_data": io.BytesIO(png),
-                "object_position": 2,
-                "x_scale": graph_scale,
-                "y_scale": graph_scale,
-            }
+            picture = {"image_data": io.BytesIO(png), "object_position": 2, "x_scale": scale, "y_scale": scale}
             sheet.insert_image(at, 0, f"{v.unit_code}.png", picture)
             drawn += 1
             at += 1
@@ -216,9 +219,7 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
         )
         sheet.write_string(at, 0, said, formats.italic)
         at += 1
-    if drawn:  # printed too: the evidence an upgrade's justification cites, the chart on a page of its own
-        sheet.print_area(0, 0, at - 1, len(LINK_HEADERS) - 1)
-        sheet.set_h_pagebreaks([first + len(rows) + 1])
+    return at - 1 if drawn else None
 
 
 def _to_check(
