@@ -40,7 +40,13 @@ def serve_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> Ser
                     f"{sources[key]}: {key} must be the hash `auditor serve --hash-password` prints, never the password"
                 )
             users[name] = value
+    hostnames = values["serve.hostnames"]
+    if not isinstance(hostnames, list) or not all(isinstance(h, str) and h.strip() for h in hostnames):
+        raise ConfigError(
+            f'{sources["serve.hostnames"]}: serve.hostnames must be a list of names, e.g. ["auditor.tinhuy.vn"]'
+        )
     listen = str(values["serve.listen"]).strip()
+    listen = "127.0.0.1" if listen == "localhost" else listen
     try:
         ipaddress.ip_address(listen)
     except ValueError as exc:
@@ -50,9 +56,10 @@ def serve_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> Ser
     reports = str(values["serve.reports_dir"]).strip()
     return ServeSettings(
         listen=listen,
-        port=int(number_setting(values, "serve.port", 1, 65535, sources)),
+        port=int(number_setting(values, "serve.port", 0, 65535, sources)),  # 0: any free port
         users=MappingProxyType(users),
         reports_dir=Path(reports).expanduser() if reports else None,
+        hostnames=tuple(h.strip() for h in hostnames),
     )
 
 
@@ -93,7 +100,8 @@ def serve_shown(serve: ServeSettings) -> dict[str, Any]:
     """[serve] as `config show` prints it: the users by name, their hashes masked."""
     reports = str(serve.reports_dir) if serve.reports_dir else ""
     users = dict.fromkeys(sorted(serve.users), "********")
-    return {"listen": serve.listen, "port": serve.port, "reports_dir": reports, "users": users}
+    hostnames = list(serve.hostnames)
+    return {"listen": serve.listen, "port": serve.port, "hostnames": hostnames, "reports_dir": reports, "users": users}
 
 
 def notify_shown(notify: NotifySettings) -> dict[str, Any]:

@@ -124,6 +124,7 @@ class ServeSettings:
     port: int = 8080
     users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     reports_dir: Path | None = None
+    hostnames: tuple[str, ...] = ()  # names it is reached by, beside its address (a reverse proxy's)
 
     def __repr__(self) -> str:  # the hashes stay out of logs and tracebacks
         return f"ServeSettings(listen={self.listen!r}, port={self.port}, users={sorted(self.users)}, ...)"

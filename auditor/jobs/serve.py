@@ -24,7 +24,7 @@ MAX_REQUEST_BYTES = 64 * 1024  # a request line, headers or form beyond this is 
 def check_listen(listen: str, settings: Settings) -> str:
     """The address to listen on, refused with what to do when it is not loopback and nobody can log in."""
     try:
-        address = ipaddress.ip_address(listen)
+        address = ipaddress.ip_address("127.0.0.1" if listen == "localhost" else listen)
     except ValueError as exc:
         raise AuditorError(f"serve: {listen!r} is not an address to listen on, such as 127.0.0.1") from exc
     if not address.is_loopback and not settings.serve.users:
@@ -39,7 +39,7 @@ def check_listen(listen: str, settings: Settings) -> str:
 def serve(database: Database, settings: Settings, listen: str, port: int, ready: Callable[[str], None]) -> None:
     """Serve until interrupted; `ready` hears the dashboard's address once it listens."""
     host = check_listen(listen, settings)
-    app = create_app(database, settings, system_now)
+    app = create_app(database, settings, system_now, host)
     try:
         server = create_server(
             app,

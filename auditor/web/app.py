@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import ipaddress
 import logging
 import secrets
 import tempfile
+import threading
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from auditor import graphs
@@ -97,6 +100,43 @@ def spark_points(spark: Sequence[float | None], width: float = 112, height: floa
     return [" ".join(points) for points in lines if len(points) > 1]
 
 
+class Logins:
+    """Who is logged in, kept by the server (a cookie only names its login: logging out ends it
+    everywhere), and the failed tries by address: after `TRIES` in `WINDOW_S` seconds, an address
+    waits that long."""
+
+    TRIES, WINDOW_S = 5, 300.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users: dict[str, str] = {}
+        self._failures: dict[str, list[float]] = {}
+
+    def user(self, token: str | None) -> str | None:
+        with self._lock:
+            return self._users.get(token or "")
+
+    def start(self, user: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._users[token] = user
+        return token
+
+    def end(self, token: str | None) -> None:
+        with self._lock:
+            self._users.pop(token or "", None)
+
+    def blocked(self, address: str, now: float) -> bool:
+        with self._lock:
+            recent = [t for t in self._failures.get(address, []) if now - t < self.WINDOW_S]
+            self._failures[address] = recent
+            return len(recent) >= self.TRIES
+
+    def failed(self, address: str, now: float) -> None:
+        with self._lock:
+            self._failures.setdefault(address, []).append(now)
+
+
 @dataclass(frozen=True)
 class Served:
     """What every view reads: the database, the settings, the clock, the reader's time zone."""
@@ -105,6 +145,7 @@ class Served:
     settings: Settings
     clock: Callable[[], dt.datetime]
     zone: zoneinfo.ZoneInfo
+    logins: Logins = field(default_factory=lambda: Logins())
 
     def today(self) -> dt.date:
         return self.clock().astimezone(self.zone).date()
@@ -122,14 +163,24 @@ def _state() -> Served:
     return found
 
 
-def create_app(database: Database, settings: Settings, clock: Callable[[], dt.datetime]) -> Flask:
+def create_app(
+    database: Database, settings: Settings, clock: Callable[[], dt.datetime], listen: str | None = None
+) -> Flask:
+    """The dashboard over `database`; it answers only requests addressed to `listen` (default
+    serve.listen), loopback's names when that is loopback, and serve.hostnames: another Host is
+    refused (400), so that a web page elsewhere cannot reach it through a DNS name of its own."""
     app = Flask(__name__)
+    address = listen or settings.serve.listen
+    hosts = [address, *settings.serve.hostnames]
+    if ipaddress.ip_address(address).is_loopback:
+        hosts += ["localhost", "127.0.0.1", "::1"]
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # a login lasts as long as the server: restarted, log in again
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=16 * 1024,  # the login form is all that is ever posted
         TEMPLATES_AUTO_RELOAD=False,
+        TRUSTED_HOSTS=sorted(set(hosts)),
     )
     app.extensions["auditor"] = Served(database, settings, clock, zoneinfo.ZoneInfo(settings.timezone))
     app.before_request(_language_and_login)
@@ -140,7 +191,7 @@ def create_app(database: Database, settings: Settings, clock: Callable[[], dt.da
     app.register_error_handler(LookupError, _not_found)
     app.register_error_handler(Exception, _failure)
     for rule, view, methods in ROUTES:
-        app.add_url_rule(rule, view.__name__, view, methods=methods)
+        app.add_url_rule(rule, view.__name__, view, methods=methods, provide_automatic_options=False)
     return app
 
 
@@ -151,7 +202,8 @@ def _language_and_login() -> Any:
     g.set_lang = asked in ("vi", "en")
     g.tr = texts(g.lang)
     users = _state().settings.serve.users
-    if users and request.endpoint not in PUBLIC and session.get("user") not in users:
+    g.user = _state().logins.user(session.get("login"))
+    if users and request.endpoint not in PUBLIC and g.user not in users:
         return redirect(url_for("login", next=request.full_path if request.endpoint else "/"))
     return None
 
@@ -164,12 +216,12 @@ def _headers(response: Response) -> Response:
 
 
 def _helpers() -> dict[str, Any]:
-    tr: Texts = g.tr
+    tr = _tr()
     state = _state()
     return {
         "tr": tr,
         "plural": tr.plural,
-        "lang": g.lang,
+        "lang": g.get("lang", "vi"),
         "local": state.local,
         "verdict_text": lambda v: tr(VERDICT[v]) if v is not None else tr("no audit yet"),
         "source_text": lambda s: tr(SOURCE_NAMES[s]) if s in SOURCE_NAMES else s,
@@ -179,30 +231,41 @@ def _helpers() -> dict[str, Any]:
         "category_text": lambda c: category_name(c.value if c else None, tr),
         "spark_points": spark_points,
         "province": state.settings.province,
-        "user": session.get("user"),
+        "user": g.get("user"),
         "windows": WINDOWS,
         "fields": lambda view: [(k, plain(v, state.zone, True)) for k, v in asdict(view).items()],
     }
 
 
+def _tr() -> Texts:
+    """The reader's words, also for a request refused before its language was read."""
+    if "tr" not in g:
+        g.lang, g.tr = "vi", texts("vi")
+    found: Texts = g.tr
+    return found
+
+
 def _http_error(exc: HTTPException) -> tuple[str, int]:
     code = exc.code or 500
-    return render_template("error.html", code=code, message=g.tr(_HTTP_WORDS.get(code, _HTTP_WORDS[500]))), code
+    message = _tr()(_HTTP_WORDS.get(code, _HTTP_WORDS[500]))
+    if request.url_rule is None and code == 400:  # refused before routing (a Host it does not serve): no links
+        return f"<!doctype html><title>{code}</title><p>{escape(message)}</p>", code
+    return render_template("error.html", code=code, message=message), code
 
 
 def _database_error(exc: AuditorError) -> tuple[str, int]:
     log.warning("dashboard: %s", exc)
-    words = g.tr("The database cannot be read just now (busy, or gone); try again in a moment.")
+    words = _tr()(_BUSY)
     return render_template("error.html", code=503, message=words, detail=str(exc)), 503
 
 
 def _not_found(exc: LookupError) -> tuple[str, int]:
-    return render_template("error.html", code=404, message=g.tr("There is nothing by that name.")), 404
+    return render_template("error.html", code=404, message=_tr()(_HTTP_WORDS[404])), 404
 
 
 def _failure(exc: Exception) -> tuple[str, int]:
     log.exception("dashboard: %s %s failed", request.method, request.path)
-    return render_template("error.html", code=500, message=g.tr(_HTTP_WORDS[500])), 500
+    return render_template("error.html", code=500, message=_tr()(_HTTP_WORDS[500])), 500
 
 
 def province_page() -> str:
@@ -264,23 +327,31 @@ def download_inventory(code: str) -> Response:
 
 
 def login() -> Any:
-    users = _state().settings.serve.users
+    state = _state()
+    users = state.settings.serve.users
     if not users:
         return redirect(url_for("province_page"))
-    failed = False
+    failed, name, address = False, "", request.remote_addr or "?"
     if request.method == "POST":
-        name, password = request.form.get("name", ""), request.form.get("password", "")
+        moment = state.clock().timestamp()
+        if state.logins.blocked(address, moment):
+            log.warning("dashboard: %s tried again too soon after %d failed logins", address, Logins.TRIES)
+            return render_template("login.html", failed=True, wait=True, name=""), 429
+        name, password = request.form.get("name", "")[:64], request.form.get("password", "")
         if name in users and verify_password(password, users[name]):
+            state.logins.end(session.get("login"))
             session.clear()
-            session["user"] = name
+            session["login"] = state.logins.start(name)
             wanted = request.args.get("next", "/")
             return redirect(wanted if wanted.startswith("/") and not wanted.startswith("//") else "/")
-        log.warning("dashboard: a failed login as %r from %s", name[:64], request.remote_addr)
+        state.logins.failed(address, moment)
+        log.warning("dashboard: a failed login as %r from %s", name, address)
         failed = True
-    return render_template("login.html", failed=failed), 401 if failed else 200
+    return render_template("login.html", failed=failed, wait=False, name=name), 401 if failed else 200
 
 
 def logout() -> Any:
+    _state().logins.end(session.get("login"))  # the cookie, wherever it was copied, names nobody now
     session.clear()
     return redirect(url_for("login" if _state().settings.serve.users else "province_page"))
 
@@ -298,6 +369,7 @@ ROUTES: list[tuple[str, Callable[..., Any], list[str]]] = [
     ("/logout", logout, ["GET"]),
 ]
 
+_BUSY = N_("The database cannot be read just now (busy, or gone); try again in a moment.")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HTTP_WORDS = {
     400: N_("The request is not one this dashboard understands."),

@@ -277,6 +277,11 @@ def test_bad_requests_get_a_page_and_the_server_stays_up(auditor: Cli, workdir: 
             assert "default-src 'none'" in headers["Content-Security-Policy"], "error pages too"
         status, _, _ = fetch(address, data=b"x=1")
         assert status == 405, "every page is read only"
+        request = urllib.request.Request(address, method="OPTIONS")
+        assert fetch(request)[0] == 405  # type: ignore[arg-type]
+        evil = urllib.request.Request(address + "download/danh-muc-de-xuat.xlsx", headers={"Host": "evil.example"})
+        status, _, body = fetch(evil)  # type: ignore[arg-type]
+        assert status == 400 and b"PK" not in body[:2], "a page elsewhere cannot reach it through a DNS name of its own"
         try:
             status, _, _ = fetch(address + "search?q=" + "x" * 1_000_000)
         except (ConnectionError, urllib.error.URLError):
@@ -324,6 +329,21 @@ def test_another_address_needs_users_and_a_login(auditor: Cli, workdir: Path) ->
         assert cookie.has_nonstandard_attr("HttpOnly") and cookie.get_nonstandard_attr("SameSite") == "Strict"
         status, _, body = fetch(address + "login?next=//evil.example/", opener, right)
         assert status == 200 and "evil" not in body.decode(), "never sent elsewhere after a login"
+
+        copied = http.cookiejar.CookieJar()  # the cookie, copied elsewhere before the logout
+        for kept in jar:
+            copied.set_cookie(kept)
+        fetch(address + "logout", opener)
+        elsewhere = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(copied))
+        status, _, body = fetch(address + "unit/XA-A", elsewhere)
+        assert "Đăng nhập" in body.decode() and "XA-A" not in body.decode(), "a logout ends the login everywhere"
+
+        for _ in range(4):  # with the one above, five
+            assert fetch(address + "login", opener, wrong)[0] == 401
+        status, _, body = fetch(address + "login", opener, right)
+        assert status == 429 and "chờ năm phút" in body.decode(), (
+            "five failures: this address waits, even with the password"
+        )
 
 
 @pytest.mark.postgres
