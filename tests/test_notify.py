@@ -189,7 +189,7 @@ def test_each_event_is_mailed_once_while_it_lasts(auditor: Cli, workdir: Path, m
     ]
     bodies = {str(m["Subject"]): m.get_content() for m in mail_server.inbox.mails}
     congested = bodies["[auditor] Đường truyền quá tải: XA-A / TSLCD"]
-    assert "phân vị 95 bằng 95 % băng thông hợp đồng chiều tải xuống" in congested and "nâng lên 50 Mbps" in congested
+    assert "phân vị 95 bằng 95% băng thông hợp đồng chiều tải xuống" in congested and "nâng lên 50 Mbps" in congested
     assert "không trả lời 3 lần đo liên tiếp" in bodies["[auditor] Mất kết nối đường truyền: XA-B / TSLCD"]
     assert "Không thiết bị nào trong 2 thiết bị" in bodies["[auditor] Không thiết bị nào trả lời tại XA-C"]
     mail = mail_server.inbox.mails[0]
@@ -231,10 +231,12 @@ def test_a_failed_audit_is_said_by_mail(auditor: Cli, workdir: Path, mail_server
     failed = auditor("audit", "--no-poll", "--notify", "--export", str(workdir / "a-file" / "reports"))
     assert failed.exit_code == 1
     [mail] = [m for m in mail_server.inbox.mails if "lỗi" in str(m["Subject"])]
-    assert str(mail["Subject"]) == "[auditor] Lần kiểm tra hằng đêm bị lỗi" and "a-file" in mail.get_content()
+    assert str(mail["Subject"]) == "[auditor] Lần kiểm tra (auditor audit) bị lỗi" and "a-file" in mail.get_content()
     auditor.ok("audit", "--no-poll", "--notify")  # the next audit works: the failure is over
     failed = auditor("audit", "--no-poll", "--notify", "--export", str(workdir / "a-file" / "reports"))
-    assert [str(m["Subject"]) for m in mail_server.inbox.mails].count("[auditor] Lần kiểm tra hằng đêm bị lỗi") == 2
+    assert [str(m["Subject"]) for m in mail_server.inbox.mails].count(
+        "[auditor] Lần kiểm tra (auditor audit) bị lỗi"
+    ) == 2
 
 
 def test_notify_needs_its_settings(auditor: Cli) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from auditor.catalogs import age_catalog
 from auditor.db import overview, register
 from auditor.db.engine import Database
-from auditor.domain import FindingKind, Verdict
+from auditor.domain import FindingKind, Verdict, fold
 from auditor.endpoints import EndpointView
 from auditor.errors import AuditorError
 from auditor.facts import AgentView, DeviceView, FindingView, LinkView, UnitView
@@ -176,19 +176,19 @@ def device_page(database: Database, today: dt.date, device_id: int) -> Dossier:
 
 def search(database: Database, today: dt.date, text: str) -> Found:
     """Units by code or name, devices by any part of their name, serial, tag, IP or MAC, endpoints
-    by MAC, IP or NetBIOS name."""
+    by MAC, IP or NetBIOS name: case and Vietnamese diacritics aside ("hung phuc" finds Hưng Phúc)."""
     wanted = text.strip()[:SEARCH_LIMIT]
-    if not wanted:
+    folded, exact = fold(wanted), wanted.casefold()
+    if not folded:  # nothing but punctuation ("%", "_"): nothing to look for
         return Found([], [], [])
-    folded = wanted.casefold()
     with database.session(commit=False) as session:
-        units = [u for u in register.list_units(session) if folded in u.code.casefold() or folded in u.name.casefold()]
+        units = [u for u in register.list_units(session) if folded in fold(f"{u.code} {u.name}")]
         views = [view for view, _ in aged(session, today, None, age_catalog())]
     devices = named_by(views, wanted) or select_devices(views, DeviceQuery(text=wanted))
-    devices += [d for d in views if d not in devices and folded in f"{d.ip or ''} {d.mac or ''}".casefold()]
+    devices += [d for d in views if d not in devices and exact in f"{d.ip or ''} {d.mac or ''}".casefold()]
     endpoints = [
         e
         for e in list_endpoints(database)
-        if folded in f"{e.mac} {e.ip or ''} {e.netbios_name or ''}".casefold() and e.device_id is None
+        if e.device_id is None and (exact in f"{e.mac} {e.ip or ''}" or folded in fold(e.netbios_name or ""))
     ]
     return Found(units[:SEARCH_LIMIT], devices[:SEARCH_LIMIT], endpoints[:SEARCH_LIMIT])

@@ -52,8 +52,8 @@ def link_events(
             f"link_congested:{f.link_id}",
             tr("Link congested: {subject}", subject=f.subject),
             tr(
-                "{subject} is congested: its 95th percentile is {down} % of the contract down and {up} % up "
-                "over the last {days} days ({samples} samples). Recommended: {tier} Mbps.\n\n{justification}",
+                "{subject} is congested: its 95th percentile is {down}% of the contract down and {up}% up "
+                "over {days} days of data ({samples} samples). Recommended: {tier} Mbps.\n\n{justification}",
                 subject=f.subject,
                 down=_number(e.get("p95_in_pct"), tr),
                 up=_number(e.get("p95_out_pct"), tr),
@@ -86,7 +86,9 @@ def failure_events(
 ) -> Iterator[Event]:
     """`failures`: "audit" or "agent:NAME" → what went wrong."""
     for who, error in sorted(failures.items()):
-        name = tr("The nightly audit") if who == "audit" else tr("Agent {name}", name=who.removeprefix("agent:"))
+        name = (
+            tr("The audit (auditor audit)") if who == "audit" else tr("Agent {name}", name=who.removeprefix("agent:"))
+        )
         yield Event(
             f"failed:{who}",
             tr("{who} failed", who=name),

@@ -15,7 +15,7 @@ import tempfile
 import threading
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,13 @@ from werkzeug.exceptions import HTTPException
 
 from auditor import graphs
 from auditor.db.engine import Database
+from auditor.domain import CONDITION_LABELS, STATUS_LABELS
 from auditor.errors import AuditorError
+from auditor.facts import DeviceView
 from auditor.i18n import N_, Texts, texts
 from auditor.jobs import dashboard
 from auditor.jobs.export import export_inventory, export_procurement
-from auditor.output import plain
+from auditor.procurement.texts import SOURCE as AGE_SOURCE
 from auditor.procurement.texts import SOURCE_NAMES, VERDICT, category_name, number
 from auditor.settings import Settings
 from auditor.web.passwords import verify_password
@@ -233,7 +235,7 @@ def _helpers() -> dict[str, Any]:
         "province": state.settings.province,
         "user": g.get("user"),
         "windows": WINDOWS,
-        "fields": lambda view: [(k, plain(v, state.zone, True)) for k, v in asdict(view).items()],
+        "fields": lambda view: device_fields(view, tr, state.local),
     }
 
 
@@ -243,6 +245,38 @@ def _tr() -> Texts:
         g.lang, g.tr = "vi", texts("vi")
     found: Texts = g.tr
     return found
+
+
+def device_fields(d: DeviceView, tr: Texts, local: Callable[[Any], str]) -> list[tuple[str, str]]:
+    """A device's record as a person reads it: labels and values in their language, empty ones left out."""
+    yes_no = {True: tr("yes"), False: tr("no"), None: ""}
+    age = ""
+    if d.age_years is not None:
+        source = tr(AGE_SOURCE[d.age_source]) if d.age_source in AGE_SOURCE else ""
+        age = f"{number(d.age_years, tr)} ({source}; {d.age_basis})" if d.age_basis else number(d.age_years, tr)
+    rows = [
+        (N_("Asset tag"), d.asset_tag),
+        (N_("Unit"), d.unit_code),
+        (N_("Host name"), d.hostname),
+        (N_("IP address"), d.ip),
+        ("MAC", d.mac),
+        (N_("Category"), category_name(d.category.value if d.category else None, tr)),
+        (N_("Maker, model"), " ".join(p for p in (d.vendor, d.model) if p)),
+        (N_("Serial"), d.serial),
+        (N_("Firmware, system"), " · ".join(p for p in (d.firmware, d.os_version) if p)),
+        (N_("Made"), d.manufactured_on.strftime("%d/%m/%Y") if d.manufactured_on else None),
+        (N_("Year in service"), str(d.in_service_on.year) if d.in_service_on else None),
+        (N_("Age (years)"), age),
+        (N_("Condition"), CONDITION_LABELS[d.condition].text(tr.lang) if d.condition else None),
+        (N_("Place"), d.location),
+        (N_("In the register"), yes_no[d.registered]),
+        (N_("Status"), STATUS_LABELS[d.status].text(tr.lang)),
+        (N_("Answered the last poll"), yes_no[d.reachable]),
+        (N_("Seen via"), ", ".join(tr(SOURCE_NAMES[x]) for x in (d.seen_via or "").split(",") if x in SOURCE_NAMES)),
+        (N_("First seen"), local(d.first_seen)),
+        (N_("Last seen"), local(d.last_seen)),
+    ]
+    return [(tr(label) if label != "MAC" else label, str(value)) for label, value in rows if value not in (None, "")]
 
 
 def _http_error(exc: HTTPException) -> tuple[str, int]:

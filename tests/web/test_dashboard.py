@@ -289,6 +289,10 @@ def test_bad_requests_get_a_page_and_the_server_stays_up(auditor: Cli, workdir: 
         assert status in (400, 413, 431)
         status, _, body = fetch(address + "search?q=" + urllib.parse.quote("<b>x</b>" * 50))
         assert status == 200 and b"<b>x</b>" not in body and b"&lt;b&gt;x&lt;/b&gt;" in body
+        status, _, body = fetch(address + "search?q=binh+minh")
+        assert status == 200 and "XA-B" in body.decode(), "diacritics and case aside: Bình Minh"
+        status, _, body = fetch(address + "search?q=%25")
+        assert status == 200 and "Không tìm thấy." in body.decode(), "punctuation alone finds nothing"
         assert fetch(address)[0] == 200, "the server is still up"
 
 
