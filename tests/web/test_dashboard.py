@@ -146,7 +146,12 @@ def browser() -> Iterator[Any]:
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=vi"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # The browser keeps the real clock: under `make test-future` libfaketime would stall chromium's
+    # threads, and what is under test (the server, its data) keeps the clock it was given.
+    real_clock = {
+        k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME") and not k.startswith("FAKETIME_")
+    }
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=real_clock), options=options)
     driver.set_page_load_timeout(30)
     try:
         yield driver
