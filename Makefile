@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-future demo lint typecheck unit clean catalogs enterprises
+.PHONY: test test-future demo serve lint typecheck unit clean catalogs enterprises
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
