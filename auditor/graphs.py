@@ -24,9 +24,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from auditor.domain import Verdict
-from auditor.i18n import Texts
+from auditor.i18n import Texts, number
 from auditor.links.graph import LinkGraph, gaps, steps, top, unknown_spans
 from auditor.procurement.texts import VERDICT
 
@@ -47,13 +49,6 @@ STYLE: Any = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-
-
-def _mbps(value: float | None, tr: Texts) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
-    return text.replace(",", "\u202f").replace(".", ",") if tr.lang == "vi" else text
 
 
 def _time_axis(ax: Axes, start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo, compact: bool) -> None:
@@ -81,7 +76,7 @@ def _line(ax: Axes, value: float, colour: str, style: str, gid: str, label: str 
 
 
 def _spans(ax: Axes, graph: LinkGraph, cadence_s: float, tr: Texts, labelled: bool) -> None:
-    for number, span in enumerate(gaps(graph.intervals, graph.start, graph.end, cadence_s)):
+    for n, span in enumerate(gaps(graph.intervals, graph.start, graph.end, cadence_s)):
         patch = ax.axvspan(
             span.start,  # type: ignore[arg-type]
             span.end,  # type: ignore[arg-type]
@@ -89,19 +84,19 @@ def _spans(ax: Axes, graph: LinkGraph, cadence_s: float, tr: Texts, labelled: bo
             edgecolor="#bbbbbb",
             hatch="///",
             linewidth=0,
-            label=tr("no samples") if labelled and number == 0 else None,
+            label=tr("no samples") if labelled and n == 0 else None,
         )
-        patch.set_gid(f"gap-{number}")
-    for number, span in enumerate(unknown_spans(graph.intervals)):
+        patch.set_gid(f"gap-{n}")
+    for n, span in enumerate(unknown_spans(graph.intervals)):
         patch = ax.axvspan(
             span.start,  # type: ignore[arg-type]
             span.end,  # type: ignore[arg-type]
             color="#f1c40f",
             alpha=0.35,
             linewidth=0,
-            label=tr("rate unknown") if labelled and number == 0 else None,
+            label=tr("rate unknown") if labelled and n == 0 else None,
         )
-        patch.set_gid(f"unknown-{number}")
+        patch.set_gid(f"unknown-{n}")
 
 
 def _traffic(ax: Axes, graph: LinkGraph, tr: Texts, labelled: bool, width: float) -> None:
@@ -138,7 +133,7 @@ def _levels(ax: Axes, graph: LinkGraph, tr: Texts, labelled: bool) -> None:
     for direction, capacity in (("in", graph.capacity_down_mbps), ("out", graph.capacity_up_mbps)):
         if direction == "out" and same:
             break
-        mbps = _mbps(capacity, tr)
+        mbps = number(capacity, tr)
         if same:
             contract, share = tr("contracted {mbps} Mbps", mbps=mbps), tr("{pct}% of the contract", pct=pct)
         else:
@@ -152,7 +147,7 @@ def _levels(ax: Axes, graph: LinkGraph, tr: Texts, labelled: bool) -> None:
         if value is None:
             continue
         way = tr("in") if direction == "in" else tr("out")
-        label = tr("{nth}th percentile {direction}: {mbps} Mbps", nth=nth, direction=way, mbps=_mbps(value, tr))
+        label = tr("{nth}th percentile {direction}: {mbps} Mbps", nth=nth, direction=way, mbps=number(value, tr))
         _line(ax, value, colour, ":", f"p-{direction}", label if labelled else None, 1.6)
 
 
@@ -222,9 +217,6 @@ def link_graph(
 
 def _key(tr: Texts, percentile: float, congested_pct: float) -> tuple[list[Any], list[str]]:
     """The province page's legend: what each line is, and what each title's colour says."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     nth, pct = f"{percentile:g}", f"{congested_pct:g}"
     handles: list[Any] = [
         Patch(color=IN_COLOUR, alpha=0.45),
@@ -274,8 +266,8 @@ def province_graphs(
                 nth=nth,
             )
             figure.suptitle(f"{title}\n{window}\n{how}", fontsize=9.5, linespacing=1.5)
-        for number, graph in enumerate(ordered):
-            draw(figure.add_subplot(rows, cols, number + 1), graph, cadence_s, zone, tr, compact=True)
+        for n, graph in enumerate(ordered):
+            draw(figure.add_subplot(rows, cols, n + 1), graph, cadence_s, zone, tr, compact=True)
         if ordered:
             handles, labels = _key(tr, ordered[0].percentile, ordered[0].congested_pct)
             figure.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=7, frameon=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 
 LANGS = ("vi", "en")
@@ -50,3 +51,12 @@ def texts(lang: str = DEFAULT_LANG) -> Texts:
     if lang == "en":
         return Texts(lang, gettext.NullTranslations())
     return Texts(lang, gettext.translation(DOMAIN, localedir=_locale_dir(), languages=[lang]))
+
+
+def number(value: float | None, tr: Texts, digits: int = 1) -> str:
+    """A figure as the reader writes it: 23,8 in Vietnamese, 23.8 in English; no trailing zeros."""
+    if value is None:
+        return "—"
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{rounded:f}".rstrip("0").rstrip(".") if digits else f"{rounded:f}"
+    return text.replace(".", ",") if tr.lang == "vi" else text

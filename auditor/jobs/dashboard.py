@@ -44,7 +44,6 @@ class UnitRow:
     over_age: int
     verdict: Verdict | None  # of its links, the worst open finding says; OK after an audit found none
     link_id: int | None
-    links: int
     spark: tuple[float | None, ...]  # the busier direction's mean share of its capacity, per bucket
 
     @property
@@ -138,7 +137,6 @@ def province(database: Database, settings: Settings, now: dt.datetime, page: int
                 c.findings.get("over_age", 0),
                 _verdict(c, audited),
                 link[0] if link else None,
-                len(c.links),
                 spark,
             )
         )

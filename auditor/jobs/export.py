@@ -17,12 +17,12 @@ from auditor.facts import DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
 from auditor.i18n import texts
 from auditor.jobs.endpoints import list_endpoints
-from auditor.jobs.graphs import RECORD_SIZE_IN, link_graphs, pictures, plan_graphs
+from auditor.jobs.graphs import link_graphs, pictures, plan_graphs
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
 from auditor.procurement.document import ProcurementData, Register, plan_links, register_of
-from auditor.procurement.inventory import inventory_records, write_inventory
+from auditor.procurement.inventory import RECORD_GRAPH_IN, inventory_records, write_inventory
 from auditor.procurement.outlook import outlook
 from auditor.procurement.plan import plan
 from auditor.procurement.render import pdf_of, pdfs_of, png_of
@@ -144,7 +144,7 @@ def export_inventory(
     seen = list_endpoints(database, unit_code)
     strangers = [e for e in seen if is_stranger(e, now, settings.rules)]
     drawn = [g for g in link_graphs(database, settings, now, only=[link.id for link in links]) if g.intervals]
-    graphs = pictures(drawn, settings, lang, RECORD_SIZE_IN)
+    graphs = pictures(drawn, settings, lang, RECORD_GRAPH_IN)
     records = inventory_records(units, devices, links, settings.age, seen, strangers, graphs)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:

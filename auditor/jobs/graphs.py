@@ -19,6 +19,7 @@ from auditor.files import atomic_output
 from auditor.i18n import texts
 from auditor.jobs.judge import link_verdicts
 from auditor.links.graph import LinkGraph
+from auditor.procurement.summary import PLAN_GRAPH_IN
 from auditor.settings import Settings
 from auditor.traffic import LinkVerdict
 
@@ -98,10 +99,6 @@ def pictures(
     }
 
 
-RECORD_SIZE_IN = (9.5, 2.5)  # on a unit's inventory record, above its table: the width of A4 landscape
-PLAN_SIZE_IN = (9.5, 2.7)  # in the workbook's links sheet, two to a page
-
-
 MAX_PLAN_GRAPHS = 100  # a province has fewer links to upgrade; a country's workbook draws the worst 100
 
 
@@ -123,7 +120,7 @@ def plan_graphs(
     if not chosen:
         return {}, len(wanted)
     drawn = link_graphs(database, settings, now, only=chosen, verdicts=verdicts)
-    return pictures(drawn, settings, lang, PLAN_SIZE_IN), len(wanted) - len(chosen)
+    return pictures(drawn, settings, lang, PLAN_GRAPH_IN), len(wanted) - len(chosen)
 
 
 def graph_file(

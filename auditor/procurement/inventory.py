@@ -21,7 +21,7 @@ from xlsxwriter.workbook import Workbook
 from auditor.domain import CONDITION_LABELS, DeviceStatus
 from auditor.endpoints import EndpointView
 from auditor.facts import Age, DeviceView, LinkView, UnitView
-from auditor.i18n import N_, Texts, texts
+from auditor.i18n import N_, Texts, number, texts
 from auditor.procurement import texts as words
 from auditor.procurement.paper import (
     LINE_PT,
@@ -57,7 +57,8 @@ WRAPPED = list(range(1, len(COLUMNS)))
 LAST = len(COLUMNS) - 1
 SAFETY = 0.95
 BLANK_ROWS = 2
-GRAPH_HEIGHT_PT = 2.5 * 72  # a link's graph on the record (jobs.graphs.RECORD_SIZE_IN)
+RECORD_GRAPH_IN = (9.5, 2.5)  # a link's graph on the record, above its table (jobs.graphs draws it so)
+GRAPH_HEIGHT_PT = RECORD_GRAPH_IN[1] * 72
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def _links_and_counts(out: Page, record: UnitInventory) -> int:
             "{name}: {provider} {capacity} Mbps, circuit {circuit}",
             name=link.name,
             provider=link.provider or "",
-            capacity=words.number(max(link.capacity_down_mbps, link.capacity_up_mbps), tr),
+            capacity=number(max(link.capacity_down_mbps, link.capacity_up_mbps), tr),
             circuit=link.circuit_id or "—",
         )
         out.merged(0, LAST, said, f.plain)
@@ -245,8 +246,8 @@ def _record(
         tr("(As the register and the network show it at {time})", time=generated.strftime("%H:%M %d/%m/%Y")),
         number=settings.document.inventory_number,
     )
-    for number, png in enumerate(record.graphs):  # above the table: no page of the table's header over a graph
-        out.picture(png, f"duong-truyen-{number + 1}.png", GRAPH_HEIGHT_PT)
+    for k, png in enumerate(record.graphs):  # above the table: no page of the table's header over a graph
+        out.picture(png, f"duong-truyen-{k + 1}.png", GRAPH_HEIGHT_PT)
         out.next_row(LINE_PT / 2)
     header = _table(out, record)
     sheet.freeze_panes(header + 1, 0)

@@ -154,8 +154,8 @@ def _outlook(book: Workbook, formats: Formats, data: ProcurementData, stamp: str
 
 
 CHART_ROWS = 16  # the chart of percentiles: 288 pixels, rows of 20
-PLAN_WIDTH_IN, PLAN_HEIGHT_IN = 9.5, 2.7  # a link's graph as jobs.graphs.PLAN_SIZE_IN draws it
-GRAPH_ROW_PT = PLAN_HEIGHT_IN * 72 + 8  # its row, with a little room under it
+PLAN_GRAPH_IN = (9.5, 2.7)  # a link's graph on the links sheet, two to a page (jobs.graphs draws it so)
+GRAPH_ROW_PT = PLAN_GRAPH_IN[1] * 72 + 8  # its row, with a little room under it
 
 
 def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, tr: Texts) -> None:
@@ -190,7 +190,7 @@ def _links(book: Workbook, formats: Formats, data: ProcurementData, stamp: str, 
     room = sum(int(w * 7 + 0.5) + 5 for w in shrink_to_page(fitted_widths(headers, rows), headers, table.wrapped))
     chart_scale = max(0.8, min(2.2, len(rows) / 8, room / 480))
     sheet.insert_chart(first + len(rows) + 1, 0, use, {"x_scale": chart_scale, "y_scale": 1.0})
-    graph_scale = min(1.0, room / (PLAN_WIDTH_IN * 96))
+    graph_scale = min(1.0, room / (PLAN_GRAPH_IN[0] * 96))
     end = _graphs(sheet, formats, data, tr, first + len(rows) + 1 + CHART_ROWS, graph_scale)
     if end is not None:  # printed too: the evidence an upgrade's justification cites, the chart on a page of its own
         sheet.print_area(0, 0, end, len(LINK_HEADERS) - 1)

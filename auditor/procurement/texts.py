@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
 
 from auditor.domain import CATEGORY_LABELS, AgeSource, Category, Verdict, category_unit
 from auditor.endpoints import ordered_sources
-from auditor.i18n import N_, Texts
+from auditor.i18n import N_, Texts, number
 from auditor.procurement.document import DeviceAgeRow, Outlook
 from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
 from auditor.procurement.plan import Line, LineKind, Note, NoteKind, Plan
@@ -39,15 +38,6 @@ VERDICT = {
     Verdict.INSUFFICIENT_DATA: N_("not enough data"),
 }
 SHOWN_LABELS = 3  # a replacement names its first devices; the detail sheet lists them all
-
-
-def number(value: float | None, tr: Texts, digits: int = 1) -> str:
-    """A figure as the reader writes it: 23,8 in Vietnamese, 23.8 in English; no trailing zeros."""
-    if value is None:
-        return "—"
-    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    text = f"{rounded:f}".rstrip("0").rstrip(".") if digits else f"{rounded:f}"
-    return text.replace(".", ",") if tr.lang == "vi" else text
 
 
 def money(vnd: int, tr: Texts) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from auditor.domain import FindingKind
 from auditor.facts import FindingView
-from auditor.i18n import Texts
+from auditor.i18n import Texts, number
 from auditor.notices import Event, LinkDown, SilentUnit
 
 SCOPE = ("link_down:", "link_congested:", "unit_silent:")  # what an audit looks at again each time
@@ -20,11 +20,9 @@ def _when(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M %d/%m/%Y") if moment else "—"
 
 
-def _number(value: object, tr: Texts) -> str:
-    if not isinstance(value, int | float):
-        return "—"
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",") if tr.lang == "vi" else text
+def _figure(value: object, tr: Texts) -> str:
+    """A figure of a finding's evidence (stored as JSON: a number, or nothing)."""
+    return number(value if isinstance(value, int | float) else None, tr)
 
 
 def link_events(
@@ -55,11 +53,11 @@ def link_events(
                 "{subject} is congested: its 95th percentile is {down}% of the contract down and {up}% up "
                 "over {days} days of data ({samples} samples). Recommended: {tier} Mbps.\n\n{justification}",
                 subject=f.subject,
-                down=_number(e.get("p95_in_pct"), tr),
-                up=_number(e.get("p95_out_pct"), tr),
-                days=_number(e.get("days"), tr),
+                down=_figure(e.get("p95_in_pct"), tr),
+                up=_figure(e.get("p95_out_pct"), tr),
+                days=_figure(e.get("days"), tr),
                 samples=e.get("samples", "—"),
-                tier=_number(e.get("recommended_mbps"), tr),
+                tier=_figure(e.get("recommended_mbps"), tr),
                 justification=e.get("justification") or "",
             ),
         )

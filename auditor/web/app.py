@@ -40,11 +40,11 @@ from auditor.db.engine import Database
 from auditor.domain import CONDITION_LABELS, STATUS_LABELS
 from auditor.errors import AuditorError
 from auditor.facts import DeviceView
-from auditor.i18n import N_, Texts, texts
+from auditor.i18n import N_, Texts, number, texts
 from auditor.jobs import dashboard
 from auditor.jobs.export import export_inventory, export_procurement
 from auditor.procurement.texts import SOURCE as AGE_SOURCE
-from auditor.procurement.texts import SOURCE_NAMES, VERDICT, category_name, number
+from auditor.procurement.texts import SOURCE_NAMES, VERDICT, category_name
 from auditor.settings import Settings
 from auditor.web.passwords import verify_password
 
@@ -288,9 +288,8 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
 
 
 def _database_error(exc: AuditorError) -> tuple[str, int]:
-    log.warning("dashboard: %s", exc)
-    words = _tr()(_BUSY)
-    return render_template("error.html", code=503, message=words, detail=str(exc)), 503
+    log.warning("dashboard: %s", exc)  # the log says which database and why; the page, only that it failed
+    return render_template("error.html", code=503, message=_tr()(_BUSY)), 503
 
 
 def _not_found(exc: LookupError) -> tuple[str, int]:

@@ -141,8 +141,8 @@ def test_the_graph_draws_the_percentile_the_capacity_the_gap_and_the_unknown(sql
     assert runs == 3, "the line stops at the gap and at the unknown interval, and nowhere else"
 
     words = _texts(root)
-    assert "phân vị 95 chiều vào: 18,0 Mbps" in words and "phân vị 95 chiều ra: 2,0 Mbps" in words
-    assert "băng thông hợp đồng 20,0 Mbps" in words and "không có mẫu đo" in words
+    assert "phân vị 95 chiều vào: 18 Mbps" in words and "phân vị 95 chiều ra: 2 Mbps" in words
+    assert "băng thông hợp đồng 20 Mbps" in words and "không có mẫu đo" in words
     assert any(w.startswith("XA-A / WAN0: ") for w in words)
     # Local time: the window ends at 12:00 in Hà Nội (05:00 UTC), and the axis names its days.
     assert any("12:00 09/03/2026" in w and "Asia/Ho_Chi_Minh" in w for w in words), words
@@ -166,7 +166,7 @@ def test_png_and_english_and_a_province_page(sqlite_url: str, tmp_path: Path) ->
     bottom = _frame(root)[2]
     down, up = _level(root, "capacity-in"), _level(root, "capacity-out")
     assert (bottom - up) / (bottom - down) == pytest.approx(10 / 30, abs=0.005), "each direction its own capacity"
-    assert "contracted 10.0 Mbps up" in _texts(root) and "95th percentile in: 18.0 Mbps" in _texts(root)
+    assert "contracted 10 Mbps up" in _texts(root) and "95th percentile in: 18 Mbps" in _texts(root)
 
     [page] = graph_file(database, settings, NOW, tmp_path / "all.svg", ref=None, lang="en")
     assert page.link_id == link_id
