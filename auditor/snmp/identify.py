@@ -15,6 +15,7 @@ from typing import Any
 from auditor.domain import Category
 from auditor.facts import DeviceFacts, EntityRow
 from auditor.snmp import oids, values
+from auditor.snmp.descr import NameplateRules, name_of, nameplate, parse_rules
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Catalog:
     vendor_mibs: tuple[VendorMib, ...] = field(default=())
     registry: Mapping[int, str] = field(default_factory=dict)  # IANA's owner of each enterprise number
     makers: Mapping[int, Category] = field(default_factory=dict)  # makers of one kind of device
+    nameplate: NameplateRules | None = None  # how a sysDescr names its product ([descr] nameplate_*)
 
     def mibs_for(self, object_id: str | None) -> list[VendorMib]:
         number = values.enterprise(object_id)
@@ -149,6 +151,7 @@ def parse_catalog(text: str, registry: Mapping[int, str] | None = None) -> Catal
         tuple(_vendor_mib(entry) for entry in data.get("vendor_mib", [])),
         registry or {},
         {int(number): Category(category) for number, category in data.get("makers", {}).items()},
+        parse_rules(data.get("descr", {})),
     )
 
 
@@ -320,26 +323,40 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("model", found, source)
         if seen.profile.model_descr and (match := seen.profile.model_descr.search(seen.descr)):
             facts.offer("model", match.group("v").strip(), "sysDescr")
+    number = values.enterprise(seen.object_id) or -1
+    makers = {facts.values.get("vendor"), catalog.enterprises.get(number), catalog.registry.get(number)}
     if seen.entity:
-        facts.offer("model", seen.entity.model or None, "entity")
+        facts.offer("model", _entity_model(seen.entity, makers, catalog.nameplate), "entity")
     if seen.ups:
         facts.offer("model", values.first_line(seen.answered.get(oids.UPS_IDENT_MODEL)), "ups-mib")
     if seen.printer:
         facts.offer("model", _printer_model(seen.answered, facts.values.get("vendor")), "host-resources")
         facts.offer("model", _printer_descr_model(seen.descr, facts.values.get("vendor")), "sysDescr (printer)")
-    if seen.entity and not seen.entity.model:
-        facts.offer("model", seen.entity.name if seen.entity.name and seen.entity.descr else None, "entity")
+    if seen.entity and not seen.entity.model and catalog.nameplate and seen.entity.descr:
+        facts.offer("model", name_of(seen.entity.name or "", set(), catalog.nameplate), "entity")
     for mib in catalog.mibs_for(seen.object_id):
         facts.offer("model", *_first(seen.answered, mib.model))
-    number = values.enterprise(seen.object_id) or -1
-    makers = {facts.values.get("vendor"), catalog.enterprises.get(number), catalog.registry.get(number)}
     makers_said = {name.lower() for name in makers if name} | {name.split()[0].lower() for name in makers if name}
     for pattern in catalog.descr_models:
         if (match := pattern.search(seen.descr)) and match.group("v").lower() not in makers_said:  # "H3C …"
             facts.offer("model", match.group("v"), "sysDescr label")
             break
+    if not seen.printer:  # a printer's sysDescr often names its network card ("Brother NC-8300w")
+        facts.offer("model", nameplate(seen.descr, makers, catalog.nameplate), "sysDescr (product name)")
     if seen.profile and "model" in facts.values:
         facts.values["model"] = _pattern(seen.profile.model_pattern, seen.profile.model_format, facts.values["model"])
+
+
+def _entity_model(row: EntityRow, makers: set[str | None], rules: NameplateRules | None) -> str | None:
+    """The entity row's model name; its description's product name where the model is a part
+    number of digits alone ("40-1000832-08": "Brocade 6520 Switch"), a version, or blank."""
+    model = row.model
+    if model and re.fullmatch(r"[vV]?\d+(?:\.\d+)+\w?", model):  # "4.4.2": a software version
+        model = None
+    if model and re.search(r"[A-Za-z]", model):
+        return model
+    named = nameplate(row.descr, makers, rules) if row.descr else None
+    return named or model
 
 
 def _serial(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
