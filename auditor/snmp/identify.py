@@ -83,6 +83,12 @@ class Catalog:
     registry: Mapping[int, str] = field(default_factory=dict)  # IANA's owner of each enterprise number
     makers: Mapping[int, Category] = field(default_factory=dict)  # makers of one kind of device
     nameplate: NameplateRules | None = None  # how a sysDescr names its product ([descr] nameplate_*)
+    product_trees: tuple[tuple[str, Category], ...] = ()  # sysObjectID subtrees of one kind ([object_ids])
+
+    def product_tree(self, object_id: str | None) -> tuple[str, Category] | None:
+        """The longest [object_ids] subtree the sysObjectID lies in, and its kind."""
+        found = object_id or ""
+        return next(((p, c) for p, c in self.product_trees if found == p or found.startswith(p + ".")), None)
 
     def mibs_for(self, object_id: str | None) -> list[VendorMib]:
         number = values.enterprise(object_id)
@@ -152,6 +158,12 @@ def parse_catalog(text: str, registry: Mapping[int, str] | None = None) -> Catal
         registry or {},
         {int(number): Category(category) for number, category in data.get("makers", {}).items()},
         parse_rules(data.get("descr", {})),
+        tuple(
+            sorted(
+                ((prefix.strip("."), Category(category)) for prefix, category in data.get("object_ids", {}).items()),
+                key=lambda pair: -len(pair[0]),
+            )
+        ),
     )
 
 
@@ -472,6 +484,8 @@ def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Ca
         facts.offer("category", Category.PRINTER, "printer-mib")
     if seen.ups:
         facts.offer("category", Category.UPS, "ups-mib")
+    if tree := catalog.product_tree(seen.object_id):
+        facts.offer("category", tree[1], f"sysObjectID: under {tree[0]}")
     # What the device says it is comes before what its maker mostly makes: a Hikvision switch is a switch.
     texts = (("sysDescr", seen.descr), ("entity", seen.entity.descr if seen.entity else None), ("model", said[2]))
     for pattern, category in catalog.evidence:

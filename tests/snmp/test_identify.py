@@ -235,3 +235,21 @@ def test_the_catalogs_enterprise_names_agree_with_ianas_registry() -> None:
         owner = registry[number].lower().replace(" ", "")
         wanted = (bought.get(number) or short.get(name, name.split()[0].lower())).replace(" ", "")
         assert wanted in owner, f"{number} = {name!r}, but IANA's registry says {registry[number]!r}"
+
+
+def test_a_makers_product_subtree_says_what_kind_it_is() -> None:
+    fortiswitch = _facts("", "1.3.6.1.4.1.12356.106.1.1024")  # FortiSwitch-1024D: nothing in sysDescr
+    assert (fortiswitch.category, dict(fortiswitch.sources)["category"]) == (
+        Category.SWITCH,
+        "sysObjectID: under 1.3.6.1.4.1.12356.106",
+    )
+    assert _facts("", "1.3.6.1.4.1.12356.120.10.433").category is Category.ACCESS_POINT  # a FortiAP
+    assert _facts("", "1.3.6.1.4.1.12356.101.1.60").category is Category.FIREWALL  # a FortiGate
+    assert _facts("", "1.3.6.1.4.1.12356.1060").category is Category.FIREWALL  # not under .106: the profile's
+
+
+def test_a_kind_written_into_a_product_code_or_a_product_line_is_evidence() -> None:
+    assert _facts("B-U16.013_PDU-A").category is Category.OTHER  # a PDU, whoever made it
+    assert _facts("PowerConnect 6248").category is Category.SWITCH
+    assert _facts("EdgeRouter X SFP").category is Category.ROUTER
+    assert _facts("ICT Sine Wave Inverter").category is Category.OTHER
