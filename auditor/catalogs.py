@@ -9,7 +9,7 @@ from importlib import resources
 
 from auditor.rules.age import AgeCatalog, parse_age_catalog
 from auditor.rules.endpoints import MacRegistry, parse_mac_registry
-from auditor.snmp.identify import Catalog, parse_catalog
+from auditor.snmp.catalog import Catalog, parse_catalog
 
 
 def _text(name: str) -> str:

@@ -21,7 +21,7 @@ from auditor.facts import HostObservation, PollTarget
 from auditor.jobs.observe import Progress, observe
 from auditor.jobs.runs import RunClock
 from auditor.settings import PollOptions
-from auditor.snmp.identify import Catalog
+from auditor.snmp.catalog import Catalog
 
 PARALLEL_FROM = 2000  # below this, starting worker processes costs more than it saves
 _progress_queue: Any = None

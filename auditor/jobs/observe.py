@@ -15,9 +15,10 @@ from auditor.facts import DeviceFacts, HostObservation, PollTarget
 from auditor.jobs.runs import Clock
 from auditor.settings import PollOptions
 from auditor.snmp import oids, values
+from auditor.snmp.catalog import Catalog
 from auditor.snmp.client import SnmpClient
 from auditor.snmp.credentials import candidates
-from auditor.snmp.identify import Catalog, identify
+from auditor.snmp.identify import identify
 from auditor.snmp.poller import read_identity, read_interfaces, read_system, read_tables
 
 Progress = Callable[[int], None]  # called with how many more hosts are done

@@ -25,7 +25,7 @@ from auditor.jobs.results import write_results
 from auditor.jobs.runs import Claim, clock_from, start_run
 from auditor.rules.uptime import rebooted
 from auditor.settings import PollOptions, Settings
-from auditor.snmp.identify import Catalog
+from auditor.snmp.catalog import Catalog
 from auditor.snmp.interfaces import find_interface
 
 log = logging.getLogger(__name__)

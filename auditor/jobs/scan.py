@@ -20,7 +20,7 @@ from auditor.jobs.observe import Progress
 from auditor.jobs.poll import RunReport, store
 from auditor.jobs.runs import clock_from, start_run
 from auditor.settings import PollOptions, Settings
-from auditor.snmp.identify import Catalog
+from auditor.snmp.catalog import Catalog
 
 
 def scan(

@@ -385,6 +385,27 @@ class SnmpClient:
         answered = dict(pairs)
         return {oid: answered.get(oid) for oid in oids}
 
+    async def first_rows(self, target: SnmpTarget, columns: Sequence[str]) -> dict[str, Any]:
+        """The value of each column's (or subtree's) first row, all in one GETNEXT: {column: value},
+        None where the agent has no row under it.  An SNMPv1 agent's noSuchName is handled per column."""
+        if not columns:
+            return {}
+        try:
+            pairs = await self._plain(ber.GET_NEXT_REQUEST, target, columns)
+        except SnmpPduError as exc:
+            if len(columns) == 1:
+                if exc.status in ("noSuchName", "tooBig"):
+                    return {columns[0]: None}
+                raise
+            middle = len(columns) // 2
+            first = await self.first_rows(target, columns[:middle])
+            return first | await self.first_rows(target, columns[middle:])
+        found: dict[str, Any] = dict.fromkeys(columns)
+        for column, (oid, value) in zip(columns, pairs, strict=False):
+            if oid.startswith(column + ".") and value is not ber.END_OF_MIB_VIEW:
+                found[column] = value
+        return found
+
     async def walk(self, target: SnmpTarget, base: str, max_rows: int = MAX_WALK_ROWS) -> list[tuple[str, Any]]:
         """Every (oid, value) under `base`, in order.
 

@@ -7,175 +7,15 @@ DeviceFacts go out.  The catalog is data (`auditor/data/vendors.toml`).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from auditor.domain import Category
 from auditor.facts import DeviceFacts, EntityRow
 from auditor.snmp import oids, values
-from auditor.snmp.descr import NameplateRules, name_of, nameplate, parse_rules
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    enterprise: int | None = None
-    object_id: str | None = None
-    descr: re.Pattern[str] | None = None
-    probe: str | None = None
-    vendor: str | None = None
-    vendor_from_entity: bool = False
-    category: Category | None = None
-    categories: tuple[tuple[re.Pattern[str], Category], ...] = ()
-    model: tuple[str, ...] = ()
-    serial: tuple[str, ...] = ()
-    version: tuple[str, ...] = ()
-    mfg_date: tuple[str, ...] = ()
-    model_descr: re.Pattern[str] | None = None
-    serial_descr: re.Pattern[str] | None = None
-    version_descr: re.Pattern[str] | None = None
-    model_pattern: re.Pattern[str] | None = None
-    model_format: str = "{v}"
-    version_pattern: re.Pattern[str] | None = None
-    version_format: str = "{v}"
-    version_order: tuple[str, ...] = ("oids", "descr", "entity")
-
-    def oids(self) -> set[str]:
-        return {*self.model, *self.serial, *self.version, *self.mfg_date, *([self.probe] if self.probe else [])}
-
-    def could_match(self, object_id: str | None) -> bool:
-        """Whether this profile may apply, before its extra OIDs are read."""
-        if self.probe:
-            return True
-        if self.enterprise is not None and values.enterprise(object_id) != self.enterprise:
-            return False
-        return not (self.object_id and not (object_id or "").startswith(self.object_id))
-
-    def matches(self, object_id: str | None, descr: str, answered: Mapping[str, Any]) -> bool:
-        if not self.could_match(object_id):
-            return False
-        if self.probe and values.text(answered.get(self.probe)) is None:
-            return False
-        return not (self.descr and not self.descr.search(descr))
-
-
-@dataclass(frozen=True)
-class VendorMib:
-    """A maker's own objects for the model and serial, read from devices of `enterprises`."""
-
-    name: str
-    enterprises: frozenset[int]
-    model: tuple[str, ...] = ()
-    serial: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Catalog:
-    enterprises: Mapping[int, str]
-    profiles: tuple[Profile, ...] = field(default=())
-    evidence: tuple[tuple[re.Pattern[str], Category], ...] = field(default=())
-    embedded_cpu: re.Pattern[str] | None = None
-    descr_models: tuple[re.Pattern[str], ...] = field(default=())
-    descr_serials: tuple[re.Pattern[str], ...] = field(default=())
-    vendor_mibs: tuple[VendorMib, ...] = field(default=())
-    registry: Mapping[int, str] = field(default_factory=dict)  # IANA's owner of each enterprise number
-    makers: Mapping[int, Category] = field(default_factory=dict)  # makers of one kind of device
-    nameplate: NameplateRules | None = None  # how a sysDescr names its product ([descr] nameplate_*)
-    product_trees: tuple[tuple[str, Category], ...] = ()  # sysObjectID subtrees of one kind ([object_ids])
-
-    def product_tree(self, object_id: str | None) -> tuple[str, Category] | None:
-        """The longest [object_ids] subtree the sysObjectID lies in, and its kind."""
-        found = object_id or ""
-        return next(((p, c) for p, c in self.product_trees if found == p or found.startswith(p + ".")), None)
-
-    def mibs_for(self, object_id: str | None) -> list[VendorMib]:
-        number = values.enterprise(object_id)
-        return [mib for mib in self.vendor_mibs if number in mib.enterprises]
-
-    def candidates(self, object_id: str | None) -> list[Profile]:
-        return [p for p in self.profiles if p.could_match(object_id)]
-
-    def extra_oids(self, object_id: str | None) -> list[str]:
-        """What to read after the system group: the candidate profiles' OIDs and the standard probes."""
-        found = set(oids.PROBES)
-        for profile in self.candidates(object_id):
-            found |= profile.oids()
-        for mib in self.mibs_for(object_id):
-            found |= {*mib.model, *mib.serial}
-        return sorted(found, key=lambda o: tuple(int(p) for p in o.split(".")))
-
-
-def _regex(text: str | None) -> re.Pattern[str] | None:
-    return re.compile(text, re.IGNORECASE | re.MULTILINE) if text else None
-
-
-def parse_catalog(text: str, registry: Mapping[int, str] | None = None) -> Catalog:
-    """A catalog from the TOML text of vendors.toml (or a user's file of the same shape), and
-    IANA's enterprise registry (`registry`: number → owner) for the numbers it does not name."""
-    data = tomllib.loads(text)
-    enterprises = {int(number): str(name) for number, name in data.get("enterprises", {}).items()}
-    profiles = []
-    for entry in data.get("profile", []):
-        profiles.append(
-            Profile(
-                name=entry["name"],
-                enterprise=entry.get("enterprise"),
-                object_id=entry.get("object_id"),
-                descr=_regex(entry.get("descr")),
-                probe=entry.get("probe"),
-                vendor=entry.get("vendor"),
-                vendor_from_entity=bool(entry.get("vendor_from_entity", False)),
-                category=Category(entry["category"]) if entry.get("category") else None,
-                categories=tuple(
-                    (re.compile(pattern, re.IGNORECASE), Category(category))
-                    for pattern, category in entry.get("categories", [])
-                ),
-                model=tuple(entry.get("model", ())),
-                serial=tuple(entry.get("serial", ())),
-                version=tuple(entry.get("version", ())),
-                mfg_date=tuple(entry.get("mfg_date", ())),
-                model_descr=_regex(entry.get("model_descr")),
-                serial_descr=_regex(entry.get("serial_descr")),
-                version_descr=_regex(entry.get("version_descr")),
-                model_pattern=_regex(entry.get("model_pattern")),
-                model_format=entry.get("model_format", "{v}"),
-                version_pattern=_regex(entry.get("version_pattern")),
-                version_format=entry.get("version_format", "{v}"),
-                version_order=tuple(entry.get("version_order", ("oids", "descr", "entity"))),
-            )
-        )
-    evidence = tuple((_word_rule(rule["words"]), Category(rule["category"])) for rule in data.get("evidence", []))
-    return Catalog(
-        enterprises,
-        tuple(profiles),
-        evidence,
-        _regex(data.get("host", {}).get("embedded_cpu")),
-        tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("model", [])),
-        tuple(re.compile(pattern) for pattern in data.get("descr", {}).get("serial", [])),
-        tuple(_vendor_mib(entry) for entry in data.get("vendor_mib", [])),
-        registry or {},
-        {int(number): Category(category) for number, category in data.get("makers", {}).items()},
-        parse_rules(data.get("descr", {})),
-        tuple(
-            sorted(
-                ((prefix.strip("."), Category(category)) for prefix, category in data.get("object_ids", {}).items()),
-                key=lambda pair: -len(pair[0]),
-            )
-        ),
-    )
-
-
-def _vendor_mib(entry: Mapping[str, Any]) -> VendorMib:
-    model, serial = tuple(entry.get("model", ())), tuple(entry.get("serial", ()))
-    own = {values.enterprise(oid) for oid in (*model, *serial)} - {None}
-    return VendorMib(entry["name"], frozenset(entry.get("enterprises", own)), model, serial)
-
-
-def _word_rule(text: str) -> re.Pattern[str]:
-    return re.compile(text, re.IGNORECASE)
-
+from auditor.snmp.catalog import AGENT_SOFTWARE, Catalog, Profile
+from auditor.snmp.descr import NameplateRules, name_of, nameplate
 
 # Windows builds: the name sysDescr's "Build N" stands for, and the year it was released (the
 # year is a lower bound on a machine's age: a Windows 7 PC was bought in 2009 or later).
@@ -301,10 +141,6 @@ class _Seen:
     printer: bool  # it answers Printer-MIB, or HOST-RESOURCES lists a printer (and it is no computer)
 
 
-# UCD-SNMP, Net-SNMP and FreeBSD's bsnmpd (pfSense, OPNsense): whose agent it runs, not who made it
-AGENT_SOFTWARE = frozenset({2021, 8072, 12325})
-
-
 def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     """The maker: the entity row where the profile trusts it, the profile, the catalog's name for
     the enterprise number, UPS-MIB, the entity row, IANA's owner of the enterprise number."""
@@ -322,6 +158,17 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("vendor", seen.entity.mfg_name, "entity")
     if maker and number in catalog.registry:
         facts.offer("vendor", catalog.registry[number], "sysObjectID (IANA registry)")
+    # No number names the maker (Net-SNMP's, or none): the maker whose own MIB answered, or the one
+    # the description opens with ("Viprinet VPN Router"; not a banner's host name).
+    for mib in catalog.mibs_for(seen.object_id):
+        for oid in (*mib.model, *mib.serial, *mib.model_columns, *mib.serial_columns):
+            owner = values.enterprise(oid) or -1
+            if owner not in AGENT_SOFTWARE and values.text(seen.answered.get(oid)) is not None:
+                facts.offer("vendor", catalog.enterprises.get(owner) or catalog.registry.get(owner), f"oid {oid}")
+    first = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", seen.descr)
+    banner = catalog.nameplate is not None and catalog.nameplate.banner.match(seen.descr.strip())
+    if first and not banner and (brand := catalog.brand(first[1])):
+        facts.offer("vendor", brand, f"sysDescr: {first[1]!r}")
     if number in AGENT_SOFTWARE:  # nothing else named the maker: say whose agent it is
         facts.offer("vendor", catalog.enterprises.get(number) or catalog.registry.get(number), "sysObjectID")
 
@@ -347,7 +194,9 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     if seen.entity and not seen.entity.model and catalog.nameplate and seen.entity.descr:
         facts.offer("model", name_of(seen.entity.name or "", set(), catalog.nameplate), "entity")
     for mib in catalog.mibs_for(seen.object_id):
-        facts.offer("model", *_first(seen.answered, mib.model))
+        facts.offer("model", *_first(seen.answered, (*mib.model, *mib.model_columns)))
+    if not seen.printer:  # IEEE 802.11's product name (a printer's is its Wi-Fi card's)
+        facts.offer("model", *_first(seen.answered, (oids.DOT11_PRODUCT_NAME,)))
     makers_said = {name.lower() for name in makers if name} | {name.split()[0].lower() for name in makers if name}
     for pattern in catalog.descr_models:
         if (match := pattern.search(seen.descr)) and match.group("v").lower() not in makers_said:  # "H3C …"
@@ -383,7 +232,7 @@ def _serial(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     if seen.profile and seen.profile.serial_descr and (match := seen.profile.serial_descr.search(seen.descr)):
         facts.offer("serial", match.group("v"), "sysDescr")
     for mib in catalog.mibs_for(seen.object_id):
-        facts.offer("serial", *_first(seen.answered, mib.serial))
+        facts.offer("serial", *_first(seen.answered, (*mib.serial, *mib.serial_columns)))
     for pattern in catalog.descr_serials:
         if match := pattern.search(seen.descr):
             facts.offer("serial", values.text(match.group("v")), "sysDescr label")
@@ -562,7 +411,8 @@ class _Blank(dict[str, str]):
 
 
 def entity_row(rows: Mapping[int, Mapping[str, Any]]) -> EntityRow | None:
-    """The row that stands for the device: the first chassis, else the first row with a model or serial.
+    """The row that stands for the device: the first chassis, else (where no row gives its class) the
+    first row with a model and a serial, or with a model; else the first row with a model or serial.
 
     `rows` maps entPhysicalIndex to {column name: raw value} (names as in oids.ENT_COLUMNS).
     """
@@ -572,6 +422,10 @@ def entity_row(rows: Mapping[int, Mapping[str, Any]]) -> EntityRow | None:
 
     chassis = [i for i in sorted(rows) if values.integer(rows[i].get("class")) == oids.ENT_CLASS_CHASSIS]
     index = next((i for i in chassis if usable(rows[i])), None)
+    if index is None and not any(values.integer(row.get("class")) for row in rows.values()):
+        # no class is given: the first row with a model and a serial, else with a model
+        both = (i for i in sorted(rows) if all(values.text(rows[i].get(k)) for k in ("model", "serial")))
+        index = next(both, next((i for i in sorted(rows) if values.text(rows[i].get("model"))), None))
     if index is None:
         index = next((i for i in sorted(rows) if usable(rows[i])), None)
     if index is None:

@@ -31,6 +31,7 @@ ENT_COLUMNS = {
 ENT_CLASS_CHASSIS = 3
 
 # Standard MIBs that say what a device is
+DOT11_PRODUCT_NAME = "1.2.840.10036.3.1.2.1.3"  # IEEE802dot11-MIB dot11manufacturerProductName (a column)
 PRINTER_MIB = "1.3.6.1.2.1.43"  # any row of it: a printer (its tables are indexed by hrDeviceIndex, not always 1)
 PRT_GENERAL_SERIAL = "1.3.6.1.2.1.43.5.1.1.17.1"  # Printer-MIB: a printer
 HR_DEVICE_TYPE_1 = "1.3.6.1.2.1.25.3.2.1.2.1"

@@ -12,8 +12,9 @@ from auditor.errors import SnmpError, SnmpFailure, SnmpTimeout
 from auditor.facts import DeviceFacts, EntityRow, InterfaceFacts
 from auditor.settings import Secret
 from auditor.snmp import oids, tables, values
+from auditor.snmp.catalog import Catalog
 from auditor.snmp.client import SnmpClient, SnmpTarget
-from auditor.snmp.identify import Catalog, entity_row, identify
+from auditor.snmp.identify import entity_row, identify
 from auditor.snmp.interfaces import interfaces
 
 ENTITY_ROWS_MAX = 5000
@@ -57,10 +58,14 @@ async def read_identity(
     """Everything a scan learns: system group, the vendor's own OIDs and the standard probes,
     ENTITY-MIB, the interfaces' IANAifTypes, and whether any row of the Printer-MIB answers."""
     system = system if system is not None else await read_system(client, target)
-    extra = await client.get(target, catalog.extra_oids(values.oid(system.get(oids.SYS_OBJECT_ID))))
+    object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
+    extra = await client.get(target, catalog.extra_oids(object_id))
     entity = await read_entity(client, target)
     if_types = [values.integer(value) for _, value in await client.walk(target, oids.IF_TYPE, max_rows=IF_ROWS_MAX)]
-    printer_mib = bool(await client.walk(target, oids.PRINTER_MIB, max_rows=1))  # one request
+    # One GETNEXT: any row of the Printer-MIB, and the first row of the tables that hold a model or serial.
+    rows = await client.first_rows(target, [oids.PRINTER_MIB, *catalog.extra_columns(object_id)])
+    printer_mib = rows.pop(oids.PRINTER_MIB) is not None
+    extra |= {column: value for column, value in rows.items() if value is not None}
     return identify(
         system, extra, entity, catalog, if_types=tuple(t for t in if_types if t is not None), printer_mib=printer_mib
     )

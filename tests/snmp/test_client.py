@@ -6,21 +6,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import shutil
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
 from auditor.catalogs import vendor_catalog
 from auditor.config import Secret, SnmpV3Profile
-from auditor.domain import SnmpVersion
+from auditor.domain import Category, SnmpVersion
 from auditor.facts import DeviceFacts
 from auditor.lab.snmpsim import SnmpSimulator, free_udp_port, responder_command
 from auditor.snmp import oids
 from auditor.snmp.client import SnmpClient, SnmpError, SnmpTarget, SnmpTimeout
 from auditor.snmp.identify import identify
 from auditor.snmp.poller import read_identity, read_system
-from tests.conftest import CORPUS, V3_AUTH, V3_PRIV, V3_USER
+from tests.conftest import CORPUS, V3_AUTH, V3_PRIV, V3_USER, WIDE_CORPUS
 
 T = TypeVar("T")
 
@@ -135,3 +137,33 @@ def test_walk_survives_an_agent_that_never_answers_a_big_bulk(caplog: pytest.Log
     assert [oid for oid, _ in rows] == [line.split("|")[0] for line in recorded]
     assert all(isinstance(value, bytes) and len(value) > 12_000 for _, value in rows)
     assert "did not answer GETBULK; retrying with max-repetitions" in caplog.text
+
+
+@pytest.mark.skipif(not (WIDE_CORPUS / "data").is_dir(), reason=f"the wide SNMP corpus is not at {WIDE_CORPUS}")
+def test_a_tables_first_row_and_a_makers_mib_on_devices_recorded_elsewhere(tmp_path: Path) -> None:
+    """Two Cisco UCS controllers keep their model and serial in one table under different row
+    indexes (.1 on one, .0 on the other): the first row of each column, read in one GETNEXT; and
+    a Teltonika router answering under Net-SNMP's number is named by the maker whose MIB answered."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("cimc", "cimc_1", "rutos-rutx_rut950"):
+        shutil.copyfile(WIDE_CORPUS / "data" / f"{name}.snmprec", data / f"{name}.snmprec")
+    with SnmpSimulator(data, probe_community="cimc") as agents:
+
+        async def read(community: str) -> tuple[DeviceFacts, dict[str, object]]:
+            async with SnmpClient() as client:
+                t = SnmpTarget(agents.host, agents.port, community=Secret(community), timeout_s=1.0, retries=1)
+                rows = await client.first_rows(
+                    t, ["1.3.6.1.4.1.9.9.719.1.9.6.1.14", "1.3.6.1.2.1.43", "1.3.6.1.4.1.9.9.999"]
+                )
+                return await read_identity(client, t, vendor_catalog()), rows
+
+        first, rows = run(read("cimc"))
+        second, _ = run(read("cimc_1"))
+        router, _ = run(read("rutos-rutx_rut950"))
+    expected = {"1.3.6.1.4.1.9.9.719.1.9.6.1.14": b"FCH2126720R", "1.3.6.1.2.1.43": None, "1.3.6.1.4.1.9.9.999": None}
+    assert rows == expected  # no Printer-MIB row, no such table: None, not the next table's value
+    assert (first.model, first.serial) == ("UCSC-C220-M4S", "FCH2126720R")
+    assert (second.model, second.serial) == ("UCSC-C220-M6S", "WMP2224X0KR")
+    assert router.vendor == "Teltonika" and dict(router.sources)["vendor"] == "oid 1.3.6.1.4.1.48690.1.2.0"
+    assert router.category is Category.ROUTER  # its model's product line ("RUT950")

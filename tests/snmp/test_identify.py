@@ -253,3 +253,10 @@ def test_a_kind_written_into_a_product_code_or_a_product_line_is_evidence() -> N
     assert _facts("PowerConnect 6248").category is Category.SWITCH
     assert _facts("EdgeRouter X SFP").category is Category.ROUTER
     assert _facts("ICT Sine Wave Inverter").category is Category.OTHER
+
+
+def test_a_maker_the_description_opens_with_is_named_where_no_number_names_one() -> None:
+    facts = _facts("Viprinet VPN Router", "1.3.6.1.4.1.8072.3.2.10")  # IANA's registry knows one Viprinet
+    assert (facts.vendor, dict(facts.sources)["vendor"]) == ("Viprinet", "sysDescr: 'Viprinet'")
+    assert _facts("Linux Viprinet 5.4.0 #1 SMP armv7l", "1.3.6.1.4.1.8072.3.2.10").vendor == "net-snmp"  # a host name
+    assert _facts("Power Controller 8", "1.3.6.1.4.1.8072.3.2.10").vendor == "net-snmp"  # many makers' first word
