@@ -227,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in table(by_type):
         print(line)
+    explained: dict[str, int] = defaultdict(int)
+    for line in wrong:
+        cells = line.split("\t")
+        explained[cells[2]] += bool(cells[5])
+    said = ", ".join(f"{f} {explained[f]}" for f in FIELDS)
+    print(f"disagreements where we believe LibreNMS is wrong (disagreements.tsv says why): {said}")
     named = sum(1 for device in found.values() if device.get("vendor") not in (None, "", *AGENT_SOFTWARE))
     print(f"vendor named (not the agent's software): {named}/{len(recordings)} {named / len(recordings):.1%}")
     shares = {f: by_type["all"].share(f) for f in FIELDS} | {"vendor_named": named / len(recordings)}

@@ -26,10 +26,10 @@ pytestmark = [
 ]
 
 FLOORS = {
-    "category": 0.62,
-    "model": 0.30,
-    "serial": 0.39,
-    "vendor_named": 0.84,
+    "category": 0.72,
+    "model": 0.50,
+    "serial": 0.50,
+    "vendor_named": 0.87,
 }  # a point below the figures: a loaded machine may lose a few devices to timeouts
 
 
@@ -77,3 +77,4 @@ def test_the_sweep_scans_every_recording_and_keeps_its_floors(swept: Path, capsy
     assert all(len(line.split("\t")) == 6 for line in lines[1:])
     said = {tuple(line.split("\t")[:3]): line.split("\t")[5] for line in lines[1:]}
     assert "snmpSetSerialNo" in said[("endrun", "endrun", "serial")]  # LibreNMS took a lock counter for a serial
+    assert "disagreements where we believe LibreNMS is wrong" in printed
