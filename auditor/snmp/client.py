@@ -361,49 +361,41 @@ class SnmpClient:
             raise SnmpPduError(f"{target}: {response.status} at {where}", response.status)
         return list(response.var_binds)
 
-    async def _get_plain(self, target: SnmpTarget, oids: Sequence[str]) -> list[tuple[str, Any]]:
-        """One GET; (oid, plain value) pairs."""
-        pairs = await self._plain(ber.GET_REQUEST, target, oids)
-        return [(oid, None if value is ber.END_OF_MIB_VIEW else value) for oid, value in pairs]
-
-    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Any]:
-        """Values of `oids`, absent ones as None.  An SNMPv1 agent's noSuchName is handled per OID."""
+    async def _in_halves(self, kind: int, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Any]:
+        """One GET or GETNEXT of `oids`: {asked oid: (oid, value) answered, or None}.  SNMPv1
+        agents refuse the whole PDU for one missing OID, and small agents say tooBig for a long
+        one: those are asked in halves until each part answers."""
         if not oids:
             return {}
         try:
-            pairs = await self._get_plain(target, oids)
+            pairs = await self._plain(kind, target, oids)
         except SnmpPduError as exc:
-            # v1 agents refuse the whole PDU for one missing OID, and small agents say tooBig
-            # for a long one: ask in halves until each part answers.
             if len(oids) == 1:
                 if exc.status in ("noSuchName", "tooBig"):
                     return {oids[0]: None}
                 raise
             middle = len(oids) // 2
-            first = await self.get(target, oids[:middle])
-            return first | await self.get(target, oids[middle:])
-        answered = dict(pairs)
+            first = await self._in_halves(kind, target, oids[:middle])
+            return first | await self._in_halves(kind, target, oids[middle:])
+        found: dict[str, Any] = dict.fromkeys(oids)
+        found.update(zip(oids, pairs, strict=False))
+        return found
+
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Any]:
+        """Values of `oids`, absent ones as None.  An SNMPv1 agent's noSuchName is handled per OID."""
+        answered = {}
+        for pair in (await self._in_halves(ber.GET_REQUEST, target, oids)).values():
+            if pair is not None and pair[1] is not ber.END_OF_MIB_VIEW:
+                answered[pair[0]] = pair[1]
         return {oid: answered.get(oid) for oid in oids}
 
     async def first_rows(self, target: SnmpTarget, columns: Sequence[str]) -> dict[str, Any]:
         """The value of each column's (or subtree's) first row, all in one GETNEXT: {column: value},
         None where the agent has no row under it.  An SNMPv1 agent's noSuchName is handled per column."""
-        if not columns:
-            return {}
-        try:
-            pairs = await self._plain(ber.GET_NEXT_REQUEST, target, columns)
-        except SnmpPduError as exc:
-            if len(columns) == 1:
-                if exc.status in ("noSuchName", "tooBig"):
-                    return {columns[0]: None}
-                raise
-            middle = len(columns) // 2
-            first = await self.first_rows(target, columns[:middle])
-            return first | await self.first_rows(target, columns[middle:])
-        found: dict[str, Any] = dict.fromkeys(columns)
-        for column, (oid, value) in zip(columns, pairs, strict=False):
-            if oid.startswith(column + ".") and value is not ber.END_OF_MIB_VIEW:
-                found[column] = value
+        found: dict[str, Any] = {}
+        for column, pair in (await self._in_halves(ber.GET_NEXT_REQUEST, target, columns)).items():
+            inside = pair is not None and pair[0].startswith(column + ".") and pair[1] is not ber.END_OF_MIB_VIEW
+            found[column] = pair[1] if inside else None
         return found
 
     async def walk(self, target: SnmpTarget, base: str, max_rows: int = MAX_WALK_ROWS) -> list[tuple[str, Any]]:
