@@ -19,14 +19,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy auditor
 
+# The suite in two processes (pytest-xdist), each test file whole in one of them, in the order
+# tests/conftest.py gives (the corpus sweep first: it is the longest).
+JOBS ?= 2
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck unit
 
 # The suite with the wall clock a year ahead (its PostgreSQL half and the corpus sweep aside): no test may depend on today.
 test-future: $(STAMP)
-	$(BIN)/python -m auditor.lab.future +365d $(BIN)/pytest -m "not postgres and not sweep" -p no:cacheprovider
+	$(BIN)/python -m auditor.lab.future +365d $(BIN)/pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not postgres and not sweep" -p no:cacheprovider
 
 # The main job end to end on the embedded default (SQLite), a simulated province on loopback,
 # into demo-output/ (see auditor/lab/demo.py for the story it tells).

@@ -104,9 +104,42 @@ def lab() -> Iterator[SnmpSimulator]:
         yield agents
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The hardening battery's one-line tally (issue 7), when any of its cases ran."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The corpus sweep first: the longest test, started while the other process runs the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("sweep") is None)
+
+
+TALLY_KEY, SWEEP_KEY = "battery tally", "sweep table"
+
+
+@pytest.fixture(autouse=True)
+def _battery_share(request: pytest.FixtureRequest) -> Iterator[None]:
+    """What this test added to the battery's tally, carried in its report to the summary."""
     from tests.battery.tally import TALLY
 
-    if TALLY.tried:
-        terminalreporter.write_line(TALLY.line())
+    before = TALLY.counts()
+    yield
+    share = tuple(now - then for now, then in zip(TALLY.counts(), before, strict=True))
+    if any(share):
+        request.node.user_properties.append((TALLY_KEY, share))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The corpus sweep's table (issue 15) and the hardening battery's one-line tally (issue 7),
+    when they ran; each from the reports, which come back from the worker processes too."""
+    from tests.battery.tally import Tally
+
+    tally = Tally()
+    tables = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", ()):
+                if key == TALLY_KEY and report.when == "teardown":
+                    tally.add(*value)
+                elif key == SWEEP_KEY and report.when == "call":
+                    tables.append(value)
+    for table in tables:
+        terminalreporter.write_sep("-", "corpus sweep: agreement with LibreNMS")
+        terminalreporter.write_line(table.rstrip("\n"))
+    if tally.tried:
+        terminalreporter.write_line(tally.line())

@@ -23,11 +23,8 @@ from auditor.endpoints import (
     Sighting,
     SightingView,
     ordered_sources,
+    placed,
 )
-
-# Where an endpoint is, by the source that says it best: a switch's edge port, then LLDP/CDP, then
-# the router interface its ARP entry is on.
-_PLACE_ORDER = {"fdb": 0, "lldp": 1, "cdp": 2, "arp": 3, "netbios": 4}
 
 
 def registered_addresses(session: Session) -> list[RegisteredAddress]:
@@ -86,10 +83,6 @@ def _insert_missing(session: Session, macs: Sequence[str], rows: Mapping[str, di
         session.flush()
 
 
-def _placed(sightings: Sequence[Sighting]) -> Sighting:
-    return min(sightings, key=lambda s: (_PLACE_ORDER.get(s.source, 9), -s.at.timestamp()))
-
-
 def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: int | None) -> None:
     """Each endpoint updated (latest address, its place, its match) and its sightings refreshed."""
     if not found:
@@ -113,6 +106,11 @@ def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: in
     known: dict[tuple[int, str, int | None, str | None, int | None, str | None], EndpointSighting] = {}
     for row in in_chunks(session, EndpointSighting, EndpointSighting.endpoint_id, [e.id for e in stored.values()]):
         known[(row.endpoint_id, row.source, row.seen_on_id, row.port, row.vlan, row.ip)] = row
+    before: dict[int, list[Sighting]] = {}
+    for row in known.values():
+        before.setdefault(row.endpoint_id, []).append(
+            Sighting("", row.source, row.last_seen, row.seen_on_id, row.ip, row.port, row.vlan)
+        )
     for facts in found:
         endpoint = stored[facts.mac]
         latest = max(s.at for s in facts.sightings)
@@ -120,8 +118,8 @@ def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: in
         with_ip = [s for s in facts.sightings if s.ip]
         if with_ip:
             endpoint.ip = max(with_ip, key=lambda s: s.at).ip
-        place = _placed(facts.sightings)
-        if place.seen_on is not None:
+        place = placed(facts.sightings, before.get(endpoint.id, ()))
+        if place is not None:
             endpoint.seen_on_id, endpoint.port, endpoint.vlan = place.seen_on, place.port, place.vlan
         named = [s for s in facts.sightings if s.source == "netbios" and s.name]
         if named:

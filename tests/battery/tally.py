@@ -1,5 +1,6 @@
 """The hardening battery's tally (issue 7): every case counts itself here, and the suite prints one
-line at its end (tests/conftest.py): cases tried, refused cleanly, accepted as meant, rows lost."""
+line at its end (tests/conftest.py): cases tried, refused cleanly, accepted as meant, rows lost.
+Each test's share travels in its report (tests run in two worker processes), summed at the end."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ class Tally:
     refused: int = 0  # the input was refused with a message naming where and what to do
     accepted: int = 0  # odd but valid input, read as meant
     rows_lost: int = 0  # good rows (or devices' data) that should have been kept and were not
+
+    def counts(self) -> tuple[int, int, int, int]:
+        return self.tried, self.refused, self.accepted, self.rows_lost
+
+    def add(self, tried: int, refused: int, accepted: int, rows_lost: int) -> None:
+        self.tried += tried
+        self.refused += refused
+        self.accepted += accepted
+        self.rows_lost += rows_lost
 
     def line(self) -> str:
         return (

@@ -63,6 +63,27 @@ def test_one_endpoint_per_mac_across_address_changes(auditor: Cli, workdir: Path
     assert shown["device"]["seen_via"] == "arp" and shown["polls"][0]["seen_via"] == "arp"
 
 
+def test_a_poll_that_missed_the_switch_table_leaves_the_pc_on_its_port(auditor: Cli, workdir: Path) -> None:
+    """The forwarding table placed the PC on Gi0/5; a poll whose walk of it failed (only ARP saw the
+    PC) does not move it back to the router's interface, until the switch port is a day old."""
+    _setup(auditor, workdir)
+
+    def place() -> tuple[str, int]:
+        [endpoint] = json.loads(auditor.ok("endpoints", "list", "--format", "json").stdout)
+        return endpoint["port"], endpoint["vlan"]
+
+    with open_database(auditor.db_url) as database:
+        fdb = (FdbEntry(PC, 5, 5, 10),)
+        record_observations(database, [_router(NOW, ArpEntry("10.0.0.20", PC, 3), fdb=fdb)], NOW)
+        assert place() == ("Gi0/5", 10)
+        later = NOW + dt.timedelta(minutes=5)
+        record_observations(database, [_router(later, ArpEntry("10.0.0.20", PC, 3))], later)
+        assert place() == ("Gi0/5", 10)
+        next_day = NOW + dt.timedelta(days=1, minutes=1)
+        record_observations(database, [_router(next_day, ArpEntry("10.0.0.20", PC, 3))], next_day)
+        assert place()[0] == "vlan10"
+
+
 def test_two_runs_storing_the_same_new_mac_at_once(auditor: Cli, workdir: Path) -> None:
     _setup(auditor, workdir)
     stranger = "f8:b1:56:00:00:12"

@@ -11,13 +11,14 @@ import contextlib
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from auditor.lab import netns, sweep
 from auditor.lab.snmpsim import responder_command
-from tests.conftest import WIDE_CORPUS
+from tests.conftest import SWEEP_KEY, WIDE_CORPUS
 
 pytestmark = [
     pytest.mark.sweep,
@@ -52,10 +53,11 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_the_sweep_scans_every_recording_and_keeps_its_floors(swept: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_sweep_scans_every_recording_and_keeps_its_floors(
+    swept: Path, record_property: Callable[[str, object], None]
+) -> None:
     printed = (swept / "table.txt").read_text(encoding="utf-8")
-    with capsys.disabled():  # make test shows the table
-        print("\n" + printed)
+    record_property(SWEEP_KEY, printed)  # make test prints the table at its end (tests/conftest.py)
     found = json.loads((swept / "found.json").read_text(encoding="utf-8"))
     recordings = list((WIDE_CORPUS / "data").glob("*.snmprec"))
     assert len(found) == len(recordings)  # every recording was stored as a device of its own
