@@ -86,9 +86,14 @@ class Catalog:
     nameplate: NameplateRules | None = None  # how a sysDescr names its product ([descr] nameplate_*)
     product_trees: tuple[tuple[str, Category], ...] = ()  # sysObjectID subtrees of one kind ([object_ids])
     brands: Mapping[str, str] = field(default_factory=dict)  # a word that names one maker → its name
+    registrants: frozenset[str] = frozenset()  # every IANA registrant's first word, squashed
 
     def brand(self, word: str) -> str | None:
         return self.brands.get(word.casefold())
+
+    def registrant(self, word: str) -> bool:
+        """Whether some IANA registrant's name opens with this word ("Edge-Core": Edgecore Networks)."""
+        return _squashed(word) in self.registrants
 
     def product_tree(self, object_id: str | None) -> tuple[str, Category] | None:
         """The longest [object_ids] subtree the sysObjectID lies in, and its kind."""
@@ -120,8 +125,9 @@ class Catalog:
         return sorted(found, key=lambda o: tuple(int(p) for p in o.split(".")))
 
 
-# UCD-SNMP, Net-SNMP and FreeBSD's bsnmpd (pfSense, OPNsense): whose agent it runs, not who made it
-AGENT_SOFTWARE = frozenset({2021, 8072, 12325})
+# UCD-SNMP, Net-SNMP and FreeBSD's bsnmpd (pfSense, OPNsense), Broadcom's switch SDK agent (Dell's
+# SONiC, Quanta's, Ubiquiti's OLT, Inteno's gateways): whose agent it runs, not who made it
+AGENT_SOFTWARE = frozenset({2021, 4413, 8072, 12325})
 
 
 def _regex(text: str | None) -> re.Pattern[str] | None:
@@ -182,6 +188,11 @@ def parse_catalog(text: str, registry: Mapping[int, str] | None = None) -> Catal
             )
         ),
         brands(enterprises, registry or {}, AGENT_SOFTWARE),
+        frozenset(
+            _squashed(word)
+            for name in (*(registry or {}).values(), *enterprises.values())
+            if (word := _first_word(name))
+        ),
     )
 
 
@@ -200,6 +211,10 @@ def brands(enterprises: Mapping[int, str], registry: Mapping[int, str], agents: 
             if word := _first_word(name):
                 found.setdefault(word.casefold(), name)
     return found
+
+
+def _squashed(word: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", word.casefold())
 
 
 def _first_word(name: str) -> str | None:

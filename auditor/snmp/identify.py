@@ -154,10 +154,11 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("vendor", catalog.enterprises[number], "sysObjectID")
     if seen.ups:
         facts.offer("vendor", values.first_line(seen.answered.get(oids.UPS_IDENT_MANUFACTURER)), "ups-mib")
-    if seen.entity and seen.entity.mfg_name:
-        facts.offer("vendor", seen.entity.mfg_name, "entity")
-    if maker and number in catalog.registry:
-        facts.offer("vendor", catalog.registry[number], "sysObjectID (IANA registry)")
+    registered = catalog.registry.get(number) if maker else None
+    mfg_name = seen.entity.mfg_name if seen.entity else None
+    if mfg_name and _names_a_maker(mfg_name, registered, catalog):
+        facts.offer("vendor", mfg_name, "entity")
+    facts.offer("vendor", registered, "sysObjectID (IANA registry)")
     # No number names the maker (Net-SNMP's, or none): the maker whose own MIB answered, or the one
     # the description opens with ("Viprinet VPN Router"; not a banner's host name).
     for mib in catalog.mibs_for(seen.object_id):
@@ -169,8 +170,23 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     banner = catalog.nameplate is not None and catalog.nameplate.banner.match(seen.descr.strip())
     if first and not banner and (brand := catalog.brand(first[1])):
         facts.offer("vendor", brand, f"sysDescr: {first[1]!r}")
+    facts.offer("vendor", mfg_name, "entity")  # what the entity's maker field says, maker or not
     if number in AGENT_SOFTWARE:  # nothing else named the maker: say whose agent it is
         facts.offer("vendor", catalog.enterprises.get(number) or catalog.registry.get(number), "sysObjectID")
+
+
+def _names_a_maker(name: str, registered: str | None, catalog: Catalog) -> bool:
+    """Whether an entity's manufacturer field names a maker, to be believed before IANA's owner of the
+    sysObjectID (`registered`) and what the description says: a maker's or a registrant's name, a
+    company's ("… Co., Ltd"), or one that shares a word with the owner's.  Some agents put the
+    product there ("MP-118 FXS"), or a code ("DNT00")."""
+    words = {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", name)}
+    if registered and words & {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", registered)}:
+        return True
+    first = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", name)
+    if first and (catalog.brand(first[1]) or catalog.registrant(first[1])):
+        return True
+    return bool(catalog.nameplate and any(catalog.nameplate.corporate.fullmatch(w.strip(",")) for w in name.split()))
 
 
 def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
@@ -191,10 +207,11 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     if seen.printer:
         facts.offer("model", _printer_model(seen.answered, facts.values.get("vendor")), "host-resources")
         facts.offer("model", _printer_descr_model(seen.descr, facts.values.get("vendor")), "sysDescr (printer)")
+    for mib in catalog.mibs_for(seen.object_id):
+        found, source = _first(seen.answered, (*mib.model, *mib.model_columns))
+        facts.offer("model", _without_firmware(found), source)
     if seen.entity and not seen.entity.model and catalog.nameplate and seen.entity.descr:
         facts.offer("model", name_of(seen.entity.name or "", set(), catalog.nameplate), "entity")
-    for mib in catalog.mibs_for(seen.object_id):
-        facts.offer("model", *_first(seen.answered, (*mib.model, *mib.model_columns)))
     if not seen.printer:  # IEEE 802.11's product name (a printer's is its Wi-Fi card's)
         facts.offer("model", *_first(seen.answered, (oids.DOT11_PRODUCT_NAME,)))
     makers_said = {name.lower() for name in makers if name} | {name.split()[0].lower() for name in makers if name}
@@ -206,6 +223,14 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
         facts.offer("model", nameplate(seen.descr, makers, catalog.nameplate), "sysDescr (product name)")
     if seen.profile and "model" in facts.values:
         facts.values["model"] = _pattern(seen.profile.model_pattern, seen.profile.model_format, facts.values["model"])
+
+
+def _without_firmware(text: str | None) -> str | None:
+    """A maker's product string less the firmware it goes on to name: "FortiSwitch-248E-POE
+    v7.4.1,build0787" and "Tempus LX CDMA 6010-0042-000 v 5.70 - Wed Oct 1" name the product first."""
+    if text is None:
+        return None
+    return re.sub(r"[\s,]+v\s?\d+(?:\.\d+)+\b.*", "", text).strip() or None
 
 
 def _entity_model(row: EntityRow, makers: set[str | None], rules: NameplateRules | None) -> str | None:

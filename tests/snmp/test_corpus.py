@@ -92,7 +92,7 @@ def corpus_facts() -> Iterator[dict[str, DeviceFacts]]:
             async with SnmpClient() as client:
                 names = sorted(IDENTITY)
                 targets = [
-                    SnmpTarget(agents.host, agents.port, community=Secret(n), timeout_s=1.0, retries=1) for n in names
+                    SnmpTarget(agents.host, agents.port, community=Secret(n), timeout_s=5.0, retries=2) for n in names
                 ]
                 found = await asyncio.gather(*(read_identity(client, t, vendor_catalog()) for t in targets))
                 return dict(zip(names, found, strict=True))

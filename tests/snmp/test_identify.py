@@ -6,6 +6,7 @@ from typing import Any
 
 from auditor.catalogs import vendor_catalog
 from auditor.domain import Category
+from auditor.facts import EntityRow
 from auditor.snmp import oids
 from auditor.snmp.identify import identify
 
@@ -14,7 +15,7 @@ HIKVISION = "1.3.6.1.4.1.39165.1.1"
 
 def _facts(descr: str, object_id: str | None = None, answered: dict[str, Any] | None = None, **extra: Any) -> Any:
     system = {oids.SYS_DESCR: descr.encode(), oids.SYS_OBJECT_ID: object_id, **extra.pop("system", {})}
-    return identify(system, answered or {}, None, vendor_catalog(), **extra)
+    return identify(system, answered or {}, extra.pop("entity", None), vendor_catalog(), **extra)
 
 
 def test_a_switch_made_by_a_camera_maker_is_a_switch() -> None:
@@ -260,3 +261,23 @@ def test_a_maker_the_description_opens_with_is_named_where_no_number_names_one()
     assert (facts.vendor, dict(facts.sources)["vendor"]) == ("Viprinet", "sysDescr: 'Viprinet'")
     assert _facts("Linux Viprinet 5.4.0 #1 SMP armv7l", "1.3.6.1.4.1.8072.3.2.10").vendor == "net-snmp"  # a host name
     assert _facts("Power Controller 8", "1.3.6.1.4.1.8072.3.2.10").vendor == "net-snmp"  # many makers' first word
+
+
+def test_a_makers_product_string_is_cut_before_the_firmware_it_goes_on_to_name() -> None:
+    version = "1.3.6.1.4.1.12356.106.4.1.1.0"  # FORTINET-FORTISWITCH-MIB fsSysVersion
+    said = {version: b"FortiSwitch-248E-POE v7.4.1,build0787,230921 (GA)"}
+    facts = _facts("", "1.3.6.1.4.1.12356.106.1.42404", answered=said)
+    assert (facts.model, dict(facts.sources)["model"]) == ("FortiSwitch-248E-POE", f"oid {version}")
+    endrun = {"1.3.6.1.4.1.13827.5.0.11.0": b"Tempus LX CDMA 6010-0042-000 v 5.70 - Wed Oct 1 04:39:21 UTC 2014"}
+    assert _facts("Linux", "1.3.6.1.4.1.8072.3.2.10", answered=endrun).model == "Tempus LX CDMA 6010-0042-000"
+
+
+def test_a_product_in_the_entity_makers_field_gives_way_to_the_number_owner() -> None:
+    audiocodes = "1.3.6.1.4.1.5003.8.1.1.56"  # no catalog entry: IANA's registry names AudioCodes
+    product = _facts("", audiocodes, entity=EntityRow(1, descr="chassis", mfg_name="MP-118 FXS"))
+    assert (product.vendor, dict(product.sources)["vendor"]) == ("AudioCodes", "sysObjectID (IANA registry)")
+    for maker in ("AudioCodes Ltd.", "Hikvision", "Audiocodes", "Edge-Core"):  # a company, a maker, the owner,
+        assert _facts("", audiocodes, entity=EntityRow(1, mfg_name=maker)).vendor == maker  # IANA's Edgecore
+    net_snmp = "1.3.6.1.4.1.8072.3.2.10"
+    assert _facts("Viprinet VPN Router", net_snmp, entity=EntityRow(1, mfg_name="DNT00")).vendor == "Viprinet"
+    assert _facts("", net_snmp, entity=EntityRow(1, mfg_name="DNT00")).vendor == "DNT00"  # what else is there
