@@ -5,7 +5,7 @@ listings show them.  Frozen dataclasses, no I/O."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 # Every way a device is seen, in the order listings and documents name them: what answered it,
@@ -164,19 +164,27 @@ class EndpointView:
 # Where an endpoint is, by the source that says it best: a switch's edge port, then LLDP/CDP, then
 # the router interface its ARP entry is on.
 PLACE_ORDER = {"fdb": 0, "lldp": 1, "cdp": 2, "arp": 3, "netbios": 4}
-# A place a precise source gave stands this long against a vaguer one: a poll whose LLDP or
-# forwarding-table walk failed (an agent too slow that once) does not move a PC from its switch port
-# back to the router's interface.
+# A place a precise source gave stands this long against a vaguer one, while that source's device
+# gives no table: a poll whose LLDP or forwarding-table walk failed (an agent too slow that once)
+# does not move a PC from its switch port back to the router's interface.
 PLACE_HOLDS = dt.timedelta(days=1)
 
 
-def placed(run: Sequence[Sighting], before: Sequence[Sighting] = ()) -> Sighting | None:
-    """Where an endpoint is: of this run's sightings and those stored from the last day
-    (`before`), the most precise source's latest; None when no table placed it on a device."""
+def placed(
+    run: Sequence[Sighting], before: Sequence[Sighting] = (), read: Collection[tuple[int, str]] = ()
+) -> Sighting | None:
+    """Where an endpoint is: the most precise source's latest sighting, of this run's and of those
+    stored from the last day (`before`) whose device's table of that kind this run did not read
+    (`read`: (device, source) pairs; a table read without the endpoint says it is gone from
+    there).  None when no table placed it on a device."""
     latest = max((s.at for s in run), default=None)
     candidates = [s for s in run if s.seen_on is not None]
     if latest is not None:
-        candidates += [s for s in before if s.seen_on is not None and s.at >= latest - PLACE_HOLDS]
+        candidates += [
+            s
+            for s in before
+            if s.seen_on is not None and s.at >= latest - PLACE_HOLDS and (s.seen_on, s.source) not in read
+        ]
     if not candidates:
         return None
     return min(candidates, key=lambda s: (PLACE_ORDER.get(s.source, 9), -s.at.timestamp()))

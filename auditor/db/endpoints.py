@@ -106,6 +106,7 @@ def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: in
     known: dict[tuple[int, str, int | None, str | None, int | None, str | None], EndpointSighting] = {}
     for row in in_chunks(session, EndpointSighting, EndpointSighting.endpoint_id, [e.id for e in stored.values()]):
         known[(row.endpoint_id, row.source, row.seen_on_id, row.port, row.vlan, row.ip)] = row
+    read = {(s.seen_on, s.source) for facts in found for s in facts.sightings if s.seen_on is not None}
     before: dict[int, list[Sighting]] = {}
     for row in known.values():
         before.setdefault(row.endpoint_id, []).append(
@@ -118,7 +119,7 @@ def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: in
         with_ip = [s for s in facts.sightings if s.ip]
         if with_ip:
             endpoint.ip = max(with_ip, key=lambda s: s.at).ip
-        place = placed(facts.sightings, before.get(endpoint.id, ()))
+        place = placed(facts.sightings, before.get(endpoint.id, ()), read)
         if place is not None:
             endpoint.seen_on_id, endpoint.port, endpoint.vlan = place.seen_on, place.port, place.vlan
         named = [s for s in facts.sightings if s.source == "netbios" and s.name]

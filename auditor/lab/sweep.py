@@ -29,8 +29,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from auditor.catalogs import vendor_catalog
 from auditor.lab.fleet import Fleet
 from auditor.lab.snmpsim import free_udp_port
+from auditor.snmp.catalog import AGENT_SOFTWARE
 
 FIELDS = ("category", "model", "serial")  # vendor: LibreNMS names an OS, not a maker
 
@@ -77,8 +79,13 @@ def _known(value: Any) -> str | None:
     return None if not text or text == "<private>" else text
 
 
-AGENT_SOFTWARE = ("net-snmp", "bsnmpd")  # the vendor said of a device whose agent, not maker, is known
 SNMP_SET_SERIAL_NO = "1.3.6.1.6.3.1.1.6.1.0"  # SNMPv2-MIB's advisory lock for SETs (RFC 3418)
+
+
+def agent_names() -> set[str]:
+    """The vendor said of a device whose agent's software, not its maker, is known (net-snmp…)."""
+    catalog = vendor_catalog()
+    return {name for n in AGENT_SOFTWARE if (name := catalog.enterprises.get(n) or catalog.registry.get(n))}
 
 
 def _recorded(recording: Path, oid: str) -> str | None:
@@ -233,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         explained[cells[2]] += bool(cells[5])
     said = ", ".join(f"{f} {explained[f]}" for f in FIELDS)
     print(f"disagreements where we believe LibreNMS is wrong (disagreements.tsv says why): {said}")
-    named = sum(1 for device in found.values() if device.get("vendor") not in (None, "", *AGENT_SOFTWARE))
+    agents = agent_names()
+    named = sum(1 for device in found.values() if device.get("vendor") not in (None, "", *agents))
     print(f"vendor named (not the agent's software): {named}/{len(recordings)} {named / len(recordings):.1%}")
     shares = {f: by_type["all"].share(f) for f in FIELDS} | {"vendor_named": named / len(recordings)}
     (args.out / "summary.json").write_text(json.dumps(shares) + "\n", encoding="utf-8")

@@ -143,7 +143,9 @@ class _Seen:
 
 def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     """The maker: the entity row where the profile trusts it, the profile, the catalog's name for
-    the enterprise number, UPS-MIB, the entity row, IANA's owner of the enterprise number."""
+    the enterprise number, UPS-MIB, the entity row where it names a maker, IANA's owner of the
+    enterprise number, the maker whose own MIB answered, the maker the description opens with,
+    the entity row whatever it says, and last the agent's software (net-snmp)."""
     if seen.profile and seen.profile.vendor_from_entity and seen.entity and seen.entity.mfg_name:
         facts.offer("vendor", seen.entity.mfg_name, "entity")
     if seen.profile and seen.profile.vendor:
@@ -161,11 +163,8 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     facts.offer("vendor", registered, "sysObjectID (IANA registry)")
     # No number names the maker (Net-SNMP's, or none): the maker whose own MIB answered, or the one
     # the description opens with ("Viprinet VPN Router"; not a banner's host name).
-    for mib in catalog.mibs_for(seen.object_id):
-        for oid in (*mib.model, *mib.serial, *mib.model_columns, *mib.serial_columns):
-            owner = values.enterprise(oid) or -1
-            if owner not in AGENT_SOFTWARE and values.text(seen.answered.get(oid)) is not None:
-                facts.offer("vendor", catalog.enterprises.get(owner) or catalog.registry.get(owner), f"oid {oid}")
+    for owner, oid in _answering_makers(seen, catalog):
+        facts.offer("vendor", catalog.enterprises.get(owner) or catalog.registry.get(owner), f"oid {oid}")
     first = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", seen.descr)
     banner = catalog.nameplate is not None and catalog.nameplate.banner.match(seen.descr.strip())
     if first and not banner and (brand := catalog.brand(first[1])):
@@ -173,6 +172,17 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     facts.offer("vendor", mfg_name, "entity")  # what the entity's maker field says, maker or not
     if number in AGENT_SOFTWARE:  # nothing else named the maker: say whose agent it is
         facts.offer("vendor", catalog.enterprises.get(number) or catalog.registry.get(number), "sysObjectID")
+
+
+def _answering_makers(seen: _Seen, catalog: Catalog) -> list[tuple[int, str]]:
+    """The makers whose own MIB objects ([[vendor_mib]]) the device answered, each with the OID."""
+    found = []
+    for mib in catalog.mibs_for(seen.object_id):
+        for oid in (*mib.model, *mib.serial, *mib.model_columns, *mib.serial_columns):
+            owner = values.enterprise(oid) or -1
+            if owner not in AGENT_SOFTWARE and values.text(seen.answered.get(oid)) is not None:
+                found.append((owner, oid))
+    return found
 
 
 def _names_a_maker(name: str, registered: str | None, catalog: Catalog) -> bool:
@@ -184,7 +194,10 @@ def _names_a_maker(name: str, registered: str | None, catalog: Catalog) -> bool:
     if registered and words & {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", registered)}:
         return True
     first = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", name)
-    if first and (catalog.brand(first[1]) or catalog.registrant(first[1])):
+    if first and catalog.brand(first[1]):
+        return True
+    # A registrant's first word ("Edge-Core", "CIENA"), in a field with no number ("Power Supply 1").
+    if first and catalog.registrant(first[1]) and not re.search(r"\d", name):
         return True
     return bool(catalog.nameplate and any(catalog.nameplate.corporate.fullmatch(w.strip(",")) for w in name.split()))
 
@@ -344,11 +357,19 @@ def _shape(
 
 
 def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Catalog, if_types: Sequence[int]) -> None:
-    """The category: the profile's rules, the standard MIBs, what the device says of itself (the
+    """The category: the one line of the maker whose MIB answered where the sysObjectID names an
+    agent's software, the profile's rules, the standard MIBs, what the device says of itself (the
     catalog's evidence words), the profile's default, the maker's one line ([makers]), what it
     bridges, routes or radiates, and last HOST-RESOURCES.  The source says which, and what the
     device said."""
     said = (seen.object_id or "", seen.descr, facts.values.get("model") or "")
+    number = values.enterprise(seen.object_id)
+    if number is None or number in AGENT_SOFTWARE:
+        # The maker whose own MIB answered knows more than a guess from the agent's software (an
+        # x86_64 Linux is a server): Check Point's Gaia answers under Net-SNMP's number.
+        for owner, _ in _answering_makers(seen, catalog):
+            if owner in catalog.makers:
+                facts.offer("category", catalog.makers[owner], f"maker: enterprise {owner} makes only these")
     if seen.profile:
         for pattern, category in seen.profile.categories:
             if any(pattern.search(text) for text in said):
@@ -369,9 +390,8 @@ def _category(facts: _Facts, seen: _Seen, system: Mapping[str, Any], catalog: Ca
             break
     if seen.profile:
         facts.offer("category", seen.profile.category, f"profile {seen.profile.name}")
-    maker = values.enterprise(seen.object_id)
-    if maker is not None and maker in catalog.makers:
-        facts.offer("category", catalog.makers[maker], f"maker: enterprise {maker} makes only these")
+    if number is not None and number in catalog.makers:
+        facts.offer("category", catalog.makers[number], f"maker: enterprise {number} makes only these")
     embedded = bool(catalog.embedded_cpu is not None and catalog.embedded_cpu.search(seen.descr))
     host = values.integer(system.get(oids.HR_SYSTEM_UPTIME)) is not None and not embedded
     if (shape := _shape(seen.answered, if_types, host, embedded)) is not None:

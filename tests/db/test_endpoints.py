@@ -12,7 +12,7 @@ from pathlib import Path
 
 from auditor.config import load_settings
 from auditor.db.engine import open_database
-from auditor.endpoints import ArpEntry, FdbEntry, NetworkTables
+from auditor.endpoints import PLACE_HOLDS, ArpEntry, FdbEntry, NetworkTables, Sighting, placed
 from auditor.facts import HostObservation
 from auditor.jobs.audit import assess_devices, record_findings
 from auditor.jobs.poll import record_observations
@@ -82,6 +82,19 @@ def test_a_poll_that_missed_the_switch_table_leaves_the_pc_on_its_port(auditor: 
         next_day = NOW + dt.timedelta(days=1, minutes=1)
         record_observations(database, [_router(next_day, ArpEntry("10.0.0.20", PC, 3))], next_day)
         assert place()[0] == "vlan10"
+
+
+def test_a_place_holds_while_its_table_goes_unread_for_a_day_at_most() -> None:
+    router, switch, other_switch = 1, 7, 9
+    arp = Sighting(PC, "arp", NOW, seen_on=router, port="vlan10")
+    on_port = Sighting(PC, "fdb", NOW - dt.timedelta(minutes=5), seen_on=switch, port="Gi0/5")
+    assert placed([arp], [on_port]) == on_port  # the switch's walk failed this run
+    assert placed([arp], [on_port], read={(switch, "fdb")}) == arp  # read without the PC: it left
+    stale = Sighting(PC, "fdb", NOW - PLACE_HOLDS - dt.timedelta(minutes=1), seen_on=switch, port="Gi0/5")
+    assert placed([arp], [stale]) == arp
+    lldp = Sighting(PC, "lldp", NOW, seen_on=other_switch, port="ge-0/0/3")
+    assert placed([arp, lldp], [on_port], read={(switch, "fdb"), (other_switch, "lldp")}) == lldp  # it moved
+    assert placed([Sighting(PC, "netbios", NOW)]) is None  # NetBIOS answers for itself: no place
 
 
 def test_two_runs_storing_the_same_new_mac_at_once(auditor: Cli, workdir: Path) -> None:

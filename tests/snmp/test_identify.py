@@ -278,6 +278,17 @@ def test_a_product_in_the_entity_makers_field_gives_way_to_the_number_owner() ->
     assert (product.vendor, dict(product.sources)["vendor"]) == ("AudioCodes", "sysObjectID (IANA registry)")
     for maker in ("AudioCodes Ltd.", "Hikvision", "Audiocodes", "Edge-Core"):  # a company, a maker, the owner,
         assert _facts("", audiocodes, entity=EntityRow(1, mfg_name=maker)).vendor == maker  # IANA's Edgecore
+    assert _facts("", audiocodes, entity=EntityRow(1, mfg_name="Power Supply 1")).vendor == "AudioCodes"
     net_snmp = "1.3.6.1.4.1.8072.3.2.10"
     assert _facts("Viprinet VPN Router", net_snmp, entity=EntityRow(1, mfg_name="DNT00")).vendor == "Viprinet"
     assert _facts("", net_snmp, entity=EntityRow(1, mfg_name="DNT00")).vendor == "DNT00"  # what else is there
+
+
+def test_the_maker_whose_mib_answered_under_net_snmps_number_says_what_it_makes() -> None:
+    gaia = "Linux gw-a 3.10.0-957cpx86_64 #1 SMP x86_64"
+    model = "1.3.6.1.4.1.2620.1.6.16.7.0"  # CHECKPOINT-MIB svnApplianceProductName
+    uptime = {oids.HR_SYSTEM_UPTIME: 12345}
+    facts = _facts(gaia, "1.3.6.1.4.1.8072.3.2.10", answered={model: b"Check Point 23900"}, system=uptime)
+    assert (facts.vendor, facts.category) == ("Check Point Software Technologies", Category.FIREWALL)
+    assert dict(facts.sources)["category"] == "maker: enterprise 2620 makes only these"
+    assert _facts(gaia, "1.3.6.1.4.1.8072.3.2.10", system=uptime).category is Category.SERVER  # nothing said
