@@ -139,6 +139,7 @@ class _Seen:
     entity: EntityRow | None
     ups: bool  # it answers UPS-MIB
     printer: bool  # it answers Printer-MIB, or HOST-RESOURCES lists a printer (and it is no computer)
+    name: str | None = None  # sysName
 
 
 def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
@@ -233,7 +234,9 @@ def _model(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
             facts.offer("model", match.group("v"), "sysDescr label")
             break
     if not seen.printer:  # a printer's sysDescr often names its network card ("Brother NC-8300w")
-        facts.offer("model", nameplate(seen.descr, makers, catalog.nameplate), "sysDescr (product name)")
+        plate = nameplate(seen.descr, makers, catalog.nameplate)
+        if not (plate and seen.name and plate.casefold() == seen.name.casefold()):  # a host name for a sysDescr
+            facts.offer("model", plate, "sysDescr (product name)")
     if seen.profile and "model" in facts.values:
         facts.values["model"] = _pattern(seen.profile.model_pattern, seen.profile.model_format, facts.values["model"])
 
@@ -252,6 +255,8 @@ def _entity_model(row: EntityRow, makers: set[str | None], rules: NameplateRules
     model = row.model
     if model and re.fullmatch(r"[vV]?\d+(?:\.\d+)+\w?", model):  # "4.4.2": a software version
         model = None
+    if model and rules and re.fullmatch(rf"(?:{rules.generic.pattern}|\s)+", model, re.IGNORECASE):
+        model = None  # "CHASSIS", "PDU": what it is, not which
     if model and re.search(r"[A-Za-z]", model):
         return model
     named = nameplate(row.descr, makers, rules) if row.descr else None
@@ -421,7 +426,9 @@ def identify(
     printer = values.text(answered.get(oids.PRT_GENERAL_SERIAL)) is not None or (
         not host and (printer_mib or values.oid(answered.get(oids.HR_DEVICE_TYPE_1)) == oids.HR_DEVICE_PRINTER)
     )
-    seen = _Seen(descr, object_id, profile, answered, entity, ups, printer)
+    seen = _Seen(
+        descr, object_id, profile, answered, entity, ups, printer, values.first_line(system.get(oids.SYS_NAME))
+    )
     _vendor(facts, seen, catalog)
     _model(facts, seen, catalog)
     _serial(facts, seen, catalog)

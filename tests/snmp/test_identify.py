@@ -247,6 +247,8 @@ def test_a_makers_product_subtree_says_what_kind_it_is() -> None:
     assert _facts("", "1.3.6.1.4.1.12356.120.10.433").category is Category.ACCESS_POINT  # a FortiAP
     assert _facts("", "1.3.6.1.4.1.12356.101.1.60").category is Category.FIREWALL  # a FortiGate
     assert _facts("", "1.3.6.1.4.1.12356.1060").category is Category.FIREWALL  # not under .106: the profile's
+    assert _facts("", "1.3.6.1.4.1.2011.2.91").category is Category.NAS  # Huawei's OceanStor, not its switches
+    assert _facts("", "1.3.6.1.4.1.674.10903.200.3.1").category is Category.OTHER  # a Dell rack PDU
 
 
 def test_a_kind_written_into_a_product_code_or_a_product_line_is_evidence() -> None:
@@ -254,6 +256,12 @@ def test_a_kind_written_into_a_product_code_or_a_product_line_is_evidence() -> N
     assert _facts("PowerConnect 6248").category is Category.SWITCH
     assert _facts("EdgeRouter X SFP").category is Category.ROUTER
     assert _facts("ICT Sine Wave Inverter").category is Category.OTHER
+    assert _facts("LB4M 48x1G 2x10G, *, VxWorks 6.6").category is Category.SWITCH  # its ports, counted
+    assert _facts("Juniper Networks, Inc WLC880R 7.7.4.4 REL").category is Category.ACCESS_POINT  # a WLAN controller
+    assert _facts("USG40W").category is Category.FIREWALL
+    assert _facts("HP MSL G3 Series").category is Category.NAS  # a tape library
+    assert _facts("LANCOM OAP-321 10.12.0147").category is Category.ACCESS_POINT
+    assert _facts("USB 2x1 KVM").category is not Category.SWITCH  # "2x1" counts no Ethernet ports
 
 
 def test_a_maker_the_description_opens_with_is_named_where_no_number_names_one() -> None:
@@ -292,3 +300,10 @@ def test_the_maker_whose_mib_answered_under_net_snmps_number_says_what_it_makes(
     assert (facts.vendor, facts.category) == ("Check Point Software Technologies", Category.FIREWALL)
     assert dict(facts.sources)["category"] == "maker: enterprise 2620 makes only these"
     assert _facts(gaia, "1.3.6.1.4.1.8072.3.2.10", system=uptime).category is Category.SERVER  # nothing said
+
+
+def test_a_kind_for_a_model_or_the_devices_own_name_is_no_model() -> None:
+    row = EntityRow(1, descr="C9500 Chassis", model="CHASSIS")
+    assert _facts("", "1.3.6.1.4.1.4413", entity=row).model == "C9500"  # "CHASSIS" says what, not which
+    named = {oids.SYS_NAME: b"labbdds01"}
+    assert _facts("labbdds01", "1.3.6.1.4.1.13315", system=named).model is None  # its host name, not a product
