@@ -83,6 +83,16 @@ def _insert_missing(session: Session, macs: Sequence[str], rows: Mapping[str, di
         session.flush()
 
 
+def _as_sightings(rows: Iterable[EndpointSighting]) -> dict[int, list[Sighting]]:
+    """The stored sightings, by endpoint, as the placing rule reads them."""
+    found: dict[int, list[Sighting]] = {}
+    for row in rows:
+        found.setdefault(row.endpoint_id, []).append(
+            Sighting("", row.source, row.last_seen, row.seen_on_id, row.ip, row.port, row.vlan)
+        )
+    return found
+
+
 def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: int | None) -> None:
     """Each endpoint updated (latest address, its place, its match) and its sightings refreshed."""
     if not found:
@@ -107,11 +117,7 @@ def store_endpoints(session: Session, found: Sequence[EndpointFacts], run_id: in
     for row in in_chunks(session, EndpointSighting, EndpointSighting.endpoint_id, [e.id for e in stored.values()]):
         known[(row.endpoint_id, row.source, row.seen_on_id, row.port, row.vlan, row.ip)] = row
     read = {(s.seen_on, s.source) for facts in found for s in facts.sightings if s.seen_on is not None}
-    before: dict[int, list[Sighting]] = {}
-    for row in known.values():
-        before.setdefault(row.endpoint_id, []).append(
-            Sighting("", row.source, row.last_seen, row.seen_on_id, row.ip, row.port, row.vlan)
-        )
+    before = _as_sightings(known.values())
     for facts in found:
         endpoint = stored[facts.mac]
         latest = max(s.at for s in facts.sightings)
