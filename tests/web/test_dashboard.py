@@ -174,6 +174,21 @@ def _loaded(driver: Any, image: Any) -> bool:
     return bool(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image))
 
 
+def _submitted(driver: Any, form_field: Any, url_part: str) -> None:
+    """Submit the field's form and wait for the page it leads to: a submit, unlike a click on a
+    link, returns before the browser has gone there (a loaded machine shows the difference)."""
+    from selenium.webdriver.support import expected_conditions
+
+    form_field.submit()
+    _wait(driver, expected_conditions.url_contains(url_part))
+
+
+def _wait(driver: Any, condition: Any) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 15).until(condition)  # fails the test with a TimeoutException after 15 s
+
+
 @needs_browser
 def test_the_dashboard_as_a_person_uses_it(auditor: Cli, workdir: Path, browser: Any, db_url: str) -> None:
     from selenium.webdriver.common.by import By
@@ -204,8 +219,7 @@ def test_the_dashboard_as_a_person_uses_it(auditor: Cli, workdir: Path, browser:
 
         box = browser.find_element(By.NAME, "q")
         box.send_keys(SERIAL.lower())
-        box.submit()
-        assert "/search" in browser.current_url
+        _submitted(browser, box, "/search")
         seen.append(browser.page_source)
         _shot(browser, f"search-{kind}")
         browser.find_element(By.LINK_TEXT, "TS-A-2").click()
@@ -217,8 +231,8 @@ def test_the_dashboard_as_a_person_uses_it(auditor: Cli, workdir: Path, browser:
         browser.find_element(By.CSS_SELECTOR, "h2 a").click()  # the link's name: its page
         picker = browser.find_element(By.NAME, "days")
         picker.find_element(By.CSS_SELECTOR, "option[value='1']").click()
-        picker.submit()
-        assert "days=1" in browser.current_url and _loaded(browser, browser.find_element(By.CSS_SELECTOR, "img.graph"))
+        _submitted(browser, picker, "days=1")
+        _wait(browser, lambda d: _loaded(d, d.find_element(By.CSS_SELECTOR, "img.graph")))  # the day's graph
         page = browser.find_element(By.TAG_NAME, "main").text
         assert "Phân vị 95 chiều vào" in page and "Đường truyền XA-A / TSLCD" in page, (
             "the figures and the justification"
