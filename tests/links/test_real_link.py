@@ -159,12 +159,13 @@ def test_measured_rates_match_the_kernel_and_the_verdicts_follow(link: netns.Sha
     database = open_database(db)
     with database.session(commit=False) as session:
         saturated = session.scalars(select(Link).where(Link.name == "saturated")).one().id
-        rates = [
-            s.in_bps
-            for s in session.scalars(select(LinkSample).where(LinkSample.link_id == saturated).order_by(LinkSample.id))
-        ]
+        stored = list(
+            session.scalars(select(LinkSample).where(LinkSample.link_id == saturated).order_by(LinkSample.id))
+        )
+        rates = [s.in_bps for s in stored]
+        why = [(s.interval_s, s.uptime_s, s.unknown_reason) for s in stored]
     database.close()
-    assert rates[0] is None and all(r is not None for r in rates[1:])  # the first sample opens the series
+    assert rates[0] is None and all(r is not None for r in rates[1:]), why  # the first sample opens the series
     kernel_rates = [(b2 - b1) * 8 / (t2 - t1) for (t1, b1), (t2, b2) in itertools.pairwise(kernel)]
     for ours, theirs in zip(rates[1:], kernel_rates, strict=True):
         assert ours == pytest.approx(theirs, rel=0.03), f"auditor {ours:,.0f} bit/s, kernel {theirs:,.0f} bit/s"
