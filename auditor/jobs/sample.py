@@ -14,7 +14,7 @@ from auditor.db import register, runs, samples
 from auditor.db.engine import Database
 from auditor.discovery.icmp import Pinger, PingResult, SweepPinger
 from auditor.domain import RunKind, RunOutcome
-from auditor.errors import IcmpUnavailable, SnmpFailure
+from auditor.errors import IcmpUnavailable, SnmpFailure, SnmpTimeout
 from auditor.facts import InterfaceFacts
 from auditor.jobs.runs import Claim, Clock, clock_from, start_run
 from auditor.links import rates
@@ -47,11 +47,22 @@ class LinkReport:
 async def _read_counters(
     client: SnmpClient, target: SnmpTarget, if_index: int, now: Clock
 ) -> tuple[CounterSample, InterfaceFacts]:
-    """One reading, stamped half-way between request and reply: the agent read its counters in between."""
-    sent = now()
-    answered = await client.get(target, counter_oids(if_index))
-    received = now()
-    return counter_sample(answered, if_index, sent + (received - sent) / 2)
+    """One reading, stamped half-way between the request that was answered and its reply: the agent
+    read its counters in between.  Each try is stamped on its own: on a lossy link a reading
+    answered at the second try, stamped from the first, would be half a timeout early, and the
+    interval would disagree with the agent's uptime (a "clock step" that never was)."""
+    once = replace(target, retries=0)
+    for attempt in range(target.retries + 1):
+        sent = now()
+        try:
+            answered = await client.get(once, counter_oids(if_index))
+        except SnmpTimeout:
+            if attempt == target.retries:
+                raise SnmpTimeout(f"no answer from {target} in {target.timeout_s:g} s × {attempt + 1}") from None
+            continue
+        received = now()
+        return counter_sample(answered, if_index, sent + (received - sent) / 2)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 async def _sample_link(client: SnmpClient, link: LinkTarget, options: PollOptions, now: Clock) -> LinkObservation:

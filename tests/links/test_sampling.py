@@ -5,10 +5,14 @@ numeric variation: ether1 at 30 Mbit/s in and 5 out on 64-bit counters, ether2 a
 from __future__ import annotations
 
 import os
+import selectors
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from types import TracebackType
 
 import pytest
 from sqlalchemy import select
@@ -145,3 +149,69 @@ def test_far_end_icmp_and_a_link_without_a_router(auditor: Cli, workdir: Path) -
     assert (
         "XA-A / TSLCD: no router with an address is tied to this link; fill in its terminal device (Thiết bị đầu cuối)"
     ) in sampled.stderr
+
+
+class _Lossy:
+    """A UDP relay in front of the agent, on loopback, that loses the next `lose` requests, as a
+    congested link does: the poller's retry is what the agent answers."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = self.front.getsockname()[1]
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.connect(("127.0.0.1", upstream_port))
+        self.lose = 0
+        self.lost = 0
+        self._asker: tuple[str, int] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._relay, daemon=True)
+
+    def _relay(self) -> None:
+        watch = selectors.DefaultSelector()
+        for sock in (self.front, self.back):
+            watch.register(sock, selectors.EVENT_READ)
+        while not self._stop.is_set():
+            for key, _ in watch.select(timeout=0.2):
+                sock = key.fileobj
+                if sock is self.front:
+                    data, self._asker = self.front.recvfrom(65535)
+                    if self.lose:
+                        self.lose, self.lost = self.lose - 1, self.lost + 1
+                        continue
+                    self.back.send(data)
+                elif self._asker is not None:
+                    self.front.sendto(self.back.recv(65535), self._asker)
+
+    def __enter__(self) -> _Lossy:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.front.close()
+        self.back.close()
+
+
+def test_a_reading_answered_at_its_second_try_is_stamped_at_that_try(
+    auditor: Cli, workdir: Path, lab: SnmpSimulator
+) -> None:
+    """The second sample's first request is lost; the retry, 5 s later, is answered.  Stamped from
+    the first try, the reading would be 2.5 s early and disagree with the router's uptime (a clock
+    step that never was); stamped at the try answered, it is a rate."""
+    with _Lossy(lab.port) as link:
+        register_link_router(auditor, workdir, link.port, [["XA-A", "TSLCD", "30", "xa-a-gw", "ether1", ""]])
+        (workdir / "auditor.toml").write_text(
+            "[links]\ninterval_s = 10\n[snmp]\ntimeout_s = 5.0\nretries = 1\n", encoding="utf-8"
+        )
+        auditor.ok("poll", "--links")
+        time.sleep(5)
+        link.lose = 1
+        second = auditor.ok("poll", "--links").stdout
+        assert link.lost == 1
+    assert "rates               1" in second and "unknown             0" in second, second
+    _, reason, rate_in, rate_out, _ = _samples(auditor.db_url)[-1]
+    assert reason is None and rate_in == pytest.approx(30e6, rel=0.02) and rate_out == pytest.approx(5e6, rel=0.02)
