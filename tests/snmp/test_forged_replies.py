@@ -115,7 +115,9 @@ def test_a_spraying_agent_cannot_write_into_another_devices_walk(router: SnmpSim
     assert alone == [(f"{IF_DESCR}.1", b"ether1"), (f"{IF_DESCR}.2", b"ether2"), (f"{IF_DESCR}.7", b"bridge")]
     assert len(beside) >= 5 and all(walk == alone for walk in beside)  # not one forged row
     assert own == []  # its reply from the other port was refused; its real one ends the walk
-    assert sent > 1000 and dropped >= sent  # every forged reply was refused, and counted
+    # Hundreds of forged replies at least (thousands on an idle machine: the sprayer's thread shares
+    # the CPU with the other test process), every one refused and counted.
+    assert sent > 100 and dropped >= sent
 
 
 def test_request_ids_are_not_a_sequence() -> None:
