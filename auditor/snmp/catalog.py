@@ -14,7 +14,7 @@ from typing import Any
 
 from auditor.domain import Category
 from auditor.snmp import oids, values
-from auditor.snmp.descr import NameplateRules, parse_rules
+from auditor.snmp.descr import NameplateRules, bare, parse_rules
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Catalog:
 
     def registrant(self, word: str) -> bool:
         """Whether some IANA registrant's name opens with this word ("Edge-Core": Edgecore Networks)."""
-        return _squashed(word) in self.registrants
+        return bare(word) in self.registrants
 
     def product_tree(self, object_id: str | None) -> tuple[str, Category] | None:
         """The longest [object_ids] subtree the sysObjectID lies in, and its kind."""
@@ -189,9 +189,7 @@ def parse_catalog(text: str, registry: Mapping[int, str] | None = None) -> Catal
         ),
         brands(enterprises, registry or {}, AGENT_SOFTWARE),
         frozenset(
-            _squashed(word)
-            for name in (*(registry or {}).values(), *enterprises.values())
-            if (word := _first_word(name))
+            bare(word) for name in (*(registry or {}).values(), *enterprises.values()) if (word := first_word(name))
         ),
     )
 
@@ -202,22 +200,19 @@ def brands(enterprises: Mapping[int, str], registry: Mapping[int, str], agents: 
     name ("Viprinet"; not "Power", nor "HP" alone).  The agents' software (net-snmp) names no maker."""
     owners: dict[str, set[str]] = {}
     for name in registry.values():
-        if (word := _first_word(name)) and len(word) >= 4:
+        if (word := first_word(name)) and len(word) >= 4:
             owners.setdefault(word.casefold(), set()).add(name)
     found = {word: next(iter(names)) for word, names in owners.items() if len(names) == 1}
     for number, name in enterprises.items():
         if number not in agents:
             found[name.casefold()] = name
-            if word := _first_word(name):
+            if word := first_word(name):
                 found.setdefault(word.casefold(), name)
     return found
 
 
-def _squashed(word: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", word.casefold())
-
-
-def _first_word(name: str) -> str | None:
+def first_word(name: str) -> str | None:
+    """The word a name opens with ("Edge-Core Networks": "Edge-Core"), letters first."""
     match = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", name)
     return match[1] if match else None
 

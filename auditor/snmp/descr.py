@@ -47,14 +47,15 @@ def parse_rules(data: dict[str, str]) -> NameplateRules | None:
 def _maker_words(makers: Iterable[str | None]) -> set[str]:
     words = set()
     for name in makers:
-        words.add(_bare(name or ""))  # "Tripp Lite" is "TrippLite" too
+        words.add(bare(name or ""))  # "Tripp Lite" is "TrippLite" too
         for word in re.split(r"[\s,]+", name or ""):
-            if word := _bare(word):
+            if word := bare(word):
                 words.add(word)
     return words
 
 
-def _bare(word: str) -> str:
+def bare(word: str) -> str:
+    """A word without case or punctuation: "Edge-Core" and "EDGECORE" are "edgecore"."""
     return re.sub(r"[^0-9a-z]+", "", word.casefold())
 
 
@@ -65,9 +66,9 @@ def name_of(text: str, makers: set[str], rules: NameplateRules) -> str | None:
     if stop := rules.stop.search(text):
         text = text[: stop.start()]
     words = [word for word in text.strip(" \t=.:;-\"'\\").split() if word]
-    while words and (_bare(words[0]) in makers or rules.corporate.fullmatch(words[0]) or not _bare(words[0])):
+    while words and (bare(words[0]) in makers or rules.corporate.fullmatch(words[0]) or not bare(words[0])):
         words = words[1:]
-    while words and (rules.generic.fullmatch(words[-1].strip(".,")) or not _bare(words[-1])):
+    while words and (rules.generic.fullmatch(words[-1].strip(".,")) or not bare(words[-1])):
         words = words[:-1]
     name = " ".join(words).strip(" .,:;-\"'\\")
     if not name or len(words) > MAX_WORDS or len(name) > MAX_LENGTH or not re.search(r"\d", name):

@@ -14,7 +14,7 @@ from typing import Any
 from auditor.domain import Category
 from auditor.facts import DeviceFacts, EntityRow
 from auditor.snmp import oids, values
-from auditor.snmp.catalog import AGENT_SOFTWARE, Catalog, Profile
+from auditor.snmp.catalog import AGENT_SOFTWARE, Catalog, Profile, first_word
 from auditor.snmp.descr import NameplateRules, name_of, nameplate
 
 # Windows builds: the name sysDescr's "Build N" stands for, and the year it was released (the
@@ -166,10 +166,10 @@ def _vendor(facts: _Facts, seen: _Seen, catalog: Catalog) -> None:
     # the description opens with ("Viprinet VPN Router"; not a banner's host name).
     for owner, oid in _answering_makers(seen, catalog):
         facts.offer("vendor", catalog.enterprises.get(owner) or catalog.registry.get(owner), f"oid {oid}")
-    first = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", seen.descr)
+    first = first_word(seen.descr)
     banner = catalog.nameplate is not None and catalog.nameplate.banner.match(seen.descr.strip())
-    if first and not banner and (brand := catalog.brand(first[1])):
-        facts.offer("vendor", brand, f"sysDescr: {first[1]!r}")
+    if first and not banner and (brand := catalog.brand(first)):
+        facts.offer("vendor", brand, f"sysDescr: {first!r}")
     facts.offer("vendor", mfg_name, "entity")  # what the entity's maker field says, maker or not
     if number in AGENT_SOFTWARE:  # nothing else named the maker: say whose agent it is
         facts.offer("vendor", catalog.enterprises.get(number) or catalog.registry.get(number), "sysObjectID")
@@ -194,11 +194,11 @@ def _names_a_maker(name: str, registered: str | None, catalog: Catalog) -> bool:
     words = {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", name)}
     if registered and words & {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", registered)}:
         return True
-    first = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", name)
-    if first and catalog.brand(first[1]):
+    first = first_word(name)
+    if first and catalog.brand(first):
         return True
     # A registrant's first word ("Edge-Core", "CIENA"), in a field with no number ("Power Supply 1").
-    if first and catalog.registrant(first[1]) and not re.search(r"\d", name):
+    if first and catalog.registrant(first) and not re.search(r"\d", name):
         return True
     return bool(catalog.nameplate and any(catalog.nameplate.corporate.fullmatch(w.strip(",")) for w in name.split()))
 
