@@ -6,10 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from auditor.domain import Verdict
 from auditor.facts import PollTarget
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Numbers: TypeAlias = "Sequence[float] | np.ndarray"  # a plain list, or an array read from linkhours
 
 
 @dataclass(frozen=True)
@@ -148,15 +153,15 @@ class LinkVerdict:
 
 @dataclass(frozen=True)
 class WindowNumbers:
-    """One link's window as numbers still to rank, where the database cannot (SQLite): the intervals
-    counted, then one value per known sample (links.congestion.summarise ranks them)."""
+    """One link's window as numbers still to rank: the intervals counted, then one value per known
+    sample (links.congestion.summarise ranks them)."""
 
     intervals: int
-    ins: Sequence[float]
-    outs: Sequence[float]
-    losses: Sequence[float]
-    rtts: Sequence[float]
-    rtt_maxes: Sequence[float]
+    ins: Numbers
+    outs: Numbers
+    losses: Numbers
+    rtts: Numbers
+    rtt_maxes: Numbers
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -381,6 +382,32 @@ class LinkSample(Base):
     samples: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index(None, "link_id", "sampled_at"),)  # the 7-day window per link; the roll-up
+
+
+class LinkHour(Base):
+    """A link's samples of one UTC hour packed in one array (auditor.linkhours): what the
+    congestion judgement reads.  A copy of the raw samples, kept in step as they are stored and
+    rolled up (db.samples); the raw samples stay the truth and it can be rebuilt from them."""
+
+    __tablename__ = "link_hour"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id", ondelete="CASCADE"))
+    hour: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # the hour's start
+    samples: Mapped[int] = mapped_column(Integer)  # how many raw rows the array holds
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("link_id", "hour"),)  # a link's hours of the window, in order
+
+
+class LinkHourMark(Base):
+    """How far the raw samples are folded into link_hour: every sample with a larger id is not yet
+    (one row)."""
+
+    __tablename__ = "link_hour_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folded_to: Mapped[int] = mapped_column(BigInteger)
 
 
 class Finding(Base):

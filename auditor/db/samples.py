@@ -4,17 +4,17 @@ retention (raw samples replaced by hourly rows, old device polls deleted)."""
 from __future__ import annotations
 
 import datetime as dt
-from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from auditor.db.common import chunked, exclusive, unit_is
 from auditor.db.engine import SQLITE_BUSY_TIMEOUT_MS
-from auditor.db.models import Device, DevicePoll, Link, LinkSample, Unit
+from auditor.db.models import Device, DevicePoll, Link, LinkHour, LinkHourMark, LinkSample, Unit
 from auditor.db.observations import poll_target
+from auditor.linkhours import HOUR, SampleRow, hour_of, merged, pack, window_numbers
 from auditor.traffic import (
     HOURLY,
     NOT_INTERVALS,
@@ -26,7 +26,6 @@ from auditor.traffic import (
     PingSample,
     RawSample,
     WindowNumbers,
-    WindowStats,
 )
 
 
@@ -144,6 +143,7 @@ def store_link_samples(
             if link is not None:
                 link.if_index = observation.resolved_if_index
     session.flush()
+    fold_hours(session)
 
 
 def link_history(
@@ -190,128 +190,146 @@ def graph_intervals(
     return found
 
 
-SQLITE_WINDOW_LINKS = 250  # a few links: found through the (link_id, sampled_at) index, 250 at a time
-SQLITE_SCAN_FROM = 1000  # many links: one pass over the table in its own order, no index hops
+# ---------------------------------------------------------------- link hours
+
+FOLD_AT_MOST = 50_000  # more samples than this to fold (an upgrade, a bulk load): rebuilt link by link
+REBUILD_LINKS = 50  # links rebuilt per query: a month of raw samples each stays in bounded memory
+_SAMPLE_COLUMNS = (
+    LinkSample.sampled_at,
+    LinkSample.started_at,
+    LinkSample.unknown_reason,
+    LinkSample.in_bps,
+    LinkSample.out_bps,
+    LinkSample.loss_pct,
+    LinkSample.rtt_avg_ms,
+    LinkSample.rtt_max_ms,
+)
 
 
-def _sqlite_window_queries(
-    link_ids: Sequence[int], since_text: Any, now_text: Any
-) -> list[tuple[str, list[Any], Sequence[int]]]:
-    """(SQL, parameters, the links it reads) for the window of `link_ids`: one pass over the table for
-    many links, the (link_id, sampled_at) index for a few."""
-    interval = "(unknown_reason IS NULL OR unknown_reason NOT IN (?, ?, ?)) AND started_at >= ?"
-    known = "unknown_reason IS NULL AND in_bps IS NOT NULL AND out_bps IS NOT NULL AND started_at >= ?"
-    columns = (
-        f"SELECT link_id, CASE WHEN {interval} THEN 1 ELSE 0 END, CASE WHEN {known} THEN in_bps END, "
-        f"CASE WHEN {known} THEN out_bps END, loss_pct, rtt_avg_ms, rtt_max_ms FROM link_sample "
+def _as_row(r: Any) -> SampleRow:
+    return SampleRow(
+        r.sampled_at, r.started_at, r.unknown_reason, r.in_bps, r.out_bps, r.loss_pct, r.rtt_avg_ms, r.rtt_max_ms
     )
-    head = [*NOT_INTERVALS, since_text, since_text, since_text]
-    if len(link_ids) >= SQLITE_SCAN_FROM:
-        # The whole table in its own order; `+link_id` keeps SQLite off the index, whose order
-        # would cost a random read per row.  A worker given a share of the links reads its range.
-        return [
-            (
-                columns + "WHERE +link_id BETWEEN ? AND ? AND sampled_at > ? AND sampled_at <= ?",
-                [*head, min(link_ids), max(link_ids), since_text, now_text],
-                link_ids,
+
+
+def _marks(session: Session) -> tuple[int, int]:
+    """(the last sample id folded into the link hours, the last id stored)."""
+    mark = session.get(LinkHourMark, 1)
+    return (mark.folded_to if mark else 0), int(session.scalar(select(func.max(LinkSample.id))) or 0)
+
+
+def hours_behind(session: Session) -> int:
+    """How many stored samples are not yet in the link hours (a count on the primary key).  Rows
+    deleted from the top by hand (ids below the mark may come again): every row, to rebuild."""
+    folded_to, top = _marks(session)
+    if top < folded_to:
+        return int(session.scalar(select(func.count()).select_from(LinkSample)) or 0) + FOLD_AT_MOST + 1
+    return int(session.scalar(select(func.count()).where(LinkSample.id > folded_to)) or 0)
+
+
+def _set_mark(session: Session) -> None:
+    top = int(session.scalar(select(func.max(LinkSample.id))) or 0)
+    mark = session.get(LinkHourMark, 1)
+    if mark is None:
+        session.add(LinkHourMark(id=1, folded_to=top))
+    else:
+        mark.folded_to = top
+    session.flush()
+
+
+def fold_hours(session: Session) -> int:
+    """Add the samples stored since the mark to their links' hours; how many.  The caller holds the
+    samples lock (lock_samples), so that no sample is stored meanwhile.  Many samples at once (the
+    first judgement after an upgrade or a bulk load) rebuild every link's hours instead."""
+    behind = hours_behind(session)
+    if not behind:
+        return 0
+    if behind > FOLD_AT_MOST:
+        rebuild_hours(session, link_ids(session))
+        return behind
+    folded_to, _ = _marks(session)
+    groups: dict[tuple[int, dt.datetime], list[SampleRow]] = {}
+    for r in session.execute(select(LinkSample.link_id, *_SAMPLE_COLUMNS).where(LinkSample.id > folded_to)):
+        groups.setdefault((r.link_id, hour_of(r.sampled_at)), []).append(_as_row(r))
+    hours = sorted({hour for _, hour in groups})
+    existing: dict[tuple[int, dt.datetime], Any] = {}
+    for chunk in chunked(sorted({link_id for link_id, _ in groups})):
+        for h in session.execute(
+            select(LinkHour.id, LinkHour.link_id, LinkHour.hour, LinkHour.samples, LinkHour.data).where(
+                LinkHour.link_id.in_(chunk), LinkHour.hour.in_(hours)
             )
-        ]
-    return [
-        (
-            columns + f"WHERE link_id IN ({', '.join('?' * len(chunk))}) AND sampled_at > ? AND sampled_at <= ?",
-            [*head, *chunk, since_text, now_text],
-            chunk,
-        )
-        for chunk in (list(c) for c in chunked(link_ids, SQLITE_WINDOW_LINKS))
-    ]
+        ):
+            existing[(h.link_id, h.hour)] = h
+    updates, inserts = [], []
+    for (link_id, hour), rows in groups.items():
+        old = existing.get((link_id, hour))
+        if old is None:
+            inserts.append({"link_id": link_id, "hour": hour, "samples": len(rows), "data": pack(rows)})
+        else:
+            updates.append({"id": old.id, "samples": old.samples + len(rows), "data": merged(old.data, pack(rows))})
+    if updates:
+        session.execute(update(LinkHour), updates)
+    if inserts:
+        session.execute(insert(LinkHour), inserts)
+    _set_mark(session)
+    return behind
 
 
-def _sqlite_window_numbers(
-    session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime
-) -> dict[int, WindowNumbers]:
-    """SQLite's half of window_figures: the window filtered by the database, the numbers handed
-    back to be ranked.  Through the driver's own cursor, numbers kept in arrays of doubles: a week
-    of a country's samples is 8 million rows, and a row object each would cost more than ranking."""
-    as_text = LinkSample.__table__.c.sampled_at.type.bind_processor(session.get_bind().dialect)
-    assert as_text is not None
-    queries = _sqlite_window_queries(link_ids, as_text(since), as_text(now))
-    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    found: dict[int, WindowNumbers] = {}
-    for sql, parameters, chosen in queries:
-        # Per link: intervals counted, then the numbers; a link's arrays are made up front, so the
-        # loop over millions of rows does one lookup and the appends, nothing else.
-        numbers = {link_id: ([0], array("d"), array("d"), array("d"), array("d"), array("d")) for link_id in chosen}
-        cursor.execute(sql, parameters)
-        for link_id, interval_here, in_bps, out_bps, loss, rtt, rtt_max in cursor:
-            kept = numbers.get(link_id)
-            if kept is None:
-                continue
-            if interval_here:
-                kept[0][0] += 1
-            if in_bps is not None:
-                kept[1].append(in_bps)
-                kept[2].append(out_bps)
-            if loss is not None:
-                kept[3].append(loss)
-            if rtt is not None:
-                kept[4].append(rtt)
-            if rtt_max is not None:
-                kept[5].append(rtt_max)
-        for link_id, (counted, ins, outs, losses, rtts, maxes) in numbers.items():
-            found[link_id] = WindowNumbers(counted[0], ins, outs, losses, rtts, maxes)
-    cursor.close()
-    return found
+def rebuild_hours(
+    session: Session, links: Sequence[int], start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> None:
+    """Rebuild these links' hours from their raw samples: all of them, or the hours of [start, end)
+    (UTC hours, as hour_of gives).  The caller holds the samples lock; the mark is set after."""
+    for chunk in chunked(links, REBUILD_LINKS):
+        old = delete(LinkHour).where(LinkHour.link_id.in_(chunk))
+        raw = select(LinkSample.link_id, *_SAMPLE_COLUMNS).where(LinkSample.link_id.in_(chunk))
+        if start is not None:
+            old, raw = old.where(LinkHour.hour >= start), raw.where(LinkSample.sampled_at >= start)
+        if end is not None:
+            old, raw = old.where(LinkHour.hour < end), raw.where(LinkSample.sampled_at < end)
+        session.execute(old)
+        inserts: list[dict[str, Any]] = []
+        key: tuple[int, dt.datetime] | None = None
+        rows: list[SampleRow] = []
+        for r in session.execute(raw.order_by(LinkSample.link_id, LinkSample.sampled_at)):
+            here = (r.link_id, hour_of(r.sampled_at))
+            if here != key:
+                if key is not None:
+                    inserts.append({"link_id": key[0], "hour": key[1], "samples": len(rows), "data": pack(rows)})
+                key, rows = here, []
+            rows.append(_as_row(r))
+        if key is not None:
+            inserts.append({"link_id": key[0], "hour": key[1], "samples": len(rows), "data": pack(rows)})
+        for part in chunked(inserts, 2000):
+            session.execute(insert(LinkHour), list(part))
+    _set_mark(session)
 
 
 def window_figures(
-    session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime, percentile: float
-) -> dict[int, WindowStats | WindowNumbers]:
-    """Each link's window over (since, now], all hours, without loading its samples.
-
-    PostgreSQL ranks in SQL (`percentile_disc`, which is the nearest-rank percentile) and gives the
-    statistics; SQLite has no percentile, so it filters the window in SQL and hands back only the
-    numbers, for the caller to rank (links.congestion.summarise).  Either way the statistics equal
-    links.congestion.window_stats over the same samples.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return dict(_sqlite_window_numbers(session, link_ids, since, now)) if link_ids else {}
-    empty = WindowNumbers(0, [], [], [], [], [])
-    s = LinkSample
-    interval = (s.unknown_reason.is_(None) | s.unknown_reason.not_in(NOT_INTERVALS)) & (s.started_at >= since)
-    known = interval & s.unknown_reason.is_(None) & s.in_bps.is_not(None) & s.out_bps.is_not(None)
-    frac = percentile / 100  # ceil(frac × n) in double precision, as nearest_rank computes it
-    found: dict[int, WindowStats | WindowNumbers] = {}
+    session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime
+) -> dict[int, WindowNumbers]:
+    """Each link's window over (since, now], all hours, as the numbers to rank: read from the
+    arrays of the hours it touches (a week is 169 rows a link), link by link, so that memory holds
+    one link's week at a time.  Equal to links.congestion.window_stats over the raw samples, once
+    the hours are folded (fold_hours)."""
+    found: dict[int, WindowNumbers] = {}
+    first = hour_of(since)
     for chunk in chunked(link_ids):
-        where = (s.link_id.in_(chunk), s.sampled_at > since, s.sampled_at <= now)
-        rows = session.execute(
-            select(
-                s.link_id,
-                func.count().filter(interval),
-                func.count().filter(known),
-                func.percentile_disc(frac).within_group(s.in_bps).filter(known),
-                func.percentile_disc(frac).within_group(s.out_bps).filter(known),
-                func.max(s.in_bps).filter(known),
-                func.max(s.out_bps).filter(known),
-                func.avg(s.loss_pct),
-                func.percentile_disc(frac).within_group(s.rtt_avg_ms),
-                func.max(s.rtt_max_ms),
-            )
-            .where(*where)
-            .group_by(s.link_id)
-        )
-        for link_id, intervals, samples, p_in, p_out, max_in, max_out, loss, rtt_p, rtt_max in rows:
-            found[link_id] = WindowStats(
-                intervals,
-                samples,
-                p_in,
-                p_out,
-                max_in,
-                max_out,
-                round(loss, 2) if loss is not None else None,
-                rtt_p,
-                rtt_max,
-            )
-    return {link_id: found.get(link_id, empty) for link_id in link_ids}
+        current: int | None = None
+        arrays: list[bytes] = []
+        for link_id, data in session.execute(
+            select(LinkHour.link_id, LinkHour.data)
+            .where(LinkHour.link_id.in_(chunk), LinkHour.hour >= first, LinkHour.hour <= now)
+            .order_by(LinkHour.link_id, LinkHour.hour)
+        ):
+            if link_id != current:
+                if current is not None:
+                    found[current] = window_numbers(arrays, since, now)
+                current, arrays = link_id, []
+            arrays.append(data)
+        if current is not None:
+            found[current] = window_numbers(arrays, since, now)
+    return {link_id: found.get(link_id) or window_numbers([], since, now) for link_id in link_ids}
 
 
 # ---------------------------------------------------------------- retention
@@ -366,8 +384,9 @@ def raw_samples(session: Session, links: Sequence[int], start: dt.datetime, end:
 
 
 def replace_with_hours(session: Session, samples: Sequence[RawSample], hours: Sequence[HourRow]) -> None:
-    """Delete these raw samples and store the hourly rows that stand for them.  Call it in one
-    transaction: both or neither."""
+    """Delete these raw samples and store the hourly rows that stand for them, and rebuild the link
+    hours they were in.  Call it in one transaction holding the samples lock: all or nothing."""
+    fold_hours(session)
     ids = [sample.sample_id for sample in samples]
     for chunk in chunked(ids):
         session.execute(delete(LinkSample).where(LinkSample.id.in_(chunk)))
@@ -392,6 +411,10 @@ def replace_with_hours(session: Session, samples: Sequence[RawSample], hours: Se
                 for h in hours
             ],
         )
+    moments = [sample.sampled_at for sample in samples] + [h.sampled_at for h in hours]
+    if moments:
+        links = sorted({sample.link_id for sample in samples} | {h.link_id for h in hours})
+        rebuild_hours(session, links, hour_of(min(moments)), hour_of(max(moments)) + HOUR)
 
 
 def prune_device_polls(session: Session, before: dt.datetime) -> int:

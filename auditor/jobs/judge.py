@@ -4,6 +4,7 @@ window ending at `now`, from its stored samples, by the congestion test (links.c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,25 +17,35 @@ from auditor.links.congestion import judge_window, justify, summarise, window_st
 from auditor.settings import LinkSettings, Settings
 from auditor.traffic import LinkVerdict, WindowNumbers, WindowStats
 
+log = logging.getLogger(__name__)
+
 PARALLEL_LINKS = 500  # from this many links the judgement runs in worker processes
 JUDGE_WORKERS = 2  # at most; no more than the machine's cores
 
 
-def _ranked(figures: WindowStats | WindowNumbers, percentile: float) -> WindowStats:
-    """The statistics of a window the database ranked, or of the numbers it handed back."""
-    if isinstance(figures, WindowStats):
-        return figures
-    f = figures
+def _ranked(f: WindowNumbers, percentile: float) -> WindowStats:
     return summarise(f.intervals, f.ins, f.outs, f.losses, f.rtts, f.rtt_maxes, percentile)
 
 
 def window_stats_of(
     session: Any, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime, percentile: float
 ) -> dict[int, WindowStats]:
-    """Each link's statistics over (since, now], all hours, without loading its samples: ranked by
-    the database where it can (PostgreSQL), here from the numbers it hands back where it cannot."""
-    figures = samples.window_figures(session, link_ids, since, now, percentile)
+    """Each link's statistics over (since, now], all hours, from its link hours (db.samples): the
+    arrays of the hours the window touches, ranked here by a partial sort."""
+    figures = samples.window_figures(session, link_ids, since, now)
     return {i: _ranked(f, percentile) for i, f in figures.items()}
+
+
+def fold_pending(database: Database) -> None:
+    """Bring the link hours up to the stored samples before judging: nothing to do when the
+    sampler folded its own (the rule); after an upgrade or a bulk load, the samples since."""
+    with database.session(commit=False) as session:
+        behind = samples.hours_behind(session)
+    if behind:
+        log.info("folding %d link samples into the link hours before judging", behind)
+        with database.session() as session:
+            samples.lock_samples(session)
+            samples.fold_hours(session)
 
 
 def link_verdicts(
@@ -52,6 +63,8 @@ def link_verdicts(
     """
     links_settings = settings.links if isinstance(settings, Settings) else settings
     since = now - dt.timedelta(days=links_settings.window_days)
+    if only is None:  # a worker's share: its parent folded them
+        fold_pending(database)
     with database.session(commit=False) as session:
         register.require_unit(session, unit_code)
         links = register.list_links(session, unit_code)
@@ -90,15 +103,16 @@ def judging(
     """The links' verdicts, judged beside whatever the caller does meanwhile; yields the function
     that waits for them.
 
-    With many links the judgement runs in worker processes, each on its own connection with a
-    share of the links (a range of ids, which SQLite reads without its index): on SQLite they
-    rank a week of samples on the other cores, on PostgreSQL the server ranks them, while this
-    process applies the device rules and reads the register.  With few links (a province) it
-    runs here, when first asked for: a process would cost more than it saves.
+    The link hours are brought up to the stored samples first (fold_pending).  With many links the
+    judgement then runs in worker processes, each on its own connection with a share of the links,
+    reading their hour arrays and ranking them on the other cores while this process applies the
+    device rules and reads the register.  With few links (a province) it runs here, when first
+    asked for: a process would cost more than it saves.
     """
     with database.session(commit=False) as session:
         register.require_unit(session, unit_code)
         order = [link.id for link in register.list_links(session, unit_code)]
+    fold_pending(database)
     count = max(1, min(JUDGE_WORKERS, os.cpu_count() or 1))
     if len(order) < PARALLEL_LINKS or database.in_memory:
         done: list[list[LinkVerdict]] = []

@@ -41,6 +41,7 @@ def _roll_up(database: Database, links: list[int], cutoff: dt.datetime) -> tuple
     while day < cutoff:
         end = min(day + dt.timedelta(days=1), cutoff)
         with database.session() as session:
+            samples.lock_samples(session)  # the link hours are rebuilt with the rows: no sampler between
             raw = samples.raw_samples(session, links, day, end)
             hours = hourly(raw)
             samples.replace_with_hours(session, raw, hours)

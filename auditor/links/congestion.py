@@ -14,18 +14,36 @@ import math
 import zoneinfo
 from collections.abc import Sequence
 
+import numpy as np
+
 from auditor.domain import Verdict
 from auditor.settings import LinkSettings
 from auditor.traffic import Interval, Judgement, PingSample, WindowStats
 
 
-def nearest_rank(values: Sequence[float], percentile: float) -> float | None:
-    """The nearest-rank percentile: the smallest value with at least `percentile`% of values at or below it."""
-    if not values:
+def nearest_rank(values: Sequence[float] | np.ndarray, percentile: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least `percentile`% of values at or below it.
+    An array is ranked by a partial sort (what a week of a country's samples needs)."""
+    if len(values) == 0:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percentile / 100 * len(ordered)))
-    return ordered[rank - 1]
+    rank = max(1, math.ceil(percentile / 100 * len(values)))
+    if isinstance(values, np.ndarray):
+        return float(np.partition(values, rank - 1)[rank - 1])
+    return sorted(values)[rank - 1]
+
+
+def _largest(values: Sequence[float] | np.ndarray) -> float | None:
+    if len(values) == 0:
+        return None
+    return float(values.max()) if isinstance(values, np.ndarray) else max(values)
+
+
+def _mean(values: Sequence[float] | np.ndarray, digits: int) -> float | None:
+    """The mean, rounded; the sum exact (fsum), so that the order the values come in cannot change it."""
+    if len(values) == 0:
+        return None
+    listed = values.tolist() if isinstance(values, np.ndarray) else values
+    return round(math.fsum(listed) / len(listed), digits)
 
 
 def _counted(moment: dt.datetime, settings: LinkSettings) -> bool:
@@ -66,11 +84,11 @@ def recommend(
 
 def summarise(
     intervals: int,
-    ins: Sequence[float],
-    outs: Sequence[float],
-    losses: Sequence[float],
-    rtts: Sequence[float],
-    rtt_maxes: Sequence[float],
+    ins: Sequence[float] | np.ndarray,
+    outs: Sequence[float] | np.ndarray,
+    losses: Sequence[float] | np.ndarray,
+    rtts: Sequence[float] | np.ndarray,
+    rtt_maxes: Sequence[float] | np.ndarray,
     percentile: float,
 ) -> WindowStats:
     """The statistics of a window from its known rates and its pings (one value per sample)."""
@@ -79,11 +97,11 @@ def summarise(
         samples=len(ins),
         p_in_bps=nearest_rank(ins, percentile),
         p_out_bps=nearest_rank(outs, percentile),
-        max_in_bps=max(ins, default=None),
-        max_out_bps=max(outs, default=None),
-        loss_pct=round(sum(losses) / len(losses), 2) if losses else None,
+        max_in_bps=_largest(ins),
+        max_out_bps=_largest(outs),
+        loss_pct=_mean(losses, 2),
         rtt_p_ms=nearest_rank(rtts, percentile),
-        rtt_max_ms=max(rtt_maxes, default=None),
+        rtt_max_ms=_largest(rtt_maxes),
     )
 
 

@@ -13,8 +13,10 @@ from auditor.db import samples
 from auditor.db.engine import open_database
 from auditor.db.models import Device, DevicePoll, LinkSample
 from auditor.errors import ConfigError
+from auditor.jobs import judge
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.prune import prune
+from auditor.links.congestion import window_stats
 from auditor.links.rollup import hourly
 from auditor.traffic import RawSample
 from tests.conftest import Cli
@@ -111,6 +113,12 @@ def test_prune_rolls_up_old_samples_deletes_old_polls_and_changes_no_verdict(aud
     assert {(reason, octets) for _, reason, octets in hourly_rows} == {("hourly", None)}
     assert polls == [NOW - dt.timedelta(days=13), NOW - dt.timedelta(days=1)]
     assert [v.judgement for v in link_verdicts(database, settings, NOW)] == before
+    with database.session(commit=False) as session:  # the link hours were rebuilt with the hourly rows
+        old_end = NOW - dt.timedelta(days=31, minutes=17)
+        history = samples.link_history(session, links, old_end - dt.timedelta(days=7))
+        pure = {i: window_stats(*history[i], old_end, settings.links) for i in links}
+        assert judge.window_stats_of(session, links, old_end - dt.timedelta(days=7), old_end, 95) == pure
+        assert all(s.intervals == 0 and s.rtt_p_ms is not None for s in pure.values())  # hourly rows: pings only
     assert prune(database, settings, NOW) == type(report)()  # nothing left to do
     # Three hours on, three more hours of samples are old enough; the polls are not.
     later = prune(database, settings, NOW + dt.timedelta(hours=3))

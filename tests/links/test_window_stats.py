@@ -1,5 +1,7 @@
-"""The window statistics the database computes (percentile in SQL on PostgreSQL, the window filtered
-in SQL on SQLite) equal the pure computation over the same stored samples."""
+"""The window statistics read from the link hours (db.samples, each link's samples of an hour in one
+array) equal the pure computation over the same raw samples: stored at once or cycle by cycle as the
+agent stores them, written behind the sampler (a bulk load, an older version) and folded before the
+judgement, and after an upgrade from the schema without link hours."""
 
 from __future__ import annotations
 
@@ -10,16 +12,18 @@ import random
 import signal
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auditor.config import LinkSettings, load_settings
 from auditor.db import findings, samples
-from auditor.db.engine import open_database
+from auditor.db.engine import alembic_config, make_engine, open_database
 from auditor.db.models import Link, Run, Unit
 from auditor.domain import RunOutcome, Verdict
 from auditor.errors import AuditorError
 from auditor.jobs import audit, judge
+from auditor.links.congestion import judge as judge_link
 from auditor.links.congestion import window_stats
 from auditor.traffic import CounterSample, Interval, LinkObservation
 from tests.conftest import Cli
@@ -76,12 +80,8 @@ def unit_with_links(session: Session, count: int) -> tuple[Unit, list[int]]:
     return unit, [link.id for link in links]
 
 
-@pytest.mark.parametrize(("percentile", "scan_from"), [(95, 1000), (95, 1), (50, 1000), (99.9, 1)])
-def test_database_window_statistics_equal_the_pure_ones(
-    auditor: Cli, percentile: float, scan_from: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On SQLite both ways: a few links through the index, many in one pass over the table."""
-    monkeypatch.setattr(samples, "SQLITE_SCAN_FROM", scan_from)
+@pytest.mark.parametrize("percentile", [95, 50, 99.9])
+def test_database_window_statistics_equal_the_pure_ones(auditor: Cli, percentile: float) -> None:
     database = open_database(auditor.db_url)
     rng = random.Random(20261122)
     with database.session() as session:
@@ -100,10 +100,9 @@ def test_database_window_statistics_equal_the_pure_ones(
     assert in_sql[ids[3]].samples == 0 and in_sql[ids[3]].p_in_bps is None
 
 
-def test_a_share_of_the_links_reads_only_its_range(auditor: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A judgement worker's share (a range of ids, read in one pass without the index) gets the same
-    statistics as the whole, and nothing of the links outside it."""
-    monkeypatch.setattr(samples, "SQLITE_SCAN_FROM", 1)
+def test_a_share_of_the_links_reads_only_its_range(auditor: Cli) -> None:
+    """A judgement worker's share gets the same statistics as the whole, and nothing of the links
+    outside it."""
     database = open_database(auditor.db_url)
     rng = random.Random(7)
     with database.session() as session:
@@ -170,3 +169,101 @@ def test_a_judgement_worker_that_dies_stops_the_audit_with_a_message(
         assert run.outcome is RunOutcome.FAILED and "ended without an answer" in (run.message or "")
     database.close()
     assert workers and not any(w.is_alive() for w in workers)
+
+
+def _pure(session: Session, ids: list[int], now: dt.datetime, percentile: float) -> dict[int, object]:
+    settings = LinkSettings(percentile=percentile)
+    history = samples.link_history(session, ids, now - dt.timedelta(days=settings.window_days))
+    return {i: window_stats(intervals, pings, now, settings) for i, (intervals, pings) in history.items()}
+
+
+ENDS = [NOW, NOW - dt.timedelta(hours=30, minutes=7, seconds=13), NOW - dt.timedelta(days=2, microseconds=1)]
+
+
+def test_samples_stored_cycle_by_cycle_are_judged_as_the_raw_ones(auditor: Cli) -> None:
+    """The agent stores one sample of every link per cycle: each store adds to the hour arrays
+    already there; windows ending anywhere read the raw rows' statistics."""
+    database = open_database(auditor.db_url)
+    rng = random.Random(5)
+    with database.session() as session:
+        _, ids = unit_with_links(session, 3)
+    per_link = [_samples(rng, link_id, 500) for link_id in ids]
+    cycles = max(len(found) for found in per_link)
+    for cycle in range(0, cycles, 4):  # four cycles a transaction, as a slow agent's backlog
+        with database.session() as session:
+            for n in range(cycle, min(cycle + 4, cycles)):
+                samples.store_link_samples(session, [found[n] for found in per_link if n < len(found)], None, NOW)
+    with database.session(commit=False) as session:
+        assert samples.hours_behind(session) == 0
+        for now in ENDS:
+            assert judge.window_stats_of(session, ids, now - dt.timedelta(days=7), now, 95) == _pure(
+                session, ids, now, 95
+            )
+        assert all(
+            s.samples > 300 for s in judge.window_stats_of(session, ids, NOW - dt.timedelta(days=7), NOW, 95).values()
+        )
+    database.close()
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["folded", "rebuilt"])
+def test_samples_written_behind_the_sampler_are_folded_before_the_judgement(
+    auditor: Cli, monkeypatch: pytest.MonkeyPatch, many: bool
+) -> None:
+    """Rows that reached the table without the sampler (a bulk load, an older version) are added to
+    the hours by the next judgement: a few folded in, many rebuilt link by link from the raw rows."""
+    database = open_database(auditor.db_url)
+    rng = random.Random(9)
+    with database.session() as session:
+        _, ids = unit_with_links(session, 3)
+        for link_id in ids:
+            samples.store_link_samples(session, _samples(rng, link_id, 300), None, NOW - dt.timedelta(days=1))
+    with monkeypatch.context() as behind:
+        behind.setattr(samples, "fold_hours", lambda session: 0)
+        with database.session() as session:
+            for link_id in ids[1:]:
+                samples.store_link_samples(session, _samples(rng, link_id, 100), None, NOW)
+    monkeypatch.setattr(samples, "FOLD_AT_MOST", 50 if many else 10_000)
+    monkeypatch.setattr(samples, "REBUILD_LINKS", 2)
+    settings = load_settings(db_url=auditor.db_url)
+    with database.session(commit=False) as session:
+        assert samples.hours_behind(session) > 150
+        stale = judge.window_stats_of(session, ids, NOW - dt.timedelta(days=7), NOW, 95)
+        assert stale != _pure(session, ids, NOW, 95)  # the rows behind are missing until folded
+    verdicts = judge.link_verdicts(database, settings, NOW)
+    with database.session(commit=False) as session:
+        assert samples.hours_behind(session) == 0
+        assert judge.window_stats_of(session, ids, NOW - dt.timedelta(days=7), NOW, 95) == _pure(session, ids, NOW, 95)
+        history = samples.link_history(session, ids, NOW - dt.timedelta(days=7))
+    assert [v.judgement for v in verdicts] == [
+        judge_link(30, 30, *history[v.link_id], NOW, settings.links) for v in verdicts
+    ]
+    database.close()
+
+
+def test_an_upgrade_from_the_schema_without_link_hours_judges_the_old_samples(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Samples stored by the previous version (schema 0006, no link hours): after `auditor init`
+    the first judgement builds the hours, and the report is what the raw rows say."""
+    auditor = Cli(db_url)
+    engine = make_engine(db_url, create=True)
+    command.upgrade(alembic_config(engine), "0006")
+    rng = random.Random(13)
+    with monkeypatch.context() as old_version, Session(engine) as session, session.begin():
+        old_version.setattr(samples, "fold_hours", lambda session: 0)  # 0006 stored the rows alone
+        _, ids = unit_with_links(session, 2)
+        for link_id in ids:
+            samples.store_link_samples(session, _samples(rng, link_id, 2100), None, NOW)
+    engine.dispose()
+    assert auditor.ok("init").stdout.strip().endswith("from revision 0006 to 0007.")
+    settings = load_settings(db_url=auditor.db_url)
+    database = open_database(auditor.db_url)
+    verdicts = judge.link_verdicts(database, settings, NOW)
+    with database.session(commit=False) as session:
+        history = samples.link_history(session, ids, NOW - dt.timedelta(days=7))
+        assert samples.hours_behind(session) == 0
+    database.close()
+    assert [v.judgement for v in verdicts] == [
+        judge_link(30, 30, *history[v.link_id], NOW, settings.links) for v in verdicts
+    ]
+    assert all(v.judgement.samples > 1800 for v in verdicts)

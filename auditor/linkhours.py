@@ -1,0 +1,127 @@
+"""A link's samples of one hour packed in one array: the shape the congestion judgement reads.
+
+The raw samples (one database row each) stay the truth.  Beside them each link has one row per
+UTC hour holding that hour's samples as a packed NumPy record array: when each was taken, where
+its interval began, whether it closes a known interval, the two rates and the pings.  A week's
+judgement of a country's 4,000 links then reads 672,000 small rows instead of 8 million, and
+ranks each link's numbers with a partial sort.  The arrays hold every raw row of their hour
+(hourly roll-ups included), so the statistics read from them are those of the raw rows
+(links.congestion.window_stats); the tests compare the two.
+
+Pure: rows in, bytes out, and back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from auditor.traffic import NOT_INTERVALS, WindowNumbers
+
+SAMPLE = np.dtype(
+    [
+        ("at", "<i8"),  # when the sample was taken, µs since 1970 (UTC)
+        ("start", "<i8"),  # where its interval began, µs; NO_TIME when it has none
+        ("flags", "u1"),  # INTERVAL | KNOWN
+        ("in", "<f8"),  # bit/s into the unit; NaN when unknown
+        ("out", "<f8"),
+        ("loss", "<f8"),  # % of echoes lost; NaN when not measured
+        ("rtt", "<f8"),  # ms
+        ("rtt_max", "<f8"),
+    ]
+)
+NO_TIME = np.iinfo(np.int64).min
+INTERVAL = 1  # the sample closes an interval (not a first sample, a failed read or an hourly row)
+KNOWN = 2  # … with both of its rates known
+HOUR = dt.timedelta(hours=1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+class SampleRow(NamedTuple):
+    """The columns of a stored sample the judgement reads."""
+
+    sampled_at: dt.datetime
+    started_at: dt.datetime | None
+    unknown_reason: str | None
+    in_bps: float | None
+    out_bps: float | None
+    loss_pct: float | None
+    rtt_avg_ms: float | None
+    rtt_max_ms: float | None
+
+
+def micros(moment: dt.datetime) -> int:
+    """An aware datetime as µs since 1970, exactly."""
+    return (moment - EPOCH) // _MICROSECOND
+
+
+def hour_of(moment: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour `moment` falls in."""
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _number(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def pack(rows: Iterable[SampleRow]) -> bytes:
+    """These samples as one array, oldest first (ties keep their order)."""
+    records = []
+    for r in rows:
+        interval = r.unknown_reason is None or r.unknown_reason not in NOT_INTERVALS
+        known = r.unknown_reason is None and r.in_bps is not None and r.out_bps is not None
+        records.append(
+            (
+                micros(r.sampled_at),
+                micros(r.started_at) if r.started_at is not None else NO_TIME,
+                (INTERVAL if interval else 0) | (KNOWN if known else 0),
+                _number(r.in_bps),
+                _number(r.out_bps),
+                _number(r.loss_pct),
+                _number(r.rtt_avg_ms),
+                _number(r.rtt_max_ms),
+            )
+        )
+    found = np.array(records, dtype=SAMPLE)
+    return found[np.argsort(found["at"], kind="stable")].tobytes()
+
+
+def unpack(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=SAMPLE)
+
+
+def merged(old: bytes, new: bytes) -> bytes:
+    """One hour's array with more samples added, still oldest first."""
+    both = np.concatenate([unpack(old), unpack(new)])
+    return both[np.argsort(both["at"], kind="stable")].tobytes()
+
+
+def window_numbers(hours: Sequence[bytes], since: dt.datetime, now: dt.datetime) -> WindowNumbers:
+    """A link's window (since, now] from the arrays of the hours it touches, as the numbers to rank:
+    the intervals lying wholly inside it, the known rates, and every sample's pings — the same
+    selection the raw rows get (db.samples, links.congestion.window_stats)."""
+    if not hours:
+        return WindowNumbers(0, [], [], [], [], [])
+    every = unpack(hours[0]) if len(hours) == 1 else np.concatenate([unpack(h) for h in hours])
+    at = every["at"]
+    inside = (at > micros(since)) & (at <= micros(now))
+    counted = inside & ((every["flags"] & INTERVAL) != 0) & (every["start"] >= micros(since))
+    known = counted & ((every["flags"] & KNOWN) != 0)
+    here = every[inside]
+    return WindowNumbers(
+        int(np.count_nonzero(counted)),
+        every["in"][known],
+        every["out"][known],
+        _present(here["loss"]),
+        _present(here["rtt"]),
+        _present(here["rtt_max"]),
+    )
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    present: np.ndarray = values[~np.isnan(values)]
+    return present
