@@ -14,8 +14,8 @@ Pure: rows in, bytes out, and back.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -37,6 +37,7 @@ NO_TIME = np.iinfo(np.int64).min
 INTERVAL = 1  # the sample closes an interval (not a first sample, a failed read or an hourly row)
 KNOWN = 2  # … with both of its rates known
 HOUR = dt.timedelta(hours=1)
+HOUR_US = 3_600_000_000
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -68,26 +69,50 @@ def _number(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def pack(rows: Iterable[SampleRow]) -> bytes:
-    """These samples as one array, oldest first (ties keep their order)."""
-    records = []
-    for r in rows:
-        interval = r.unknown_reason is None or r.unknown_reason not in NOT_INTERVALS
-        known = r.unknown_reason is None and r.in_bps is not None and r.out_bps is not None
-        records.append(
+def records(rows: Iterable[Sequence[Any]]) -> np.ndarray:
+    """These samples (SampleRow's columns, in its order) as records, in the order given."""
+    found = []
+    for at, start, reason, in_bps, out_bps, loss, rtt, rtt_max in rows:
+        flags = 0 if reason in NOT_INTERVALS else INTERVAL
+        if reason is None and in_bps is not None and out_bps is not None:
+            flags |= KNOWN
+        found.append(
             (
-                micros(r.sampled_at),
-                micros(r.started_at) if r.started_at is not None else NO_TIME,
-                (INTERVAL if interval else 0) | (KNOWN if known else 0),
-                _number(r.in_bps),
-                _number(r.out_bps),
-                _number(r.loss_pct),
-                _number(r.rtt_avg_ms),
-                _number(r.rtt_max_ms),
+                micros(at),
+                NO_TIME if start is None else micros(start),
+                flags,
+                _number(in_bps),
+                _number(out_bps),
+                _number(loss),
+                _number(rtt),
+                _number(rtt_max),
             )
         )
-    found = np.array(records, dtype=SAMPLE)
+    return np.array(found, dtype=SAMPLE)
+
+
+def pack(rows: Iterable[Sequence[Any]]) -> bytes:
+    """These samples as one array, oldest first (ties keep their order)."""
+    found = records(rows)
     return found[np.argsort(found["at"], kind="stable")].tobytes()
+
+
+def hours_of(links: Sequence[int], rows: Sequence[Sequence[Any]]) -> Iterator[tuple[int, dt.datetime, int, bytes]]:
+    """Samples of several links (`links[i]` is the link of `rows[i]`), as each link's hours:
+    (link, the hour's start, how many samples, the hour's array, oldest first)."""
+    if not rows:
+        return
+    found = records(rows)
+    link = np.asarray(links, dtype=np.int64)
+    order = np.lexsort((found["at"], link))
+    found, link = found[order], link[order]
+    hour = found["at"] // HOUR_US
+    edges = np.flatnonzero((link[1:] != link[:-1]) | (hour[1:] != hour[:-1])) + 1
+    starts = np.concatenate(([0], edges))
+    ends = np.concatenate((edges, [len(found)]))
+    for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
+        moment = EPOCH + dt.timedelta(hours=int(hour[first]))
+        yield int(link[first]), moment, last - first, found[first:last].tobytes()
 
 
 def unpack(data: bytes) -> np.ndarray:
@@ -96,7 +121,7 @@ def unpack(data: bytes) -> np.ndarray:
 
 def merged(old: bytes, new: bytes) -> bytes:
     """One hour's array with more samples added, still oldest first."""
-    both = np.concatenate([unpack(old), unpack(new)])
+    both = unpack(old + new)
     return both[np.argsort(both["at"], kind="stable")].tobytes()
 
 
@@ -106,7 +131,7 @@ def window_numbers(hours: Sequence[bytes], since: dt.datetime, now: dt.datetime)
     selection the raw rows get (db.samples, links.congestion.window_stats)."""
     if not hours:
         return WindowNumbers(0, [], [], [], [], [])
-    every = unpack(hours[0]) if len(hours) == 1 else np.concatenate([unpack(h) for h in hours])
+    every = unpack(b"".join(hours))  # one buffer: concatenating record arrays costs per field
     at = every["at"]
     inside = (at > micros(since)) & (at <= micros(now))
     counted = inside & ((every["flags"] & INTERVAL) != 0) & (every["start"] >= micros(since))

@@ -52,21 +52,35 @@ print(json.dumps({"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usag
 """
 
 
-def measured(done: subprocess.CompletedProcess[str], argv: Sequence[str]) -> dict[str, object]:
-    """The figures MEASURE printed; a warning when the measured command failed."""
+def measured(done: subprocess.CompletedProcess[str], argv: Sequence[str], fatal: bool = False) -> dict[str, object]:
+    """The figures MEASURE printed; when the measured command failed, a warning, or (`fatal`) the
+    end of the benchmark: a failed command's time is not a figure."""
     if done.returncode != 0:
         raise SystemExit(f"measuring {list(argv[:3])} failed: {done.stderr}")
     result: dict[str, object] = json.loads(done.stdout)
     if result["rc"] != 0:
-        print(f"  warning: {' '.join(argv[:3])}… exited {result['rc']}: {str(result['stderr'])[-500:]}")
+        message = f"{' '.join(argv[:3])}… exited {result['rc']}: {str(result['stderr'])[-500:]}"
+        if fatal:
+            raise SystemExit(f"benchmark stopped: {message}")
+        print(f"  warning: {message}")
     return result
 
 
-def measure(argv: Sequence[str], env: dict[str, str] | None = None, prefix: Sequence[str] = ()) -> dict[str, object]:
+def measure(
+    argv: Sequence[str], env: dict[str, str] | None = None, prefix: Sequence[str] = (), fatal: bool = False
+) -> dict[str, object]:
     done = subprocess.run(
         [*prefix, sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True, env=env, timeout=3600
     )
-    return measured(done, argv)
+    return measured(done, argv, fatal)
+
+
+def figure(name: str, result: dict[str, object], baseline_s: float | None = None, extra_cpu_s: float = 0) -> None:
+    """One JSON line for a figure, for a script comparing runs: wall, CPU (with `extra_cpu_s`, e.g. a
+    database server's), the peak memory of all the command's processes, the peer's time if any."""
+    rss = max(int(str(result["peak_mb"])), int(str(result.get("tree_peak_mb") or 0)))
+    cpu = round(float(str(result["cpu_s"])) + extra_cpu_s, 2)
+    print(json.dumps({"name": name, "wall_s": result["wall_s"], "cpu_s": cpu, "rss_mb": rss, "baseline_s": baseline_s}))
 
 
 def row(label: str, result: dict[str, object], note: str = "") -> str:

@@ -10,12 +10,17 @@ provincial bodies: 3,400 units in 63 poller groups, 100,000 devices, 4,000 links
 the agent writes them (time-major, so a link's samples are scattered as in real life).  Rows are
 bulk-loaded (executemany on SQLite, COPY on PostgreSQL): the loading is set-up, not measured.
 
-Measured, each as its own process (wall, CPU with children, peak RSS):
-  1. `auditor links report`: the congestion judgement of every link over its 7-day window;
-  2. `auditor audit --no-poll --export DIR`: every rule over every device and link, the findings,
+Measured, each as its own process (wall, CPU with children and, on PostgreSQL, the server's, peak
+RSS of all the command's processes):
+  1. the first `auditor links report` after the bulk load: it builds every link's hour arrays (the
+     link hours, db/samples.py) from the raw rows, as the first judgement after an upgrade does;
+  2. `auditor links report` again: the routine congestion judgement of every link over its window;
+  3. one sampler cycle stored as `poll --links` stores it (4,000 samples, the hour arrays extended);
+  4. `auditor audit --no-poll --export DIR`: every rule over every device and link, the findings,
      and the procurement workbook;
-and the database's growth: bytes per link sample and per device poll (table and indexes),
-scaled to a link-day (288 samples) and a device-day (96 polls at the agent's default 15 minutes).
+and the database's growth: bytes per link sample (raw rows, and the link hours beside them) and
+per device poll (table and indexes), scaled to a link-day (288 samples) and a device-day (96 polls
+at the agent's default 15 minutes).  Prints the table, and one JSON line per figure.
 No network traffic at all.
 """
 
@@ -23,13 +28,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import random
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -39,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from auditor.db.engine import make_engine  # noqa: E402
 from auditor.lab.postgres import throwaway_postgres  # noqa: E402
-from benchmarks.common import measure, row  # noqa: E402
+from benchmarks.common import figure, measure, row  # noqa: E402
 
 STEP_S = 300
 TIERS = (20, 30, 50, 100)
@@ -201,6 +207,64 @@ SAMPLE_COLUMNS = [
 POLL_COLUMNS = ["id", "device_id", "polled_at", "reachable", "rtt_ms", "snmp_ok", "uptime_s", "rebooted"]
 
 
+# One sampler cycle stored as `auditor poll --links` stores it (jobs/sample.py): under the samples
+# lock, each link's last sample read, one new sample per link, its hour array extended.  Prints
+# the seconds the storing took (the interpreter's start-up is not the sampler's).
+CYCLE = r"""
+import datetime as dt, json, random, sys, time
+from auditor.db import samples
+from auditor.db.engine import open_database
+from auditor.traffic import CounterSample, Interval, LinkObservation
+url, count, end = sys.argv[1], int(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3]).replace(tzinfo=dt.UTC)
+rng = random.Random(8)
+database = open_database(url)
+started = time.perf_counter()
+with database.session() as session:
+    samples.lock_samples(session)
+    latest = samples.latest_sampled(session, list(range(1, count + 1)))
+    cycle = []
+    for link_id in range(1, count + 1):
+        at = end + dt.timedelta(seconds=300 + rng.uniform(0, 0.9))
+        counters = CounterSample(at=at, in_octets=0, out_octets=0, counter_bits=64, if_index=1, uptime_s=0)
+        rate = rng.uniform(0, 2e7)
+        observed = LinkObservation(link_id, counters, 10.0, 40.0, 0.0)
+        cycle.append((observed, Interval(latest[link_id], at, rate, rate / 4)))
+    samples.store_link_samples(session, cycle, None, end)
+print(json.dumps({"store_s": round(time.perf_counter() - started, 2)}))
+database.close()
+"""
+
+
+def postgres_cpu_s(socket_dir: str) -> float:
+    """CPU seconds the PostgreSQL server listening in `socket_dir` has used, its ended backends
+    included (the postmaster's reaped children) and its live ones."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, list[str]]] = {}
+    postmaster = None
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        stats[int(entry)] = (int(fields[1]), fields)
+        if socket_dir in argv and "postgres" in os.path.basename(argv[0]):
+            postmaster = int(entry)
+    if postmaster is None:
+        raise SystemExit(f"no PostgreSQL server found for {socket_dir}")
+    total = 0
+    for pid, (parent, fields) in stats.items():
+        if pid == postmaster:
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        elif parent == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def size_of(url: str, table: str) -> int:
     """Bytes the table and its indexes take."""
     engine = make_engine(url)
@@ -222,7 +286,23 @@ def size_of(url: str, table: str) -> int:
         engine.dispose()
 
 
-def run(kind: str, url: str, scratch: Path, args: argparse.Namespace) -> list[str]:
+def timed(
+    argv: list[str], env: dict[str, str], server_cpu: Callable[[], float] | None
+) -> tuple[dict[str, object], float]:
+    """`argv` measured; and the database server's CPU meanwhile (0 for SQLite, which is in-process)."""
+    before = server_cpu() if server_cpu else 0.0
+    result = measure(argv, env=env, fatal=True)
+    return result, (server_cpu() - before if server_cpu else 0.0)
+
+
+def with_server(result: dict[str, object], server_s: float) -> dict[str, object]:
+    """The figures with the server's CPU added to the command's, for the table."""
+    return result | {"cpu_s": round(float(str(result["cpu_s"])) + server_s, 2)} if server_s else result
+
+
+def run(
+    kind: str, url: str, scratch: Path, args: argparse.Namespace, server_cpu: Callable[[], float] | None = None
+) -> list[str]:
     auditor = str(Path(sys.executable).with_name("auditor"))
     env = dict(os.environ, AUDITOR_DB=url)
     subprocess.run([auditor, "init"], env=env, check=True, capture_output=True)
@@ -275,23 +355,53 @@ def run(kind: str, url: str, scratch: Path, args: argparse.Namespace) -> list[st
     per_sample = size_of(url, "link_sample") / sample_rows
     per_poll = size_of(url, "device_poll") / poll_rows
     print(f"[{kind}] {sample_rows:,} samples, {poll_rows:,} polls loaded; measuring …", flush=True)
-    report = measure([auditor, "links", "report", "--format", "json", "--db", url], env=env)
+    report_argv = [auditor, "-v", "links", "report", "--format", "json", "--db", url]
+    first, first_server = timed(report_argv, env, server_cpu)  # builds the link hours: once, after the bulk load
+    report, report_server = timed(report_argv, env, server_cpu)
     verdicts = str(report["stdout"]).count('"verdict": "congested"')
-    audit = measure([auditor, "audit", "--no-poll", "--export", str(scratch / f"export-{kind}"), "--db", url], env=env)
+    per_hour_row = size_of(url, "link_hour") / sample_rows
+    cycle, cycle_server = timed([sys.executable, "-c", CYCLE, url, str(args.links), NOW.isoformat()], env, server_cpu)
+    stored_s = json.loads(str(cycle["stdout"]))["store_s"]
+    audit, audit_server = timed(
+        [auditor, "audit", "--no-poll", "--export", str(scratch / f"export-{kind}"), "--db", url], env, server_cpu
+    )
     workbooks = list((scratch / f"export-{kind}").glob("*/danh-muc-de-xuat.xlsx"))
     size_mb = workbooks[0].stat().st_size / 1e6 if workbooks else 0
+    server_note = "; CPU includes the server's" if server_cpu else ""
+    figure(f"{kind}: first judgement after a bulk load (builds the link hours)", first, extra_cpu_s=first_server)
+    figure(f"{kind}: links report, {args.links} links x {args.days:g} days", report, extra_cpu_s=report_server)
+    figure(
+        f"{kind}: storing one sampler cycle of {args.links} links",
+        cycle | {"wall_s": stored_s},
+        extra_cpu_s=cycle_server,
+    )
+    figure(
+        f"{kind}: audit --no-poll --export, {args.devices} devices, {args.links} links", audit, extra_cpu_s=audit_server
+    )
     return [
         row(
-            f"{kind}: `auditor links report`, {args.links:,} links × {args.days:g} days ({sample_rows:,} samples)",
-            report,
-            "judgement of every link" + (f"; the tail of its output names {verdicts} congested" if verdicts else ""),
+            f"{kind}: first `auditor links report` after the bulk load",
+            with_server(first, first_server),
+            "builds every link's hour arrays from the raw samples (once: after an upgrade or a bulk load)"
+            + server_note,
         ),
         row(
-            f"{kind}: `auditor audit --no-poll --export`, {args.devices:,} devices, {args.links:,} links",
-            audit,
-            f"findings + workbook ({size_mb:.1f} MB); " + " ".join(str(audit["stdout"]).split())[:160],
+            f"{kind}: `auditor links report`, {args.links:,} links × {args.days:g} days ({sample_rows:,} samples)",
+            with_server(report, report_server),
+            "judgement of every link"
+            + (f"; the tail of its output names {verdicts} congested" if verdicts else "")
+            + server_note,
         ),
-        f"| {kind}: storage | {per_sample:.0f} B a link sample → **{per_sample * 288 / 1024:.0f} kB a link-day**; "
+        f"| {kind}: storing one sampler cycle of {args.links:,} links | {stored_s} s | | | "
+        "as `poll --links` stores it: lock, last samples, rows, hour arrays extended (the process: "
+        f"{cycle['wall_s']} s wall with start-up) |",
+        row(
+            f"{kind}: `auditor audit --no-poll --export`, {args.devices:,} devices, {args.links:,} links",
+            with_server(audit, audit_server),
+            f"findings + workbook ({size_mb:.1f} MB); " + " ".join(str(audit["stdout"]).split())[:160] + server_note,
+        ),
+        f"| {kind}: storage | {per_sample:.0f} B a link sample → **{per_sample * 288 / 1024:.0f} kB a link-day**, "
+        f"and {per_hour_row:.0f} B a sample in the link hours ({per_hour_row * 288 / 1024:.0f} kB a link-day); "
         f"{per_poll:.0f} B a device poll → **{per_poll * 96 / 1024:.1f} kB a device-day** (96 polls) | | | "
         "table + indexes |",
     ]
@@ -312,7 +422,9 @@ def main() -> None:
             lines += run("SQLite", f"sqlite:///{scratch}/inventory.db", scratch, args)
         if args.db in ("postgresql", "both"):
             server = stack.enter_context(throwaway_postgres("-c shared_buffers=256MB -c work_mem=64MB"))
-            lines += run("PostgreSQL", server.new_database("bench"), scratch, args)
+            lines += run(
+                "PostgreSQL", server.new_database("bench"), scratch, args, lambda: postgres_cpu_s(server.socket_dir)
+            )
     print("\n".join(lines))
 
 

@@ -4,7 +4,7 @@ retention (raw samples replaced by hourly rows, old device polls deleted)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -14,7 +14,7 @@ from auditor.db.common import chunked, exclusive, unit_is
 from auditor.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from auditor.db.models import Device, DevicePoll, Link, LinkHour, LinkHourMark, LinkSample, Unit
 from auditor.db.observations import poll_target
-from auditor.linkhours import HOUR, SampleRow, hour_of, merged, pack, window_numbers
+from auditor.linkhours import HOUR, hour_of, hours_of, merged, window_numbers
 from auditor.traffic import (
     HOURLY,
     NOT_INTERVALS,
@@ -194,7 +194,7 @@ def graph_intervals(
 
 FOLD_AT_MOST = 50_000  # more samples than this to fold (an upgrade, a bulk load): rebuilt link by link
 REBUILD_LINKS = 50  # links rebuilt per query: a month of raw samples each stays in bounded memory
-_SAMPLE_COLUMNS = (
+_SAMPLE_COLUMNS = (  # linkhours.SampleRow's, in its order
     LinkSample.sampled_at,
     LinkSample.started_at,
     LinkSample.unknown_reason,
@@ -206,10 +206,9 @@ _SAMPLE_COLUMNS = (
 )
 
 
-def _as_row(r: Any) -> SampleRow:
-    return SampleRow(
-        r.sampled_at, r.started_at, r.unknown_reason, r.in_bps, r.out_bps, r.loss_pct, r.rtt_avg_ms, r.rtt_max_ms
-    )
+def _hours(found: Sequence[Any]) -> Iterator[tuple[int, dt.datetime, int, bytes]]:
+    """Rows of (link_id, *_SAMPLE_COLUMNS) as their links' hours (linkhours.hours_of)."""
+    return hours_of([r[0] for r in found], [tuple(r)[1:] for r in found])
 
 
 def _marks(session: Session) -> tuple[int, int]:
@@ -248,25 +247,23 @@ def fold_hours(session: Session) -> int:
         rebuild_hours(session, link_ids(session))
         return behind
     folded_to, _ = _marks(session)
-    groups: dict[tuple[int, dt.datetime], list[SampleRow]] = {}
-    for r in session.execute(select(LinkSample.link_id, *_SAMPLE_COLUMNS).where(LinkSample.id > folded_to)):
-        groups.setdefault((r.link_id, hour_of(r.sampled_at)), []).append(_as_row(r))
-    hours = sorted({hour for _, hour in groups})
+    new = session.execute(select(LinkSample.link_id, *_SAMPLE_COLUMNS).where(LinkSample.id > folded_to)).all()
+    groups = {(link_id, hour): (count, data) for link_id, hour, count, data in _hours(new)}
     existing: dict[tuple[int, dt.datetime], Any] = {}
     for chunk in chunked(sorted({link_id for link_id, _ in groups})):
         for h in session.execute(
             select(LinkHour.id, LinkHour.link_id, LinkHour.hour, LinkHour.samples, LinkHour.data).where(
-                LinkHour.link_id.in_(chunk), LinkHour.hour.in_(hours)
+                LinkHour.link_id.in_(chunk), LinkHour.hour.in_(sorted({hour for _, hour in groups}))
             )
         ):
             existing[(h.link_id, h.hour)] = h
     updates, inserts = [], []
-    for (link_id, hour), rows in groups.items():
+    for (link_id, hour), (count, data) in groups.items():
         old = existing.get((link_id, hour))
         if old is None:
-            inserts.append({"link_id": link_id, "hour": hour, "samples": len(rows), "data": pack(rows)})
+            inserts.append({"link_id": link_id, "hour": hour, "samples": count, "data": data})
         else:
-            updates.append({"id": old.id, "samples": old.samples + len(rows), "data": merged(old.data, pack(rows))})
+            updates.append({"id": old.id, "samples": old.samples + count, "data": merged(old.data, data)})
     if updates:
         session.execute(update(LinkHour), updates)
     if inserts:
@@ -288,18 +285,12 @@ def rebuild_hours(
         if end is not None:
             old, raw = old.where(LinkHour.hour < end), raw.where(LinkSample.sampled_at < end)
         session.execute(old)
-        inserts: list[dict[str, Any]] = []
-        key: tuple[int, dt.datetime] | None = None
-        rows: list[SampleRow] = []
-        for r in session.execute(raw.order_by(LinkSample.link_id, LinkSample.sampled_at)):
-            here = (r.link_id, hour_of(r.sampled_at))
-            if here != key:
-                if key is not None:
-                    inserts.append({"link_id": key[0], "hour": key[1], "samples": len(rows), "data": pack(rows)})
-                key, rows = here, []
-            rows.append(_as_row(r))
-        if key is not None:
-            inserts.append({"link_id": key[0], "hour": key[1], "samples": len(rows), "data": pack(rows)})
+        found = session.execute(raw).all()
+        inserts = [
+            {"link_id": link_id, "hour": hour, "samples": count, "data": data}
+            for link_id, hour, count, data in _hours(found)
+        ]
+        del found
         for part in chunked(inserts, 2000):
             session.execute(insert(LinkHour), list(part))
     _set_mark(session)
@@ -307,29 +298,22 @@ def rebuild_hours(
 
 def window_figures(
     session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime
-) -> dict[int, WindowNumbers]:
-    """Each link's window over (since, now], all hours, as the numbers to rank: read from the
-    arrays of the hours it touches (a week is 169 rows a link), link by link, so that memory holds
-    one link's week at a time.  Equal to links.congestion.window_stats over the raw samples, once
-    the hours are folded (fold_hours)."""
-    found: dict[int, WindowNumbers] = {}
+) -> Iterator[tuple[int, WindowNumbers]]:
+    """Each link's window over (since, now], all hours, as the numbers to rank, one link after the
+    other in the order given: read from the arrays of the hours it touches (a week is 169 rows a
+    link), so that memory holds one chunk of links' weeks at a time, not the country's.  Equal to
+    links.congestion.window_stats over the raw samples, once the hours are folded (fold_hours)."""
     first = hour_of(since)
     for chunk in chunked(link_ids):
-        current: int | None = None
-        arrays: list[bytes] = []
+        arrays: dict[int, list[bytes]] = {}
         for link_id, data in session.execute(
             select(LinkHour.link_id, LinkHour.data)
             .where(LinkHour.link_id.in_(chunk), LinkHour.hour >= first, LinkHour.hour <= now)
             .order_by(LinkHour.link_id, LinkHour.hour)
         ):
-            if link_id != current:
-                if current is not None:
-                    found[current] = window_numbers(arrays, since, now)
-                current, arrays = link_id, []
-            arrays.append(data)
-        if current is not None:
-            found[current] = window_numbers(arrays, since, now)
-    return {link_id: found.get(link_id) or window_numbers([], since, now) for link_id in link_ids}
+            arrays.setdefault(link_id, []).append(data)
+        for link_id in chunk:
+            yield link_id, window_numbers(arrays.pop(link_id, []), since, now)
 
 
 # ---------------------------------------------------------------- retention

@@ -32,8 +32,7 @@ def window_stats_of(
 ) -> dict[int, WindowStats]:
     """Each link's statistics over (since, now], all hours, from its link hours (db.samples): the
     arrays of the hours the window touches, ranked here by a partial sort."""
-    figures = samples.window_figures(session, link_ids, since, now)
-    return {i: _ranked(f, percentile) for i, f in figures.items()}
+    return {i: _ranked(f, percentile) for i, f in samples.window_figures(session, link_ids, since, now)}
 
 
 def fold_pending(database: Database) -> None:
