@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from auditor.linkhours import HOUR, SAMPLE, SampleRow, hour_of, merged, pack, unpack, window_numbers
+from auditor.linkhours import HOUR, SAMPLE, SampleRow, hour_of, hours_of, merged, pack, unpack, window_numbers
 from auditor.links.congestion import nearest_rank, summarise, window_stats
 from auditor.settings import LinkSettings
 from auditor.traffic import HOURLY, NOT_INTERVALS, Interval, PingSample
@@ -67,6 +67,21 @@ def test_a_packed_hour_reads_back_every_value() -> None:
     assert list(back["in"]) == pytest.approx([np.nan if r.in_bps is None else r.in_bps for r in rows], nan_ok=True)
     assert list(back["at"]) == sorted(back["at"])
     assert len(unpack(merged(pack(rows[:5]), pack(rows[5:])))) == 12
+
+
+def test_many_links_split_in_bulk_equal_each_hour_packed_alone() -> None:
+    """The bulk path (a rebuild reads many links' rows in no order) gives every link and hour the
+    same array as packing that hour's rows alone, and the hour each row falls in."""
+    rng = random.Random(5)
+    per_link = {link: _rows(rng, 300) for link in (7, 3, 11)}
+    mixed = [(link, r) for link, rows in per_link.items() for r in rows]
+    rng.shuffle(mixed)
+    found = {(link, hour): (count, data) for link, hour, count, data in hours_of(*zip(*mixed, strict=True))}
+    expected = {(link, hour): data for link, rows in per_link.items() for hour, data in _by_hour(rows).items()}
+    assert found.keys() == expected.keys()
+    for key, (count, data) in found.items():
+        assert data == expected[key] and count == len(unpack(data))
+        assert all(hour_of(dt.datetime.fromtimestamp(at / 1e6, dt.UTC)) == key[1] for at in unpack(data)["at"])
 
 
 @pytest.mark.parametrize("percentile", [95, 50, 99.9])
