@@ -56,7 +56,7 @@ def link_verdicts(
 ) -> list[LinkVerdict]:
     """Every link's verdict over the window ending at `now`, from its stored samples.
 
-    Over all hours the database reads each window's figures (no sample is loaded); when only
+    Over all hours each window is read from the link hours (no sample is loaded); when only
     business hours are judged, which needs each sample's local time, the samples are loaded and
     the same statistics computed here.  `only`: just these links (a worker's share).
     """

@@ -88,5 +88,6 @@ def seed_link(
     """Store a simulated history for one link; returns how many samples were stored."""
     samples = [(replace(o, link_id=link_id), i) for o, i in generate(pattern, now, days, seed=seed)]
     with database.session() as session:
+        stored.lock_samples(session)  # as every writer of samples: the link hours stay in step
         stored.store_link_samples(session, samples, None, now, simulated=True)
     return len(samples)
