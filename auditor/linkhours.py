@@ -91,12 +91,6 @@ def records(rows: Iterable[Sequence[Any]]) -> np.ndarray:
     return np.array(found, dtype=SAMPLE)
 
 
-def pack(rows: Iterable[Sequence[Any]]) -> bytes:
-    """These samples as one array, oldest first (ties keep their order)."""
-    found = records(rows)
-    return found[np.argsort(found["at"], kind="stable")].tobytes()
-
-
 def hours_of(links: Sequence[int], rows: Sequence[Sequence[Any]]) -> Iterator[tuple[int, dt.datetime, int, bytes]]:
     """Samples of several links (`links[i]` is the link of `rows[i]`), as each link's hours:
     (link, the hour's start, how many samples, the hour's array, oldest first)."""

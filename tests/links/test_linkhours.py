@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 
 import numpy as np
 import pytest
 
-from auditor.linkhours import HOUR, SAMPLE, SampleRow, hour_of, hours_of, merged, pack, unpack, window_numbers
+from auditor.linkhours import HOUR, SAMPLE, SampleRow, hour_of, hours_of, merged, records, unpack, window_numbers
 from auditor.links.congestion import nearest_rank, summarise, window_stats
 from auditor.settings import LinkSettings
 from auditor.traffic import HOURLY, NOT_INTERVALS, Interval, PingSample
@@ -41,6 +42,12 @@ def _rows(rng: random.Random, count: int) -> list[SampleRow]:
             SampleRow(at, started, reason, rate, None if rate is None else rng.uniform(0, 3e7), pings[2], *pings[:2])
         )
     return rows
+
+
+def pack(rows: Iterable[SampleRow]) -> bytes:
+    """The reference: one hour's rows packed alone, oldest first (ties keep their order)."""
+    found = records(rows)
+    return found[np.argsort(found["at"], kind="stable")].tobytes()
 
 
 def _by_hour(rows: list[SampleRow]) -> dict[dt.datetime, bytes]:
