@@ -14,6 +14,7 @@ Pure: rows in, bytes out, and back.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -24,7 +25,7 @@ from auditor.traffic import NOT_INTERVALS, WindowNumbers
 SAMPLE = np.dtype(
     [
         ("at", "<i8"),  # when the sample was taken, µs since 1970 (UTC)
-        ("start", "<i8"),  # where its interval began, µs; NO_TIME when it has none
+        ("start", "<i8"),  # where its interval began, µs (when it was taken, for a row without it)
         ("flags", "u1"),  # INTERVAL | KNOWN
         ("in", "<f8"),  # bit/s into the unit; NaN when unknown
         ("out", "<f8"),
@@ -33,7 +34,6 @@ SAMPLE = np.dtype(
         ("rtt_max", "<f8"),
     ]
 )
-NO_TIME = np.iinfo(np.int64).min
 INTERVAL = 1  # the sample closes an interval (not a first sample, a failed read or an hourly row)
 KNOWN = 2  # … with both of its rates known
 HOUR = dt.timedelta(hours=1)
@@ -69,17 +69,22 @@ def _number(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
+def _measured(value: float | None) -> bool:
+    """A rate that was measured: not missing, not NaN (PostgreSQL keeps a NaN; SQLite reads NULL)."""
+    return value is not None and not math.isnan(value)
+
+
 def records(rows: Iterable[Sequence[Any]]) -> np.ndarray:
     """These samples (SampleRow's columns, in its order) as records, in the order given."""
     found = []
     for at, start, reason, in_bps, out_bps, loss, rtt, rtt_max in rows:
         flags = 0 if reason in NOT_INTERVALS else INTERVAL
-        if reason is None and in_bps is not None and out_bps is not None:
+        if reason is None and _measured(in_bps) and _measured(out_bps):
             flags |= KNOWN
         found.append(
             (
                 micros(at),
-                NO_TIME if start is None else micros(start),
+                micros(at if start is None else start),  # an interval without its start: as db.samples
                 flags,
                 _number(in_bps),
                 _number(out_bps),

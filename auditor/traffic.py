@@ -88,7 +88,7 @@ class Judgement:
 @dataclass(frozen=True)
 class WindowStats:
     """What the judgement needs of one link's window: counts, percentiles, extremes.  Computed here
-    from the samples, or by the database (db.samples.window_figures) when it can rank in SQL."""
+    from the samples, or from the link hours (db.samples.window_figures)."""
 
     intervals: int  # intervals in the window, known or not
     samples: int  # intervals with a known rate in both directions

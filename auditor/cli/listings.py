@@ -129,6 +129,26 @@ def links_report(settings: Settings, unit_code: str | None, fmt: str) -> None:
     click.echo(local_rows(rows, fmt, LINK_REPORT_COLUMNS, settings))
 
 
+@links.command("rebuild-hours")
+@common_options
+def links_rebuild_hours(settings: Settings) -> None:
+    """Rebuild every link's hours (what the judgement reads) from the raw samples.
+
+    Needed only after samples were changed outside auditor (a deletion by hand is noticed by the
+    next judgement anyway, a change of a value is not).  A few links per transaction: samplers
+    store meanwhile, and a stopped rebuild is finished by the next judgement.
+
+    \b
+    Example:
+      auditor links rebuild-hours -v
+    """
+    from auditor.jobs.judge import rebuild_hours
+
+    with opened(settings) as database:
+        links = rebuild_hours(database)
+    click.echo(f"Rebuilt the link hours of {links} links from their samples.")
+
+
 @links.command("graph")
 @click.argument("link", metavar="[LINK]", required=False)
 @click.option("--all", "every", is_flag=True, help="Every link of the province on one page, busiest first.")

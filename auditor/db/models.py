@@ -401,13 +401,16 @@ class LinkHour(Base):
 
 
 class LinkHourMark(Base):
-    """How far the raw samples are folded into link_hour: every sample with a larger id is not yet
-    (one row)."""
+    """How far the raw samples are folded into link_hour (one row): every sample with a larger id
+    is not yet; how many rows with an id up to it the hours hold (None: unknown, to rebuild); and,
+    while the hours are rebuilt a few links per transaction, the last link rebuilt."""
 
     __tablename__ = "link_hour_mark"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     folded_to: Mapped[int] = mapped_column(BigInteger)
+    folded_rows: Mapped[int | None] = mapped_column(BigInteger)  # revision 0008
+    rebuilt_through: Mapped[int | None] = mapped_column(Integer)  # a link id; None: no rebuild under way
 
 
 class Finding(Base):

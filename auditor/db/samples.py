@@ -4,7 +4,9 @@ retention (raw samples replaced by hourly rows, old device polls deleted)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -114,7 +116,9 @@ def store_link_samples(
     now: dt.datetime,
     simulated: bool = False,
 ) -> None:
-    """One LinkSample per observation: raw counters, the interval's rates (or why unknown), ICMP."""
+    """One LinkSample per observation: raw counters, the interval's rates (or why unknown), ICMP;
+    folded into the link hours.  The caller holds the samples lock (lock_samples)."""
+    _guard_top(session)
     for observation, interval in samples:
         counters = observation.counters
         session.add(
@@ -129,12 +133,12 @@ def store_link_samples(
                 uptime_s=counters.uptime_s if counters else None,
                 interval_s=interval.seconds if interval and interval.unknown != "first_sample" else None,
                 started_at=interval.start if interval and interval.unknown != "first_sample" else None,
-                in_bps=interval.in_bps if interval else None,
-                out_bps=interval.out_bps if interval else None,
+                in_bps=_nan(interval.in_bps if interval else None),
+                out_bps=_nan(interval.out_bps if interval else None),
                 unknown_reason=(interval.unknown if interval else "no_counters"),
-                rtt_avg_ms=observation.rtt_avg_ms,
-                rtt_max_ms=observation.rtt_max_ms,
-                loss_pct=observation.loss_pct,
+                rtt_avg_ms=_nan(observation.rtt_avg_ms),
+                rtt_max_ms=_nan(observation.rtt_max_ms),
+                loss_pct=_nan(observation.loss_pct),
                 simulated=simulated,
             )
         )
@@ -144,6 +148,11 @@ def store_link_samples(
                 link.if_index = observation.resolved_if_index
     session.flush()
     fold_hours(session)
+
+
+def _nan(value: float | None) -> float | None:
+    """A NaN read back (PostgreSQL keeps one, SQLite reads NULL) is no measurement: as the link hours."""
+    return None if value is None or math.isnan(value) else value
 
 
 def link_history(
@@ -161,9 +170,11 @@ def link_history(
             intervals, pings = found[s.link_id]
             if s.unknown_reason not in NOT_INTERVALS:
                 intervals.append(
-                    Interval(s.started_at or s.sampled_at, s.sampled_at, s.in_bps, s.out_bps, s.unknown_reason)
+                    Interval(
+                        s.started_at or s.sampled_at, s.sampled_at, _nan(s.in_bps), _nan(s.out_bps), s.unknown_reason
+                    )
                 )
-            pings.append(PingSample(s.sampled_at, s.rtt_avg_ms, s.rtt_max_ms, s.loss_pct))
+            pings.append(PingSample(s.sampled_at, _nan(s.rtt_avg_ms), _nan(s.rtt_max_ms), _nan(s.loss_pct)))
     return found
 
 
@@ -211,43 +222,107 @@ def _hours(found: Sequence[Any]) -> Iterator[tuple[int, dt.datetime, int, bytes]
     return hours_of([r[0] for r in found], [tuple(r)[1:] for r in found])
 
 
-def _marks(session: Session) -> tuple[int, int]:
-    """(the last sample id folded into the link hours, the last id stored)."""
-    mark = session.get(LinkHourMark, 1)
-    return (mark.folded_to if mark else 0), int(session.scalar(select(func.max(LinkSample.id))) or 0)
-
-
-def hours_behind(session: Session) -> int:
-    """How many stored samples are not yet in the link hours (a count on the primary key).  Rows
-    deleted from the top by hand (ids below the mark may come again): every row, to rebuild."""
-    folded_to, top = _marks(session)
-    if top < folded_to:
-        return int(session.scalar(select(func.count()).select_from(LinkSample)) or 0) + FOLD_AT_MOST + 1
-    return int(session.scalar(select(func.count()).where(LinkSample.id > folded_to)) or 0)
-
-
-def _set_mark(session: Session) -> None:
-    top = int(session.scalar(select(func.max(LinkSample.id))) or 0)
+def _mark(session: Session) -> LinkHourMark:
+    """The mark, made on first use: a database without one has folded nothing (0 rows up to 0)."""
     mark = session.get(LinkHourMark, 1)
     if mark is None:
-        session.add(LinkHourMark(id=1, folded_to=top))
-    else:
-        mark.folded_to = top
+        mark = LinkHourMark(id=1, folded_to=0, folded_rows=0, rebuilt_through=None)
+        session.add(mark)
+        session.flush()
+    return mark
+
+
+def _top(session: Session) -> int:
+    return int(session.scalar(select(func.max(LinkSample.id))) or 0)
+
+
+def _count(session: Session, above: int | None = None) -> int:
+    statement = select(func.count()).select_from(LinkSample)
+    if above is not None:
+        statement = statement.where(LinkSample.id > above)
+    return int(session.scalar(statement) or 0)
+
+
+@dataclass(frozen=True)
+class HoursDue:
+    """What the link hours need before a judgement can read them: `fold` samples stored since the
+    mark, or a rebuild (`why`: "unknown", "resumed", "deleted", "many") of every link's hours."""
+
+    fold: int = 0
+    why: str | None = None
+    deleted: int = 0  # samples gone (by hand) since they were folded, when why == "deleted"
+
+    def __bool__(self) -> bool:
+        return bool(self.fold or self.why)
+
+
+def hours_due(session: Session) -> HoursDue:
+    """Whether the link hours hold exactly the stored samples.  Counts the table (a fraction of a
+    second for millions of rows, an index scan): a sample deleted by hand since it was folded,
+    anywhere, makes the counts differ, and the hours are rebuilt."""
+    mark = session.get(LinkHourMark, 1)
+    folded_to, rows, through = (mark.folded_to, mark.folded_rows, mark.rebuilt_through) if mark else (0, 0, None)
+    if through is not None:
+        return HoursDue(why="resumed")
+    if rows is None:
+        return HoursDue(why="unknown")
+    behind = _count(session, folded_to)
+    if (gone := rows - (_count(session) - behind)) != 0:
+        return HoursDue(why="deleted", deleted=gone)
+    if behind > FOLD_AT_MOST:
+        return HoursDue(fold=behind, why="many")
+    return HoursDue(fold=behind)
+
+
+def _guard_top(session: Session) -> None:
+    """The newest samples deleted by hand: SQLite gives their ids again to the next rows, which the
+    mark would take for folded.  Noticed before anything is stored: the hours are rebuilt."""
+    if _top(session) < _mark(session).folded_to:
+        start_rebuild(session)
+
+
+def start_rebuild(session: Session) -> None:
+    """Set every link's hours to be rebuilt from the raw samples (rebuild_step, a few links per
+    transaction).  Meanwhile samplers go on folding what they store; a judgement finishes the
+    rebuild before it reads.  The caller holds the samples lock."""
+    mark = _mark(session)
+    mark.folded_to, mark.folded_rows, mark.rebuilt_through = _top(session), None, 0
     session.flush()
+
+
+def rebuild_step(session: Session) -> int:
+    """Rebuild the hours of the next REBUILD_LINKS links of a rebuild under way; how many, 0 when every
+    link's are rebuilt and the mark counts the rows again.  The caller holds the samples lock and
+    commits after each step: a killed rebuild resumes where it stopped."""
+    mark = _mark(session)
+    if mark.rebuilt_through is None:
+        return 0
+    chunk = list(
+        session.scalars(select(Link.id).where(Link.id > mark.rebuilt_through).order_by(Link.id).limit(REBUILD_LINKS))
+    )
+    if not chunk:
+        mark.folded_rows, mark.rebuilt_through = _count(session) - _count(session, mark.folded_to), None
+        session.flush()
+        return 0
+    _rebuild(session, chunk)
+    mark.rebuilt_through = chunk[-1]
+    session.flush()
+    return len(chunk)
 
 
 def fold_hours(session: Session) -> int:
     """Add the samples stored since the mark to their links' hours; how many.  The caller holds the
-    samples lock (lock_samples), so that no sample is stored meanwhile.  Many samples at once (the
-    first judgement after an upgrade or a bulk load) rebuild every link's hours instead."""
-    behind = hours_behind(session)
+    samples lock (lock_samples), so that no sample is stored meanwhile.  Too many at once (a
+    sampler long stopped, a bulk load) set the hours to be rebuilt instead (start_rebuild)."""
+    _guard_top(session)
+    mark = _mark(session)
+    behind = _count(session, mark.folded_to)
     if not behind:
         return 0
     if behind > FOLD_AT_MOST:
-        rebuild_hours(session, link_ids(session))
+        start_rebuild(session)
         return behind
-    folded_to, _ = _marks(session)
-    new = session.execute(select(LinkSample.link_id, *_SAMPLE_COLUMNS).where(LinkSample.id > folded_to)).all()
+    new = session.execute(select(LinkSample.link_id, *_SAMPLE_COLUMNS).where(LinkSample.id > mark.folded_to)).all()
     groups = {(link_id, hour): (count, data) for link_id, hour, count, data in _hours(new)}
     existing: dict[tuple[int, dt.datetime], Any] = {}
     for chunk in chunked(sorted({link_id for link_id, _ in groups})):
@@ -268,15 +343,18 @@ def fold_hours(session: Session) -> int:
         session.execute(update(LinkHour), updates)
     if inserts:
         session.execute(insert(LinkHour), inserts)
-    _set_mark(session)
+    mark.folded_to = _top(session)
+    if mark.folded_rows is not None:
+        mark.folded_rows += len(new)
+    session.flush()
     return behind
 
 
-def rebuild_hours(
+def _rebuild(
     session: Session, links: Sequence[int], start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> None:
     """Rebuild these links' hours from their raw samples: all of them, or the hours of [start, end)
-    (UTC hours, as hour_of gives).  The caller holds the samples lock; the mark is set after."""
+    (UTC hours, as hour_of gives).  The caller holds the samples lock and keeps the mark."""
     for chunk in chunked(links, REBUILD_LINKS):
         old = delete(LinkHour).where(LinkHour.link_id.in_(chunk))
         raw = select(LinkSample.link_id, *_SAMPLE_COLUMNS).where(LinkSample.link_id.in_(chunk))
@@ -293,7 +371,6 @@ def rebuild_hours(
         del found
         for part in chunked(inserts, 2000):
             session.execute(insert(LinkHour), list(part))
-    _set_mark(session)
 
 
 def window_figures(
@@ -372,8 +449,10 @@ def replace_with_hours(session: Session, samples: Sequence[RawSample], hours: Se
     hours they were in.  Call it in one transaction holding the samples lock: all or nothing."""
     fold_hours(session)
     ids = [sample.sample_id for sample in samples]
+    deleted = 0
     for chunk in chunked(ids):
-        session.execute(delete(LinkSample).where(LinkSample.id.in_(chunk)))
+        result: Any = session.execute(delete(LinkSample).where(LinkSample.id.in_(chunk)))
+        deleted += int(result.rowcount or 0)
     if hours:
         session.execute(
             insert(LinkSample),
@@ -398,7 +477,12 @@ def replace_with_hours(session: Session, samples: Sequence[RawSample], hours: Se
     moments = [sample.sampled_at for sample in samples] + [h.sampled_at for h in hours]
     if moments:
         links = sorted({sample.link_id for sample in samples} | {h.link_id for h in hours})
-        rebuild_hours(session, links, hour_of(min(moments)), hour_of(max(moments)) + HOUR)
+        _rebuild(session, links, hour_of(min(moments)), hour_of(max(moments)) + HOUR)
+    mark = _mark(session)
+    mark.folded_to = _top(session)
+    if mark.folded_rows is not None:
+        mark.folded_rows += len(hours) - deleted
+    session.flush()
 
 
 def prune_device_polls(session: Session, before: dt.datetime) -> int:

@@ -37,14 +37,55 @@ def window_stats_of(
 
 def fold_pending(database: Database) -> None:
     """Bring the link hours up to the stored samples before judging: nothing to do when the
-    sampler folded its own (the rule); after an upgrade or a bulk load, the samples since."""
+    samplers folded their own (the rule); else the samples stored since, or, after an upgrade, a
+    bulk load or samples deleted by hand, every link's hours rebuilt from the raw samples, a few
+    links per transaction so that samplers store between them (a killed rebuild resumes)."""
     with database.session(commit=False) as session:
-        behind = samples.hours_behind(session)
-    if behind:
-        log.info("folding %d link samples into the link hours before judging", behind)
+        due = samples.hours_due(session)
+    if not due:
+        return
+    with database.session() as session:
+        samples.lock_samples(session)
+        due = samples.hours_due(session)  # again, with no writer between its counts
+        if due.why is None:
+            if due.fold:
+                log.info("folding %d link samples into the link hours before judging", due.fold)
+                samples.fold_hours(session)
+            return
+        if due.why == "deleted":
+            log.warning(
+                "%d link samples were deleted outside auditor since they were folded into the link hours: "
+                "rebuilding every link's hours from the samples",
+                due.deleted,
+            )
+        else:
+            log.info("rebuilding every link's hours from the samples (%s)", due.why)
+        if due.why != "resumed":
+            samples.start_rebuild(session)
+    _rebuild_steps(database)
+
+
+def rebuild_hours(database: Database) -> int:
+    """Rebuild every link's hours from the raw samples (`auditor links rebuild-hours`); how many
+    links.  A few links per transaction, as fold_pending's rebuild."""
+    with database.session() as session:
+        samples.lock_samples(session)
+        samples.start_rebuild(session)
+    return _rebuild_steps(database)
+
+
+def _rebuild_steps(database: Database) -> int:
+    done = 0
+    while True:
         with database.session() as session:
             samples.lock_samples(session)
-            samples.fold_hours(session)
+            step = samples.rebuild_step(session)
+        if not step:
+            break
+        done += step
+        log.debug("link hours: %d links rebuilt", done)
+    log.info("link hours rebuilt: %d links", done)
+    return done
 
 
 def link_verdicts(

@@ -22,8 +22,8 @@ from tests.conftest import Cli
 
 def test_init_twice_is_a_no_op(db_url: str) -> None:
     cli = Cli(db_url)
-    assert cli.ok("init").stdout.startswith("Created the inventory schema (revision 0007)")
-    assert "is up to date (revision 0007); nothing to do." in cli.ok("init").stdout
+    assert cli.ok("init").stdout.startswith("Created the inventory schema (revision 0008)")
+    assert "is up to date (revision 0008); nothing to do." in cli.ok("init").stdout
 
 
 def test_sqlite_file_is_private(workdir: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
         result = cli(*args)
         assert result.exit_code == 1
         assert (
-            "is at schema revision 0099_future, which this auditor (0007) does not know: it was migrated "
+            "is at schema revision 0099_future, which this auditor (0008) does not know: it was migrated "
             "by a newer auditor. Upgrade auditor; do not downgrade the database." in result.stderr
         )
     with engine.connect() as connection:
@@ -115,7 +115,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(db_url: str, older: st
     cli = Cli(db_url)
     with pytest.raises(SchemaMissing, match=rf"older schema \({older}\); run `auditor init`"):
         open_database(db_url)
-    assert cli.ok("init").stdout.strip().endswith(f"from revision {older} to 0007.")
+    assert cli.ok("init").stdout.strip().endswith(f"from revision {older} to 0008.")
     (device,) = json.loads(cli.ok("devices", "list", "--format", "json").stdout)
     assert (device["unit_code"], device["hostname"]) == ("XA-A", "gw")
     database = open_database(db_url)

@@ -64,6 +64,12 @@ def _samples(rng: random.Random, link_id: int, count: int) -> list[tuple[LinkObs
     return found
 
 
+def without_hours(patch: pytest.MonkeyPatch) -> None:
+    """store_link_samples as before the link hours (schema 0006, or a bulk load): the rows alone."""
+    patch.setattr(samples, "fold_hours", lambda session: 0)
+    patch.setattr(samples, "_guard_top", lambda session: None)
+
+
 def unit_with_links(session: Session, count: int) -> tuple[Unit, list[int]]:
     """Unit XA-A with `count` 30 Mbps links; the unit and the links' ids."""
     unit = Unit(code="XA-A", name="A", created_at=NOW, updated_at=NOW)
@@ -194,7 +200,7 @@ def test_samples_stored_cycle_by_cycle_are_judged_as_the_raw_ones(auditor: Cli) 
             for n in range(cycle, min(cycle + 4, cycles)):
                 samples.store_link_samples(session, [found[n] for found in per_link if n < len(found)], None, NOW)
     with database.session(commit=False) as session:
-        assert samples.hours_behind(session) == 0
+        assert not samples.hours_due(session)
         for now in ENDS:
             assert judge.window_stats_of(session, ids, now - dt.timedelta(days=7), now, 95) == _pure(
                 session, ids, now, 95
@@ -218,7 +224,7 @@ def test_samples_written_behind_the_sampler_are_folded_before_the_judgement(
         for link_id in ids:
             samples.store_link_samples(session, _samples(rng, link_id, 300), None, NOW - dt.timedelta(days=1))
     with monkeypatch.context() as behind:
-        behind.setattr(samples, "fold_hours", lambda session: 0)
+        without_hours(behind)
         with database.session() as session:
             for link_id in ids[1:]:
                 samples.store_link_samples(session, _samples(rng, link_id, 100), None, NOW)
@@ -226,12 +232,13 @@ def test_samples_written_behind_the_sampler_are_folded_before_the_judgement(
     monkeypatch.setattr(samples, "REBUILD_LINKS", 2)
     settings = load_settings(db_url=auditor.db_url)
     with database.session(commit=False) as session:
-        assert samples.hours_behind(session) > 150
+        due = samples.hours_due(session)
+        assert due.fold > 150 and due.why == ("many" if many else None)
         stale = judge.window_stats_of(session, ids, NOW - dt.timedelta(days=7), NOW, 95)
         assert stale != _pure(session, ids, NOW, 95)  # the rows behind are missing until folded
     verdicts = judge.link_verdicts(database, settings, NOW)
     with database.session(commit=False) as session:
-        assert samples.hours_behind(session) == 0
+        assert not samples.hours_due(session)
         assert judge.window_stats_of(session, ids, NOW - dt.timedelta(days=7), NOW, 95) == _pure(session, ids, NOW, 95)
         history = samples.link_history(session, ids, NOW - dt.timedelta(days=7))
     assert [v.judgement for v in verdicts] == [
@@ -250,18 +257,18 @@ def test_an_upgrade_from_the_schema_without_link_hours_judges_the_old_samples(
     command.upgrade(alembic_config(engine), "0006")
     rng = random.Random(13)
     with monkeypatch.context() as old_version, Session(engine) as session, session.begin():
-        old_version.setattr(samples, "fold_hours", lambda session: 0)  # 0006 stored the rows alone
+        without_hours(old_version)  # 0006 stored the rows alone
         _, ids = unit_with_links(session, 2)
         for link_id in ids:
             samples.store_link_samples(session, _samples(rng, link_id, 2100), None, NOW)
     engine.dispose()
-    assert auditor.ok("init").stdout.strip().endswith("from revision 0006 to 0007.")
+    assert auditor.ok("init").stdout.strip().endswith("from revision 0006 to 0008.")
     settings = load_settings(db_url=auditor.db_url)
     database = open_database(auditor.db_url)
     verdicts = judge.link_verdicts(database, settings, NOW)
     with database.session(commit=False) as session:
         history = samples.link_history(session, ids, NOW - dt.timedelta(days=7))
-        assert samples.hours_behind(session) == 0
+        assert not samples.hours_due(session)
     database.close()
     assert [v.judgement for v in verdicts] == [
         judge_link(30, 30, *history[v.link_id], NOW, settings.links) for v in verdicts
