@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from auditor.db.common import chunked, exclusive, unit_is
 from auditor.db.engine import SQLITE_BUSY_TIMEOUT_MS
@@ -43,19 +43,13 @@ def link_targets(
         statement = statement.where(unit_is(unit_code))
     if group is not None:
         statement = statement.where(Unit.poller_group == group)
-    latest = select(func.max(LinkSample.id)).where(LinkSample.in_octets.is_not(None)).group_by(LinkSample.link_id)
-    previous: dict[int, LinkSample] = {}
     if link_ids is None:
         links = list(session.scalars(statement.order_by(Link.id)))
-        chosen = [latest]
+        previous = _last_with_counters(session, None)
     else:
-        chunks = list(chunked(link_ids))
-        links = [link for chunk in chunks for link in session.scalars(statement.where(Link.id.in_(chunk)))]
+        links = [link for chunk in chunked(link_ids) for link in session.scalars(statement.where(Link.id.in_(chunk)))]
         links.sort(key=lambda link: link.id)
-        chosen = [latest.where(LinkSample.link_id.in_(chunk)) for chunk in chunks]
-    for query in chosen:
-        for sample in session.scalars(select(LinkSample).where(LinkSample.id.in_(query.scalar_subquery()))):
-            previous[sample.link_id] = sample
+        previous = _last_with_counters(session, link_ids)
     found = []
     for link in links:
         last = previous.get(link.id)
@@ -93,20 +87,29 @@ def lock_samples(session: Session) -> None:
     exclusive(session, SAMPLES_LOCK, SQLITE_BUSY_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS)
 
 
+def _last_with_counters(session: Session, link_ids: Sequence[int] | None) -> dict[int, LinkSample]:
+    """Each link's last sample with counters (the highest id: the clock may step back), of the given
+    links or all.  Each link's is one step down the partial index ix_link_sample_counters, not a
+    grouping of every sample."""
+    counted = aliased(LinkSample)
+    last = (
+        select(func.max(counted.id))
+        .where(counted.link_id == Link.id, counted.in_octets.is_not(None))
+        .correlate(Link)
+        .scalar_subquery()
+    )
+    ids = select(last).select_from(Link)
+    chosen = [ids] if link_ids is None else [ids.where(Link.id.in_(chunk)) for chunk in chunked(link_ids)]
+    return {
+        sample.link_id: sample
+        for query in chosen
+        for sample in session.scalars(select(LinkSample).where(LinkSample.id.in_(query.scalar_subquery())))
+    }
+
+
 def latest_sampled(session: Session, link_ids: Sequence[int]) -> dict[int, dt.datetime]:
     """When each link's last sample with counters was read (the base of its next interval)."""
-    found: dict[int, dt.datetime] = {}
-    for chunk in chunked(link_ids):
-        latest = (
-            select(func.max(LinkSample.id))
-            .where(LinkSample.in_octets.is_not(None), LinkSample.link_id.in_(chunk))
-            .group_by(LinkSample.link_id)
-        )
-        for link_id, at in session.execute(
-            select(LinkSample.link_id, LinkSample.sampled_at).where(LinkSample.id.in_(latest.scalar_subquery()))
-        ):
-            found[link_id] = at
-    return found
+    return {link_id: sample.sampled_at for link_id, sample in _last_with_counters(session, link_ids).items()}
 
 
 def store_link_samples(
