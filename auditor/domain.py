@@ -7,6 +7,7 @@ a person reads on a Vietnamese or English sheet.  Pure: no I/O.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,9 +19,13 @@ def fold(text: str) -> str:
     "Loại thiết bị" and "loai thiet bi" and "LOẠI  THIẾT-BỊ" all fold to "loai thiet bi", so a
     header typed with or without diacritics, in any case, matches the same key.
     """
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
+    if not text.isascii():  # most cells are (hostnames, serials, addresses): nothing to strip
+        text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", text.lower()).strip()
+
+
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
 VENDOR_SYNONYMS = {"hewlett": "hp"}  # "Hewlett-Packard" is HP
@@ -315,22 +320,26 @@ _SNMP_VERSION_BY_WORD = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # a register names a few categories 100,000 times
 def parse_category(text: str) -> Category | None:
     """The category a sheet names, by key, Vietnamese or English name; None if unknown."""
     hit = _look_up(_CATEGORY_BY_WORD, text)
     return Category(hit) if hit is not None else None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_unit_kind(text: str) -> UnitKind | None:
     hit = _look_up(_UNIT_KIND_BY_WORD, text)
     return UnitKind(hit) if hit is not None else None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_condition(text: str) -> Condition | None:
     hit = _look_up(_CONDITION_BY_WORD, text)
     return Condition(hit) if hit is not None else None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_status(text: str) -> DeviceStatus | None:
     hit = _look_up(_STATUS_BY_WORD, text)
     return DeviceStatus(hit) if hit is not None else None

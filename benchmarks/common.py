@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -90,3 +91,33 @@ def row(label: str, result: dict[str, object], note: str = "") -> str:
     if int(str(result.get("tree_peak_mb") or 0)) > int(str(result["peak_mb"])):
         memory += f" (all processes: {result['tree_peak_mb']} MB)"
     return f"| {label} | {result['wall_s']} s | {result['cpu_s']} s | {memory} | {note} |"
+
+
+def postgres_cpu_s(socket_dir: str) -> float:
+    """CPU seconds the PostgreSQL server listening in `socket_dir` has used, its ended backends
+    included (the postmaster's reaped children) and its live ones."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, list[str]]] = {}
+    postmaster = None
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        stats[int(entry)] = (int(fields[1]), fields)
+        if socket_dir in argv and "postgres" in os.path.basename(argv[0]):
+            postmaster = int(entry)
+    if postmaster is None:
+        raise SystemExit(f"no PostgreSQL server found for {socket_dir}")
+    total = 0
+    for pid, (parent, fields) in stats.items():
+        if pid == postmaster:
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        elif parent == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick

@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from auditor.db.engine import make_engine  # noqa: E402
 from auditor.lab.postgres import throwaway_postgres  # noqa: E402
-from benchmarks.common import figure, measure, row  # noqa: E402
+from benchmarks.common import figure, measure, postgres_cpu_s, row  # noqa: E402
 
 STEP_S = 300
 TIERS = (20, 30, 50, 100)
@@ -233,36 +233,6 @@ with database.session() as session:
 print(json.dumps({"store_s": round(time.perf_counter() - started, 2)}))
 database.close()
 """
-
-
-def postgres_cpu_s(socket_dir: str) -> float:
-    """CPU seconds the PostgreSQL server listening in `socket_dir` has used, its ended backends
-    included (the postmaster's reaped children) and its live ones."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, list[str]]] = {}
-    postmaster = None
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                argv = cmdline.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        stats[int(entry)] = (int(fields[1]), fields)
-        if socket_dir in argv and "postgres" in os.path.basename(argv[0]):
-            postmaster = int(entry)
-    if postmaster is None:
-        raise SystemExit(f"no PostgreSQL server found for {socket_dir}")
-    total = 0
-    for pid, (parent, fields) in stats.items():
-        if pid == postmaster:
-            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-        elif parent == postmaster:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
 
 
 def size_of(url: str, table: str) -> int:

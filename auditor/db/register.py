@@ -4,14 +4,14 @@ typed views.  Only storing: matching a row to the device it describes is done by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from auditor.db.common import exclusive, of_unit, unit_is
+from auditor.db.common import chunked, exclusive, of_unit, unit_is
 from auditor.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from auditor.db.models import Device, Link, Unit
 from auditor.domain import fold, tag_key, vendor_key
@@ -154,10 +154,12 @@ class _Devices:
         self.by_serial: dict[str, list[Device]] = {}
         self.by_host: dict[tuple[int | None, str], Device] = {}
         self.by_ip: dict[tuple[int | None, str], list[Device]] = {}
+        self.every: dict[int, Device] = {}  # by id(): the database's and this import's new ones
         for device in session.scalars(select(Device)):
             self.add(device)
 
     def add(self, device: Device) -> None:
+        self.every[id(device)] = device
         if key := tag_key(device.asset_tag):
             self.by_tag[key] = device
         if device.serial:
@@ -274,7 +276,7 @@ def _other_tag(record: DeviceRecord, by_serial: Device) -> Said:
 
 def _apply_devices(
     session: Session, units: _Units, rows: Sequence[ParsedRow], result: ApplyResult, now: dt.datetime
-) -> None:
+) -> _Devices:
     counts = ImportCounts()
     devices = _Devices(session)
     for row in rows:
@@ -310,34 +312,61 @@ def _apply_devices(
         counts = _count(counts, created, changed)
     session.flush()
     result.counts["devices"] = counts
+    return devices
 
 
 class _UnitDevices:
-    """A unit's devices by hostname (folded) and address, read once per unit: a register names a
-    link's router by either, and a unit may have thousands of devices."""
+    """Units' devices by hostname (folded) and address: a register names a link's router by
+    either, and a unit may have thousands of devices.  Built from the devices this import has in
+    hand, or read for the units asked in a few queries, not one query per link."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, unit_ids: Iterable[int], known: _Devices | None = None) -> None:
         self.units: dict[int, dict[str, Device]] = {}
+        if known is not None:
+            devices: Iterable[Device] = sorted(
+                (d for d in known.every.values() if d.unit_id is not None), key=lambda d: d.id
+            )
+        else:
+            wanted = sorted(set(unit_ids))
+            devices = (
+                device
+                for chunk in chunked(wanted)
+                for device in session.scalars(select(Device).where(Device.unit_id.in_(chunk)).order_by(Device.id))
+            )
+        for device in devices:
+            unit = self.units.setdefault(device.unit_id, {})  # type: ignore[arg-type]
+            if device.ip:
+                unit.setdefault(device.ip, device)
+            if device.hostname:
+                unit.setdefault(fold(device.hostname), device)
 
     def find(self, unit_id: int, ref: str) -> Device | None:
-        known = self.units.get(unit_id)
-        if known is None:
-            known = self.units[unit_id] = {}
-            for device in self.session.scalars(select(Device).where(Device.unit_id == unit_id).order_by(Device.id)):
-                if device.ip:
-                    known.setdefault(device.ip, device)
-                if device.hostname:
-                    known.setdefault(fold(device.hostname), device)
+        known = self.units.get(unit_id, {})
         return known.get(fold(ref)) or known.get(ref.strip())
 
 
+def _units_naming_devices(units: _Units, rows: Sequence[ParsedRow]) -> list[int]:
+    """The units whose link rows name a router."""
+    found = []
+    for row in rows:
+        assert isinstance(row.record, LinkRecord)
+        unit = units.resolve(row.record.unit_code)
+        if unit is not None and row.record.device:
+            found.append(unit.id)
+    return found
+
+
 def _apply_links(
-    session: Session, units: _Units, rows: Sequence[ParsedRow], result: ApplyResult, now: dt.datetime
+    session: Session,
+    units: _Units,
+    rows: Sequence[ParsedRow],
+    result: ApplyResult,
+    now: dt.datetime,
+    known: _Devices | None,
 ) -> None:
     counts = ImportCounts()
     existing = {(link.unit_id, fold(link.name)): link for link in session.scalars(select(Link))}
-    devices = _UnitDevices(session)
+    devices = _UnitDevices(session, _units_naming_devices(units, rows), known)
     for row in rows:
         record = row.record
         assert isinstance(record, LinkRecord)
@@ -409,19 +438,19 @@ def apply_register(
     known = _Units(session)
     if units:
         _apply_units(session, known, units, result, now)
-    if devices:
-        _apply_devices(session, known, devices, result, now)
+    in_hand = _apply_devices(session, known, devices, result, now) if devices else None
     if links:
-        _apply_links(session, known, links, result, now)
+        _apply_links(session, known, links, result, now, in_hand)
     if devices:  # a link registered before its router: tie it now that the router is here
-        tie_links(session)
+        tie_links(session, in_hand)
     return result
 
 
-def tie_links(session: Session) -> None:
-    """Links the register tied to a device that did not exist yet: tie them once it does."""
+def tie_links(session: Session, known: _Devices | None = None) -> None:
+    """Links the register tied to a device that did not exist yet: tie them once it does (among
+    the devices `known`, when the caller holds them all)."""
     loose = list(session.scalars(select(Link).where(Link.device_id.is_(None), Link.device_ref.is_not(None))))
-    devices = _UnitDevices(session)
+    devices = _UnitDevices(session, (link.unit_id for link in loose), known)
     for link in loose:
         device = devices.find(link.unit_id, link.device_ref or "")
         if device is not None:

@@ -100,6 +100,8 @@ class _Row:
 
     def get(self, key: str, parser: Callable[[Cell], Any] = parse_text) -> Any:
         value = self.cells.get(key)
+        if value is None:  # a column the sheet lacks, or an empty cell
+            return None
         header = self.headers.get(key, key)
         if isinstance(value, Uncomputed):
             formula = _clip(str(value))
@@ -374,12 +376,13 @@ def _rows(
     identities: list[Identity] = []
     vendors: dict[Where, str] = {}
     for offset, row in enumerate(sheet.rows[header_index + 1 :], start=header_index + 2):
-        if all(cell_text(c) == "" for c in row):
+        texts = [cell_text(c) for c in row]
+        if not any(texts):
             continue
         where = Where(sheet.file, sheet.name, offset)
         as_written = tuple(
-            (raw_headers[i] if i < len(raw_headers) else "", "" if keys.get(i) in SECRET_KEYS else cell_text(c))
-            for i, c in enumerate(row)
+            (raw_headers[i] if i < len(raw_headers) else "", "" if keys.get(i) in SECRET_KEYS else text)
+            for i, text in enumerate(texts)
         )
         cells = {key: row[i] for i, key in keys.items() if i < len(row)}
         identities.append(identity_of(kind, where, cells))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,52 @@ def _check_zip(path: Path) -> None:
 
 def _read_xlsx(path: Path) -> list[Sheet]:
     _check_zip(path)
+    # Values through calamine (Rust: a country's 100,000 rows in ~1 s, openpyxl takes ~15 s); a
+    # workbook with formulas through openpyxl, which tells a formula's missing value from an empty
+    # cell (calamine reads both as empty).
+    # And a sheet whose cells reach far (calamine would hold every cell of the rectangle at once)
+    # through openpyxl too, which streams it.
+    shape = _shape(path)
+    if shape.formulas or shape.cells > MAX_DENSE_CELLS:
+        return _read_with_openpyxl(path)
+    return _read_with_calamine(path)
+
+
+def _read_with_calamine(path: Path) -> list[Sheet]:
+    import python_calamine
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # CalamineError, ZipError… on damaged parts
+        raise _unreadable(path, exc) from exc
+    sheets, name = [], None
+    try:
+        for meta in workbook.sheets_metadata:
+            if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+                continue  # a chart sheet holds no cells
+            name = meta.name
+            # Every row from A1, whatever the file declares of its used range (a claim, not a fact).
+            values = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = [_trimmed(tuple(_as_openpyxl(v) for v in row)) for row in values]
+            hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
+            sheets.append(Sheet(path.name, name, rows, hidden))
+    except Exception as exc:  # a truncated sheet, XML that is not XML
+        raise _unreadable(path, exc, name) from exc
+    finally:
+        workbook.close()
+    return sheets
+
+
+def _as_openpyxl(value: Any) -> Any:
+    """A calamine value as openpyxl gives it: an empty cell is None, a whole number an int."""
+    if value == "" and isinstance(value, str):
+        return None
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _read_with_openpyxl(path: Path) -> list[Sheet]:
     import openpyxl  # imported here so CSV-only runs never pay for it
 
     try:
@@ -104,21 +152,16 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError… on damaged parts
         raise _unreadable(path, exc) from exc
-    formulas = _has_formulas(path)
     sheets, strings = [], []
     try:
         for worksheet in workbook.worksheets:
             # The used range the file declares (<dimension>) is a claim, not a fact: Excel itself
             # ignores it.  Read what the sheet holds, whatever it says of its size.
             worksheet.reset_dimensions()
-            if formulas:  # the cells, not only their values: a computed text result says so ("str")
-                cells = [_trimmed(row) for row in worksheet.iter_rows(min_row=1)]
-                rows = [tuple(c.value for c in row) for row in cells]
-                strings.append(
-                    {(r, c) for r, row in enumerate(cells) for c, x in enumerate(row) if x.data_type == "str"}
-                )
-            else:
-                rows = [_trimmed(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
+            # the cells, not only their values: a computed text result says so ("str")
+            cells = [_trimmed(row) for row in worksheet.iter_rows(min_row=1)]
+            rows = [tuple(c.value for c in row) for row in cells]
+            strings.append({(r, c) for r, row in enumerate(cells) for c, x in enumerate(row) if x.data_type == "str"})
             hidden = getattr(worksheet, "sheet_state", "visible") != "visible"
             sheets.append(Sheet(path.name, worksheet.title, rows, hidden))
     except InputFileError:
@@ -127,7 +170,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         raise _unreadable(path, exc, getattr(worksheet, "title", None)) from exc
     finally:
         workbook.close()
-    return _with_uncomputed_formulas(path, sheets, strings) if formulas else sheets
+    return _with_uncomputed_formulas(path, sheets, strings)
 
 
 def _trimmed(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -164,18 +207,48 @@ def _unreadable(path: Path, exc: BaseException, sheet: str | None = None) -> Inp
     )
 
 
-def _has_formulas(path: Path) -> bool:
-    """Whether any sheet holds a formula (an <f> element), without parsing it."""
+# A cell's or a row's reference in a sheet's XML; the scan carries an unfinished element over from
+# one chunk to the next, up to this many bytes (an element longer than that is not Excel's).
+_ROW_REF = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
+_CELL_REF = re.compile(rb'<c\b[^>]*?\sr="([A-Z]+)(\d+)"')
+_CARRY = 64 * 1024
+MAX_DENSE_CELLS = 4_000_000  # rows × columns calamine may hold at once: a country is 100,000 × ~15
+
+
+@dataclass(frozen=True)
+class _Shape:
+    formulas: bool  # any sheet holds a formula (an <f> element)
+    cells: int  # the largest rows × columns of any sheet, as its cells' references say
+
+
+def _shape(path: Path) -> _Shape:
+    """What the sheets hold, from their XML without parsing it: whether any holds a formula, and
+    how far its cells reach (a 5 kB file may put one cell at XFD1048576)."""
+    formulas, cells = False, 0
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                with archive.open(name) as member:
-                    tail = b""
-                    while chunk := member.read(1 << 20):
-                        if b"<f>" in tail + chunk or b"<f " in tail + chunk:
-                            return True
-                        tail = chunk[-3:]
-    return False
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            rows, columns = 0, 0
+            with archive.open(name) as member:
+                carried = b""
+                while chunk := member.read(1 << 20):
+                    text = carried + chunk
+                    formulas = formulas or b"<f>" in text or b"<f " in text
+                    refs = set(_CELL_REF.findall(text))
+                    rows = max([rows, *(int(r) for r in _ROW_REF.findall(text)), *(int(r) for _, r in refs)])
+                    columns = max([columns, *(_column_number(c) for c in {c for c, _ in refs})])
+                    cut = text.rfind(b"<")
+                    carried = text[cut:] if cut >= 0 and len(text) - cut <= _CARRY else b""
+            cells = max(cells, rows * columns)
+    return _Shape(formulas, cells)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _formula(cell: object) -> str | None:

@@ -44,6 +44,8 @@ class Uncomputed(str):
 
 def cell_text(value: Cell) -> str:
     """A cell as a person would read it: numbers without a spurious '.0', dates in ISO form."""
+    if type(value) is str and value.isascii():  # most cells: nothing to compose
+        return unneutralise(value.strip())
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -56,7 +58,8 @@ def cell_text(value: Cell) -> str:
         return value.isoformat()
     # NFC: Windows-1258 files and Mac keyboards give decomposed letters ("a" + combining tilde);
     # stored composed, "Hòa" from one unit matches "Hòa" from another.
-    return unneutralise(unicodedata.normalize("NFC", str(value)).strip())
+    text = str(value)
+    return unneutralise((text if text.isascii() else unicodedata.normalize("NFC", text)).strip())
 
 
 def parse_whole(value: Cell) -> int:
@@ -292,6 +295,8 @@ BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u206
 
 def invisible_characters(text: str, *, identifier: bool = True) -> list[tuple[int, str]]:
     """(position from 1, character) of each invisible or reordering character of `text`."""
+    if text.isascii() and text.isprintable():  # most cells: no control, format or odd space
+        return []
     return [
         (i, ch)
         for i, ch in enumerate(text, start=1)
@@ -336,6 +341,8 @@ def parse_text(value: Cell, limit: int = 255) -> str:
     text = cell_text(value)
     if len(text) > limit:
         raise BadValue(said(N_("at most {limit} characters"), limit=limit))
+    if text.isascii() and text.isprintable():
+        return text
     if any(ord(ch) < 32 for ch in text):
         raise BadValue(said(N_("plain text without control characters")))
     return _refuse_invisible(text, identifier=False)
