@@ -7,13 +7,14 @@ by benchmarks/scale.py), with one device in three over age, then measures, each 
   1. the workbook, every sheet (the list, the summary, the age pyramid, the five-year plan, the
      over-age and unknown-age devices, the links, what to check, the settings): wall time, size;
   2. with --pdf, the signed list printed to PDF by LibreOffice: wall time, pages.
-Peak RSS is the process's.  No network traffic at all.
+Peak RSS is the process's.  Prints one JSON line per figure.  No network traffic at all.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 import resource
 import subprocess
@@ -84,23 +85,49 @@ def main() -> None:
     planned = plan(found.units, [], settings.catalog)
     data = ProcurementData(planned, found.units, (), found.ages, NOW, outlook(found.ages, settings.catalog, 2026))
     print(f"{args.units} units, {len(found.ages)} devices, {len(planned.lines)} lines")
+    figures: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "danh-muc.xlsx"
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         write_workbook(path, data, settings)
         took = time.perf_counter() - started
+        figures.append(
+            {
+                "name": f"workbook {args.devices} devices",
+                "wall_s": round(took, 2),
+                "cpu_s": round(time.process_time() - cpu, 2),
+                "rss_mb": _peak_mb(),
+                "baseline_s": None,
+            }
+        )
         print(f"workbook: {took:.2f} s wall, {path.stat().st_size / 1e6:.1f} MB")
         if args.pdf:
             signed = Path(scratch) / "signed.xlsx"
             write_workbook(signed, data, settings, details=False)
-            started = time.perf_counter()
+            started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
             pdf_of(signed, Path(scratch) / "signed.pdf")
             took = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            office_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+            figures.append(
+                {
+                    "name": f"signed list as PDF {args.devices} devices",
+                    "wall_s": round(took, 2),
+                    "cpu_s": round(office_cpu, 2),
+                    "rss_mb": round(after.ru_maxrss / 1024),
+                    "baseline_s": None,
+                }
+            )
             info = subprocess.run(["pdfinfo", str(Path(scratch) / "signed.pdf")], capture_output=True, text=True)
             pages = next((line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages")), "?")
             print(f"signed list as PDF: {took:.2f} s wall, {pages} pages")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:.0f} MB")
+    print(f"peak RSS: {_peak_mb()} MB")
+    for found_figure in figures:  # one JSON line per figure (the PDF's CPU and memory are LibreOffice's)
+        print(json.dumps(found_figure))
+
+
+def _peak_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from auditor.lab import netns  # noqa: E402
-from benchmarks.common import MEASURE, measured, row  # noqa: E402
+from benchmarks.common import MEASURE, figure, measured, row  # noqa: E402
 
 COMMUNITY = "bench-community"
 DEVICE_BASE = ipaddress.IPv4Address("198.18.0.1")
@@ -79,6 +79,7 @@ def main() -> None:
     sweep_live = sweep[::20]  # 5%
     scratch = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
     lines: list[str] = []
+    results: dict[str, dict[str, object]] = {}  # figure name → what was measured, for the JSON lines
     with netns.DeadNetwork(live=sweep_live, dead_range=DEAD_RANGE) as network:
         batch = "".join(f"addr add {a}/32 dev lo\n" for a in devices)
         added = subprocess.run(["ip", "-n", network.name, "-batch", "-"], input=batch, text=True, capture_output=True)
@@ -142,21 +143,23 @@ def main() -> None:
                 fields = Path(f"/proc/{snmpd.pid}/stat").read_text().rsplit(")", 1)[1].split()
                 return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-            def measured_row(label: str, argv: list[str], note: str, tail: bool = False) -> None:
+            def measured_row(name: str, label: str, argv: list[str], note: str, tail: bool = False) -> None:
                 """Measure `argv` and the agent's CPU beside it; a table row (`note` names the work)."""
                 before = agent_cpu()
-                result = measure(network, argv, env)
+                result = results[name] = measure(network, argv, env)
                 cpu = round(agent_cpu() - before, 2)
                 print(result["stdout"], result["stderr"])
                 said = "; " + " ".join(str(result["stdout"]).split())[:120] if tail else ""
                 lines.append(row(label, result, f"{note}; snmpd used {cpu} s CPU{said}"))
 
             measured_row(
+                f"poll first {args.devices} devices",
                 f"`auditor poll`, {args.devices:,} devices, first (full identity)",
                 poll_argv("first"),
                 "ICMP + SNMP system group, vendor OIDs, ENTITY-MIB, into SQLite",
             )
             measured_row(
+                f"poll routine {args.devices} devices",
                 f"`auditor poll`, {args.devices:,} devices, routine (identity + uptime)",
                 poll_argv("steady"),
                 "ICMP + SNMP system group, reboots, into SQLite",
@@ -175,6 +178,7 @@ def main() -> None:
                 measure(network, sample, env)  # the first sample: each link's interface found, no rate yet
                 time.sleep(5)
                 measured_row(
+                    f"poll --links {args.links} links",
                     f"`auditor poll --links`, {args.links:,} links, one 5-minute cycle",
                     sample,
                     "counters (64-bit) + 3 echoes to each far end + rates, into SQLite",
@@ -184,6 +188,7 @@ def main() -> None:
                 targets = scratch / "devices.txt"
                 targets.write_text("\n".join(devices) + "\n", encoding="utf-8")
                 measured_row(
+                    f"snmpget baseline {args.devices} devices",
                     f"`xargs -P 4 snmpget` (3 OIDs), {args.devices:,} devices",
                     [
                         "sh",
@@ -201,19 +206,33 @@ def main() -> None:
         listing = scratch / "sweep.txt"
         listing.write_text("\n".join(sweep) + "\n", encoding="utf-8")
         label = f"{len(sweep):,} addresses, {len(sweep_live)} live"
-        ours = measure(network, [sys.executable, "-c", SWEEP, "sweep", str(listing)])
+        ours = results[f"sweep {len(sweep)} addresses"] = measure(
+            network, [sys.executable, "-c", SWEEP, "sweep", str(listing)]
+        )
         lines.append(row(f"ICMP sweep, auditor SweepPinger, {label}", ours, str(ours["stdout"]).strip()))
         if not args.skip_baselines and len(sweep) <= 4096:  # 256 threads need ~9 minutes for a /16
-            ping3 = measure(network, [sys.executable, "-c", SWEEP, "ping3", str(listing)])
+            ping3 = results[f"sweep baseline ping3 {len(sweep)} addresses"] = measure(
+                network, [sys.executable, "-c", SWEEP, "ping3", str(listing)]
+            )
             lines.append(row(f"ICMP sweep, ping3 in 256 threads, {label}", ping3, str(ping3["stdout"]).strip()))
         if not args.skip_baselines:
-            fping = measure(network, ["sh", "-c", f"fping -q -a -r 1 -t 1000 -i 1 -f {listing} | wc -l"])
+            fping = results[f"sweep baseline fping {len(sweep)} addresses"] = measure(
+                network, ["sh", "-c", f"fping -q -a -r 1 -t 1000 -i 1 -f {listing} | wc -l"]
+            )
             lines.append(
                 row(f"ICMP sweep, `fping -r 1 -t 1000 -i 1`, {label}", fping, f"{str(fping['stdout']).strip()} alive")
             )
     shutil.rmtree(scratch, ignore_errors=True)
     print("\n| what | wall | CPU | peak RSS | notes |\n|---|---|---|---|---|")
     print("\n".join(lines))
+    print()
+    # One JSON line per figure; a poll's baseline is the snmpget script of the same run, a sweep's fping.
+    snmpget = results.get(f"snmpget baseline {args.devices} devices")
+    fping_run = results.get(f"sweep baseline fping {len(sweep)} addresses")
+    for name, result in results.items():
+        peer = fping_run if name.startswith("sweep ") else snmpget if name.startswith("poll ") else None
+        baseline = peer is not None and peer is not result and "--links" not in name
+        figure(name, result, float(str(peer["wall_s"])) if baseline and peer is not None else None)
 
 
 if __name__ == "__main__":

@@ -107,8 +107,8 @@ def main() -> None:
                 before = postgres_cpu_s(server.socket_dir) if server else 0.0
                 result = measure([auditor, "register", "import", str(register)], env=env, fatal=True)
                 extra = (postgres_cpu_s(server.socket_dir) if server else 0.0) - before
-                counts = str(result["stdout"]).strip().splitlines()
-                lines.append(row(f"{args.db}: {label}, {what}", result, counts[-1] if counts else ""))
+                counts = str(result["stdout"]).strip().splitlines()  # units, devices, links: the devices'
+                lines.append(row(f"{args.db}: {label}, {what}", result, counts[1] if len(counts) > 1 else ""))
                 figures.append((f"register {label} {size} devices {args.db}", result, first_wall, extra))
                 first_wall = float(str(result["wall_s"]))
     print("| what | wall | CPU | peak memory | note |")

@@ -356,6 +356,18 @@ def _units_naming_devices(units: _Units, rows: Sequence[ParsedRow]) -> list[int]
     return found
 
 
+def _router_not_yet_there(row: ParsedRow, device: str, unit: Unit) -> Said:
+    return said(
+        N_(
+            '{where}: device "{device}" is not (yet) in unit {unit}; the link will be tied to it once it '
+            "is registered or discovered"
+        ),
+        where=row.where,
+        device=device,
+        unit=unit.code,
+    )
+
+
 def _apply_links(
     session: Session,
     units: _Units,
@@ -389,17 +401,7 @@ def _apply_links(
             existing[(unit.id, fold(record.name))] = link
         device = devices.find(unit.id, record.device) if record.device else None
         if record.device and device is None:
-            result.notes.append(
-                said(
-                    N_(
-                        '{where}: device "{device}" is not (yet) in unit {unit}; the link will be tied to it once it '
-                        "is registered or discovered"
-                    ),
-                    where=row.where,
-                    device=record.device,
-                    unit=unit.code,
-                )
-            )
+            result.notes.append(_router_not_yet_there(row, record.device, unit))
         changed = _merge(
             link,
             {

@@ -376,6 +376,11 @@ def _rebuild(
             session.execute(insert(LinkHour), list(part))
 
 
+# Links whose hours one query reads: a week of 200 links is ~30 MB of arrays.  PostgreSQL's driver
+# holds a whole result in memory, so 4,000 links in one query took 1.6 GB there.
+WINDOW_LINKS = 200
+
+
 def window_figures(
     session: Session, link_ids: Sequence[int], since: dt.datetime, now: dt.datetime
 ) -> Iterator[tuple[int, WindowNumbers]]:
@@ -384,7 +389,7 @@ def window_figures(
     link), so that memory holds one chunk of links' weeks at a time, not the country's.  Equal to
     links.congestion.window_stats over the raw samples, once the hours are folded (fold_hours)."""
     first = hour_of(since)
-    for chunk in chunked(link_ids):
+    for chunk in chunked(link_ids, WINDOW_LINKS):
         arrays: dict[int, list[bytes]] = {}
         for link_id, data in session.execute(
             select(LinkHour.link_id, LinkHour.data)

@@ -130,8 +130,14 @@ def parse_service_date(value: Cell, today: dt.date) -> tuple[dt.date, str]:
     return found, precision
 
 
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_PLAIN_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")  # as ipaddress writes it: no leading zeros
+
+
 def parse_ip(value: Cell) -> str:
     text = cell_text(value)
+    if _PLAIN_IPV4.fullmatch(text):  # most cells: already the address as ipaddress would write it
+        return text
     try:
         return str(ipaddress.ip_address(text))
     except ValueError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import random
 import re
 from typing import Any
 
@@ -13,7 +15,7 @@ from auditor.errors import BadValue
 from auditor.facts import DeviceRecord, LinkRecord, UnitRecord
 from auditor.register.columns import SheetKind, kind_from_headers, kind_from_sheet_name, match_header
 from auditor.register.parse import Sheet, parse_sheet
-from auditor.register.values import parse_mac, parse_mbps, parse_service_date, parse_subnets, parse_whole
+from auditor.register.values import parse_ip, parse_mac, parse_mbps, parse_service_date, parse_subnets, parse_whole
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -498,3 +500,22 @@ def test_a_community_never_reaches_a_message_or_the_rejected_row() -> None:
     (error,) = parse_sheet(sheet, TODAY).errors
     assert "s3cr3t" not in str(error) and 'column "snmp_community" is "********"' in str(error)
     assert ("snmp_community", "") in error.cells and ("hostname", "gw") in error.cells
+
+
+def test_the_plain_ipv4_fast_path_agrees_with_ipaddress() -> None:
+    """parse_ip takes a shortcut for dotted quads written as ipaddress writes them; on every other
+    text (leading zeros, octets over 255, three or five parts) it must answer as ipaddress does."""
+    rng = random.Random(18)
+    for _ in range(20_000):
+        parts = [rng.choice([str(rng.randint(0, 300)), f"0{rng.randint(0, 99)}", str(rng.randint(0, 255))])
+                 for _ in range(rng.choice([3, 4, 4, 4, 5]))]  # fmt: skip
+        text = ".".join(parts)
+        try:
+            expected: str | None = str(ipaddress.ip_address(text))
+        except ValueError:
+            expected = None
+        try:
+            got: str | None = parse_ip(text)
+        except BadValue:
+            got = None
+        assert got == expected, text
