@@ -130,7 +130,7 @@ def parse_service_date(value: Cell, today: dt.date) -> tuple[dt.date, str]:
     return found, precision
 
 
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # ASCII digits: \d matches "٠" too
 _PLAIN_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")  # as ipaddress writes it: no leading zeros
 
 
