@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
 import unicodedata
@@ -106,7 +107,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
     # through openpyxl too, which streams it.
     shape = _shape(path)
     if shape.formulas or shape.cells > MAX_DENSE_CELLS:
-        return _read_with_openpyxl(path)
+        return _read_with_openpyxl(path, shape.formulas)
     return _read_with_calamine(path)
 
 
@@ -144,7 +145,7 @@ def _as_openpyxl(value: Any) -> Any:
     return value
 
 
-def _read_with_openpyxl(path: Path) -> list[Sheet]:
+def _read_with_openpyxl(path: Path, formulas: bool = True) -> list[Sheet]:
     import openpyxl  # imported here so CSV-only runs never pay for it
 
     try:
@@ -158,10 +159,14 @@ def _read_with_openpyxl(path: Path) -> list[Sheet]:
             # The used range the file declares (<dimension>) is a claim, not a fact: Excel itself
             # ignores it.  Read what the sheet holds, whatever it says of its size.
             worksheet.reset_dimensions()
-            # the cells, not only their values: a computed text result says so ("str")
-            cells = [_trimmed(row) for row in worksheet.iter_rows(min_row=1)]
-            rows = [tuple(c.value for c in row) for row in cells]
-            strings.append({(r, c) for r, row in enumerate(cells) for c, x in enumerate(row) if x.data_type == "str"})
+            if formulas:  # the cells, not only their values: a computed text result says so ("str")
+                cells = [_trimmed(row) for row in worksheet.iter_rows(min_row=1)]
+                rows = [tuple(c.value for c in row) for row in cells]
+                strings.append(
+                    {(r, c) for r, row in enumerate(cells) for c, x in enumerate(row) if x.data_type == "str"}
+                )
+            else:
+                rows = [_trimmed(row) for row in worksheet.iter_rows(min_row=1, values_only=True)]
             hidden = getattr(worksheet, "sheet_state", "visible") != "visible"
             sheets.append(Sheet(path.name, worksheet.title, rows, hidden))
     except InputFileError:
@@ -170,7 +175,7 @@ def _read_with_openpyxl(path: Path) -> list[Sheet]:
         raise _unreadable(path, exc, getattr(worksheet, "title", None)) from exc
     finally:
         workbook.close()
-    return _with_uncomputed_formulas(path, sheets, strings)
+    return _with_uncomputed_formulas(path, sheets, strings) if formulas else sheets
 
 
 def _trimmed(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -270,14 +275,15 @@ def _with_uncomputed_formulas(path: Path, sheets: list[Sheet], strings: list[set
             worksheet.reset_dimensions()
             written_rows = worksheet.iter_rows(min_row=1, values_only=True)
             for r, (values, written) in enumerate(zip(sheet.rows, written_rows, strict=False)):
-                rows.append(
-                    tuple(
-                        Uncomputed(formula)
-                        if value is None and (r, c) not in texts and (formula := _formula(cell))
-                        else value
-                        for c, (value, cell) in enumerate(zip(values, written, strict=False))
-                    )
+                # every written cell: a formula at the end of a row reads as empty, and the values'
+                # row was trimmed there
+                row = tuple(
+                    Uncomputed(formula)
+                    if value is None and (r, c) not in texts and (formula := _formula(cell))
+                    else value
+                    for c, (value, cell) in enumerate(itertools.zip_longest(values, written))
                 )
+                rows.append(_trimmed(row))
             marked.append(Sheet(sheet.file, sheet.name, rows, sheet.hidden))
         return marked
     finally:
