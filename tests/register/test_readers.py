@@ -142,7 +142,7 @@ def test_the_fast_path_is_the_one_taken_for_values_and_not_for_formulas(
     assert taken == ["_read_with_calamine", "_read_with_openpyxl"]
 
 
-def test_the_shape_scan_sees_a_cell_far_out_however_the_xml_is_cut(workdir: Path) -> None:
+def test_the_shape_scan_sees_a_cell_far_out_after_megabytes_of_xml(workdir: Path) -> None:
     """The reach of the cells is read in chunks of a megabyte: a far cell after megabytes of
     others counts, and sends the sheet to the streaming reader."""
     book = openpyxl.Workbook()
