@@ -146,7 +146,11 @@ def links_rebuild_hours(settings: Settings) -> None:
 
     with opened(settings) as database:
         links = rebuild_hours(database)
-    click.echo(f"Rebuilt the link hours of {links} links from their samples.")
+    click.echo(
+        "Rebuilt the link hours of 1 link from its samples."
+        if links == 1
+        else f"Rebuilt the link hours of {links} links from their samples."
+    )
 
 
 @links.command("graph")

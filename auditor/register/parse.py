@@ -375,14 +375,19 @@ def _rows(
     errors: list[RowError] = []
     identities: list[Identity] = []
     vendors: dict[Where, str] = {}
+    width = len(raw_headers)
     for offset, row in enumerate(sheet.rows[header_index + 1 :], start=header_index + 2):
         texts = [cell_text(c) for c in row]
         if not any(texts):
             continue
         where = Where(sheet.file, sheet.name, offset)
+        if not any(texts[:width]):  # nothing under the headers: a stray cell to the right of the table
+            errors.append(RowError(where, (_outside_the_table(texts, width, offset),)))
+            continue
+        # the row as written, under its headers: what lies beyond them is not read (and a cell at
+        # XFD would push the errors file, two columns wider, past Excel's last column)
         as_written = tuple(
-            (raw_headers[i] if i < len(raw_headers) else "", "" if keys.get(i) in SECRET_KEYS else text)
-            for i, text in enumerate(texts)
+            (raw_headers[i], "" if keys.get(i) in SECRET_KEYS else text) for i, text in enumerate(texts[:width])
         )
         cells = {key: row[i] for i, key in keys.items() if i < len(row)}
         identities.append(identity_of(kind, where, cells))
@@ -394,6 +399,26 @@ def _rows(
         else:
             good.append(ParsedRow(where, record, as_written))
     return good, errors, identities, vendors
+
+
+def _outside_the_table(texts: Sequence[str], width: int, row: int) -> Said:
+    cells = [f"{column_letters(i + 1)}{row}" for i in range(width, len(texts)) if texts[i]]
+    return said(
+        N_(
+            "the row holds nothing under the table's headers, only {cells} to the right of the table; "
+            "delete that, or move it under its column"
+        ),
+        cells=", ".join(cells[:3]) + (", …" if len(cells) > 3 else ""),
+    )
+
+
+def column_letters(number: int) -> str:
+    """A column's letters as Excel names it: 1 → A, 27 → AA, 16384 → XFD."""
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _with_twins(error: RowError, found: Sequence[tuple[Said, str]], headers: dict[str, str]) -> RowError:

@@ -107,7 +107,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
     # through openpyxl too, which streams it.
     shape = _shape(path)
     if shape.formulas or shape.cells > MAX_DENSE_CELLS:
-        return _read_with_openpyxl(path, shape.formulas)
+        return _read_with_openpyxl(path, shape.formulas, shape.recalculate)
     return _read_with_calamine(path)
 
 
@@ -145,7 +145,7 @@ def _as_openpyxl(value: Any) -> Any:
     return value
 
 
-def _read_with_openpyxl(path: Path, formulas: bool = True) -> list[Sheet]:
+def _read_with_openpyxl(path: Path, formulas: bool = True, recalculate: bool = False) -> list[Sheet]:
     import openpyxl  # imported here so CSV-only runs never pay for it
 
     try:
@@ -175,7 +175,7 @@ def _read_with_openpyxl(path: Path, formulas: bool = True) -> list[Sheet]:
         raise _unreadable(path, exc, getattr(worksheet, "title", None)) from exc
     finally:
         workbook.close()
-    return _with_uncomputed_formulas(path, sheets, strings) if formulas else sheets
+    return _with_uncomputed_formulas(path, sheets, strings, recalculate) if formulas else sheets
 
 
 def _trimmed(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -220,10 +220,16 @@ _CARRY = 64 * 1024
 MAX_DENSE_CELLS = 4_000_000  # rows × columns calamine may hold at once: a country is 100,000 × ~15
 
 
+# The workbook asks to be computed again when opened (<calcPr fullCalcOnLoad="1"/>): what XlsxWriter
+# and openpyxl write, whose formulas' values are placeholders (XlsxWriter's 0), never computed.
+_RECALCULATE = re.compile(rb'<(?:\w+:)?calcPr\b[^>]*\sfullCalcOnLoad="(?:1|true)"')
+
+
 @dataclass(frozen=True)
 class _Shape:
     formulas: bool  # any sheet holds a formula (an <f> element)
     cells: int  # the largest rows × columns of any sheet, as its cells' references say
+    recalculate: bool = False  # the workbook says its formulas' values are to be computed on opening
 
 
 def _shape(path: Path) -> _Shape:
@@ -246,7 +252,10 @@ def _shape(path: Path) -> _Shape:
                     cut = text.rfind(b"<")
                     carried = text[cut:] if cut >= 0 and len(text) - cut <= _CARRY else b""
             cells = max(cells, rows * columns)
-    return _Shape(formulas, cells)
+        recalculate = "xl/workbook.xml" in archive.namelist() and bool(
+            _RECALCULATE.search(archive.read("xl/workbook.xml")[: 1 << 20])
+        )
+    return _Shape(formulas, cells, recalculate)
 
 
 def _column_number(letters: bytes) -> int:
@@ -262,9 +271,13 @@ def _formula(cell: object) -> str | None:
     return text if isinstance(text, str) and text.startswith("=") else None
 
 
-def _with_uncomputed_formulas(path: Path, sheets: list[Sheet], strings: list[set[tuple[int, int]]]) -> list[Sheet]:
+def _with_uncomputed_formulas(
+    path: Path, sheets: list[Sheet], strings: list[set[tuple[int, int]]], recalculate: bool = False
+) -> list[Sheet]:
     """Mark the formula cells whose value the file does not hold (openpyxl reads them as empty).
-    A formula Excel computed to empty text ("") is marked as a text result: that one is empty."""
+    A formula Excel computed to empty text ("") is marked as a text result: that one is empty.
+    In a workbook that asks to be computed on opening, every formula: the value it holds is the
+    writing program's placeholder (XlsxWriter writes 0), not a result."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
@@ -279,7 +292,7 @@ def _with_uncomputed_formulas(path: Path, sheets: list[Sheet], strings: list[set
                 # row was trimmed there
                 row = tuple(
                     Uncomputed(formula)
-                    if value is None and (r, c) not in texts and (formula := _formula(cell))
+                    if (recalculate or (value is None and (r, c) not in texts)) and (formula := _formula(cell))
                     else value
                     for c, (value, cell) in enumerate(itertools.zip_longest(values, written))
                 )

@@ -367,6 +367,9 @@ def excel_sheet_title(name: str, taken: set[str]) -> str:
     return candidate
 
 
+EXCEL_COLUMNS = 16384  # A … XFD
+
+
 def write_errors_file(
     path: Path, errors: Sequence[RowError], headers: Mapping[str | None, Sequence[str]], lang: str = "vi"
 ) -> None:
@@ -390,13 +393,14 @@ def write_errors_file(
         assert sheet is not None
         sheet.title = excel_sheet_title(sheet_name or _TEXTS["error"].text(lang), set(workbook.sheetnames[:-1]))
         first = False
-        sheet_headers = list(headers.get(sheet_name, ()))
+        sheet_headers = list(headers.get(sheet_name, ()))[: EXCEL_COLUMNS - 2]  # Excel's last column, XFD
         _header_row(sheet, 1, [*lead, *sheet_headers], [10, 60, *[16] * len(sheet_headers)])
         for row, error in enumerate(sheet_errors, start=2):
-            for col, value in enumerate([error.where.row, error.text(tr), *(t for _, t in error.cells)], start=1):
+            cells = error.cells[: EXCEL_COLUMNS - 2]
+            for col, value in enumerate([error.where.row, error.text(tr), *(t for _, t in cells)], start=1):
                 put(sheet, row, col, value)
             sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
-            for col, (header, _) in enumerate(error.cells, start=3):
+            for col, (header, _) in enumerate(cells, start=3):
                 if header and header in error.columns:
                     sheet.cell(row=row, column=col).fill = BAD_CELL
                     sheet.cell(row=row, column=col).font = BAD_FONT

@@ -144,6 +144,14 @@ def test_a_used_range_claiming_the_whole_sheet_is_read_in_bounded_time(registere
     assert "3 new" in out, err
     # The far cell is data nobody expected: named, with the three good rows imported beside it.
     assert process.returncode == 1 and "huge.xlsx:Thiết bị:1048576:" in err
+    assert "only XFD1048576 to the right of the table" in err, err
+    # and the errors file hands the row back within Excel's columns (A … XFD), or Excel calls it damaged
+    handed_back = openpyxl.load_workbook(workdir / "huge.errors.xlsx", read_only=True)
+    sheet = handed_back.worksheets[0]
+    sheet.reset_dimensions()
+    rows = list(sheet.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == [1048576]
+    assert max(len(r) for r in rows) == 2 + len(HEADER)
 
 
 def test_a_name_with_an_apostrophe_is_text_not_a_quote(registered: Cli, workdir: Path) -> None:

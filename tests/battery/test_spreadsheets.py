@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -263,6 +264,8 @@ def _formula_computed_to_nothing(path: Path) -> Path:
     cell = sheet.rindex("<c ", 0, start)
     sheet = sheet[: cell + 3] + 't="str" ' + sheet[cell + 3 :]  # as Excel saves a text result
     parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    # and as Excel saves its workbook: computed, not asking to be computed on opening as openpyxl does
+    parts["xl/workbook.xml"] = re.sub(rb"<calcPr[^>]*/>", b'<calcPr calcId="191029"/>', parts["xl/workbook.xml"])
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in parts.items():
             archive.writestr(name, data)

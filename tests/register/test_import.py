@@ -372,3 +372,19 @@ def test_kind_on_a_multi_sheet_workbook_is_refused(auditor: Cli, workdir: Path) 
     result = auditor("register", "import", str(full_vietnamese(workdir)), "--kind", "devices")
     assert result.exit_code == 1
     assert "--kind applies to a CSV or a one-sheet workbook" in result.stderr
+
+
+def test_the_errors_file_stays_within_excels_last_column(workdir: Path) -> None:
+    """A row as wide as a sheet can be (A … XFD), handed back after the two columns of its own:
+    cut at XFD, not written past it (Excel calls such a file damaged)."""
+    from auditor.facts import RowError, Where, said
+    from auditor.register.writers import write_errors_file
+
+    headers = [f"h{i}" for i in range(1, 16385)]
+    error = RowError(Where("wide.xlsx", "Thiết bị", 5), (said("bad"),), tuple((h, "v") for h in headers), ("h1",))
+    write_errors_file(workdir / "wide.errors.xlsx", [error], {"Thiết bị": headers})
+    sheet = openpyxl.load_workbook(workdir / "wide.errors.xlsx", read_only=True).worksheets[0]
+    sheet.reset_dimensions()
+    header, row = sheet.iter_rows(values_only=True)
+    assert len(header) == len(row) == 16384
+    assert header[:3] == ("Dòng gốc", "Lỗi", "h1") and header[-1] == "h16382"

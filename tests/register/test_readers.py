@@ -153,3 +153,41 @@ def test_the_shape_scan_sees_a_cell_far_out_after_megabytes_of_xml(workdir: Path
     sheet["XFD1048576"] = "far"
     book.save(workdir / "far.xlsx")
     assert readers._shape(workdir / "far.xlsx").cells == 16384 * 1048576
+
+
+def test_a_formula_a_program_wrote_without_computing_it_is_refused_and_kept_once_computed(workdir: Path) -> None:
+    """XlsxWriter writes each formula's value as 0 and asks the workbook to be computed on opening
+    (fullCalcOnLoad): that 0 is no year.  Saved by LibreOffice, the formula holds its result."""
+    path = workdir / "program.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Thiết bị")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["XA-A", "pc-1", "", "Máy in", "", "SN-1", 2015])
+    sheet.write_row(2, 0, ["XA-A", "pc-2", "", "Máy in", "", "SN-2"])
+    sheet.write_formula(2, 6, "=2010+6")  # value 0, XlsxWriter's placeholder
+    book.close()
+    [parsed] = parse_file(path, TODAY)
+    assert [r.record.hostname for r in parsed.rows] == ["pc-1"]
+    [error] = parsed.errors
+    assert "holds the formula =2010+6 but not its value" in str(error.reasons[0]), error
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (Debian libreoffice-calc); .ci/run installs it")
+    # As a person does who answers "Recalculate" when LibreOffice asks on opening the file: its
+    # setting for Excel files, "always recalculate".
+    profile = workdir / "lo-recalc"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
+        "<value>0</value></prop></item></oor:items>\n"
+    )
+    subprocess.run(
+        [soffice, "--headless", f"-env:UserInstallation=file://{profile}", "--convert-to", "xlsx",
+         "--outdir", str(workdir / "lo"), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    [computed] = parse_file(workdir / "lo" / "program.xlsx", TODAY)
+    assert not computed.errors
+    assert {r.record.hostname: r.record.in_service_on.year for r in computed.rows} == {"pc-1": 2015, "pc-2": 2016}
