@@ -17,7 +17,7 @@ from auditor.facts import DeviceView, LinkView, UnitView
 from auditor.files import atomic_output
 from auditor.i18n import texts
 from auditor.jobs.endpoints import list_endpoints
-from auditor.jobs.graphs import link_graphs, pictures, plan_graphs
+from auditor.jobs.graphs import Drawing, link_graphs, pictures, plan_graphs
 from auditor.jobs.judge import link_verdicts
 from auditor.jobs.listings import register_views
 from auditor.output import render_csv
@@ -90,8 +90,12 @@ def export_procurement(
     data = procurement_data(database, settings, now, unit_code, replace_broken, verdicts, register_read)
     if fmt == "xlsx":
         graphs, left_out = plan_graphs(database, settings, now, data.verdicts, lang)
-        data = dataclasses.replace(data, graphs=graphs, graphs_left_out=left_out)
-        write_workbook(path, data, settings, lang)
+        try:
+            data = dataclasses.replace(data, graphs=graphs, graphs_left_out=left_out)
+            write_workbook(path, data, settings, lang)
+        finally:
+            if isinstance(graphs, Drawing):
+                graphs.close()
         return data
     if fmt in ("pdf", "png"):
         with tempfile.TemporaryDirectory(prefix="auditor-export-") as scratch:

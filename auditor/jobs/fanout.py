@@ -153,8 +153,11 @@ class Workers:
             self.started.append((worker, receive))
         self.answered = False
 
-    def answers(self, what: str) -> list[Any]:
-        """Every worker's answer, in order; a worker's error is raised here, and so is its death."""
+    def answers(
+        self, what: str, then: str = "the audit stopped before writing its findings: run it again"
+    ) -> list[Any]:
+        """Every worker's answer, in order; a worker's error is raised here, and so is its death
+        (saying what `then` happened)."""
         found = []
         for worker, receive in self.started:
             try:
@@ -162,8 +165,7 @@ class Workers:
             except EOFError:
                 worker.join()
                 raise AuditorError(
-                    f"a {what} worker process ended without an answer (exit code {worker.exitcode}); "
-                    "the audit stopped before writing its findings: run it again"
+                    f"a {what} worker process ended without an answer (exit code {worker.exitcode}); {then}"
                 ) from None
             if error is not None:
                 raise error

@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from auditor import graphs
 from auditor.db import register, samples
-from auditor.db.engine import Database
+from auditor.db.engine import Database, open_database
 from auditor.domain import Verdict
 from auditor.errors import AuditorError
 from auditor.facts import LinkView
 from auditor.files import atomic_output
 from auditor.i18n import texts
+from auditor.jobs.fanout import Workers, send_answer
 from auditor.jobs.judge import link_verdicts
 from auditor.links.graph import LinkGraph
 from auditor.procurement.summary import PLAN_GRAPH_IN
-from auditor.settings import Settings
+from auditor.settings import LinkSettings, Settings
 from auditor.traffic import LinkVerdict
 
 SHOWN = (Verdict.CONGESTED, Verdict.WARNING)  # the links whose graph backs a line of the plan
@@ -58,6 +60,16 @@ def link_graphs(
     window by default), each with its judgement over that window (`verdicts`, when the caller
     judged the same window already)."""
     window = settings.links if days is None else dataclasses.replace(settings.links, window_days=days)
+    return _graphs_of(database, window, now, only, verdicts)
+
+
+def _graphs_of(
+    database: Database,
+    window: LinkSettings,
+    now: dt.datetime,
+    only: Sequence[int] | None,
+    verdicts: Sequence[LinkVerdict] | None,
+) -> list[LinkGraph]:
     since = now - dt.timedelta(days=window.window_days)
     with database.session(commit=False) as session:
         links = register.list_links(session)
@@ -92,11 +104,14 @@ def pictures(
     graphs_of: Sequence[LinkGraph], settings: Settings, lang: str, size: tuple[float, float]
 ) -> dict[int, bytes]:
     """Each graph as PNG bytes, by link id (for the documents)."""
+    return _pngs(graphs_of, settings.links.interval_s, settings.timezone, lang, size)
+
+
+def _pngs(
+    graphs_of: Sequence[LinkGraph], cadence_s: float, timezone: str, lang: str, size: tuple[float, float]
+) -> dict[int, bytes]:
     tr = texts(lang)
-    return {
-        g.link_id: graphs.link_graph(g, settings.links.interval_s, settings.timezone, tr, "png", size, dpi=120)
-        for g in graphs_of
-    }
+    return {g.link_id: graphs.link_graph(g, cadence_s, timezone, tr, "png", size, dpi=120) for g in graphs_of}
 
 
 MAX_PLAN_GRAPHS = 100  # a province has fewer links to upgrade; a country's workbook draws the worst 100
@@ -107,20 +122,86 @@ def _severity(v: LinkVerdict) -> tuple[bool, float]:
     return (j.verdict is not Verdict.CONGESTED, -max(j.util_in_pct or 0, j.util_out_pct or 0))
 
 
+# From this many graphs (~0.15 s each), the plan's are drawn by a worker process while this one
+# writes the workbook's other sheets: a country's 100 take ~20 s of the audit's second core.
+APART_FROM = 20
+
+
 def plan_graphs(
     database: Database, settings: Settings, now: dt.datetime, verdicts: Sequence[LinkVerdict], lang: str
-) -> tuple[dict[int, bytes], int]:
+) -> tuple[Mapping[int, bytes], int]:
     """The graphs (PNG) of the links the plan upgrades, over the window they were judged on: the
     worst `MAX_PLAN_GRAPHS` of them (congested first, then by their percentile); and how many more
-    there are."""
+    there are.  Many are drawn apart (`Drawing`): close it when done."""
     wanted = sorted(
         (v for v in verdicts if v.judgement.verdict in SHOWN or v.judgement.recommended_mbps), key=_severity
     )
     chosen = [v.link_id for v in wanted[:MAX_PLAN_GRAPHS]]
     if not chosen:
         return {}, len(wanted)
+    left_out = len(wanted) - len(chosen)
+    if len(chosen) >= APART_FROM:
+        ids = set(chosen)
+        share = (
+            database.engine.url.render_as_string(hide_password=False),  # through the pipe, never argv
+            settings.links,
+            settings.timezone,
+            now,
+            chosen,
+            [v for v in verdicts if v.link_id in ids],
+            lang,
+        )
+        return Drawing(Workers(_draw_apart, [share], "auditor-graphs")), left_out
     drawn = link_graphs(database, settings, now, only=chosen, verdicts=verdicts)
-    return pictures(drawn, settings, lang, PLAN_GRAPH_IN), len(wanted) - len(chosen)
+    return pictures(drawn, settings, lang, PLAN_GRAPH_IN), left_out
+
+
+class Drawing(Mapping[int, bytes]):
+    """The plan's graphs being drawn in a worker process: the first look at them waits for it
+    (the workbook looks on its links sheet, after the larger sheets before it)."""
+
+    def __init__(self, workers: Workers) -> None:
+        self._workers = workers
+        self._drawn: dict[int, bytes] | None = None
+
+    def _all(self) -> dict[int, bytes]:
+        if self._drawn is None:
+            try:
+                [self._drawn] = self._workers.answers("graph", "the workbook was not written: run the export again")
+            finally:
+                self._workers.close()
+        return self._drawn
+
+    def __getitem__(self, link_id: int) -> bytes:
+        return self._all()[link_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def close(self) -> None:
+        """Stop the worker if nobody waited for its graphs (the workbook failed before)."""
+        self._workers.close()
+
+
+def _draw_apart(
+    send: Any,
+    url: str,
+    window: LinkSettings,
+    timezone: str,
+    now: dt.datetime,
+    chosen: Sequence[int],
+    verdicts: Sequence[LinkVerdict],
+    lang: str,
+) -> None:  # pragma: no cover - runs in a worker process; tests check its graphs
+    def draw() -> dict[int, bytes]:
+        with open_database(url) as database:
+            drawn = _graphs_of(database, window, now, chosen, verdicts)
+        return _pngs(drawn, window.interval_s, timezone, lang, PLAN_GRAPH_IN)
+
+    send_answer(send, draw, "graph drawing")
 
 
 def graph_file(

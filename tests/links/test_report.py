@@ -13,8 +13,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from auditor.config import load_settings
 from auditor.db.engine import open_database
 from auditor.jobs import graphs
+from auditor.jobs.export import export_procurement
 from auditor.lab.history import Pattern, seed_link
 from tests.conftest import Cli
 from tests.register.test_import import write_csv
@@ -131,3 +133,26 @@ def test_a_country_workbook_draws_the_worst_links_and_says_how_many_more(
     assert said == [
         "Còn 1 đường truyền cần nâng cấp chưa vẽ ở đây: lệnh `auditor links graph MÃ-ĐƠN-VỊ -o TỆP.png` vẽ từng đường."
     ]
+
+
+def test_graphs_drawn_by_a_worker_process_are_those_drawn_here(
+    auditor: Cli, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A country's plan graphs are drawn apart while the other sheets are written: the workbook
+    carries the same pictures, byte for byte, in the same places."""
+    _three_links(auditor, workdir)
+    settings = load_settings(db_url=auditor.db_url, environ={})
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # one moment for both: the same window
+    with open_database(auditor.db_url) as database:
+        monkeypatch.setattr(graphs, "APART_FROM", 1)
+        apart = export_procurement(database, settings, workdir / "apart.xlsx", now)
+        monkeypatch.setattr(graphs, "APART_FROM", 10**6)
+        export_procurement(database, settings, workdir / "here.xlsx", now)
+    assert isinstance(apart.graphs, graphs.Drawing), "drawn apart"
+
+    def media(path: Path) -> list[bytes]:
+        with zipfile.ZipFile(path) as book:
+            return [book.read(n) for n in sorted(book.namelist()) if n.startswith("xl/media/")]
+
+    assert _pictures(workdir / "apart.xlsx") == _pictures(workdir / "here.xlsx") != []
+    assert media(workdir / "apart.xlsx") == media(workdir / "here.xlsx") != []
