@@ -16,6 +16,25 @@ from auditor.db.models import Device, DevicePoll, Finding, Unit
 from auditor.domain import DeviceStatus, FindingKind
 from auditor.facts import AgeEvidence, DeviceHistory, FindingFact, FindingView
 
+_HISTORY_COLUMNS = (
+    "id",
+    "unit_id",
+    "hostname",
+    "ip",
+    "asset_tag",
+    "serial",
+    "category",
+    "registered",
+    "in_service_on",
+    "in_service_precision",
+    "manufactured_on",
+    "model",
+    "sys_descr",
+    "first_seen",
+    "last_seen",
+    "created_at",
+)
+
 
 def device_histories(session: Session, now: dt.datetime, recent_polls: int) -> list[DeviceHistory]:
     """What the rules need of every active device: age evidence, its last polls, its reboots in 7 days."""
@@ -39,8 +58,12 @@ def device_histories(session: Session, now: dt.datetime, recent_polls: int) -> l
         )
     }
     states = []
-    active = select(Device.__table__).where(Device.status == DeviceStatus.ACTIVE).order_by(Device.id)
-    for d in session.execute(active):  # rows, not model instances: half the time for 100,000 devices
+    # rows, not model instances (half the time for 100,000 devices), of the columns read here only
+    # (SQLite hands dates back as text, each parsed)
+    active = select(*(Device.__table__.c[name] for name in _HISTORY_COLUMNS)).where(
+        Device.status == DeviceStatus.ACTIVE
+    )
+    for d in session.execute(active.order_by(Device.id)):
         polls = [reachable for _, reachable in sorted(recent.get(d.id, []), reverse=True)]  # oldest first
         states.append(
             DeviceHistory(

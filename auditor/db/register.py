@@ -531,10 +531,20 @@ def device_view(device: Any, unit_code: str | None) -> tuple[DeviceView, AgeEvid
     return view, evidence
 
 
+_VIEWED = [
+    Device.__table__.c[name]
+    for name in (
+        *(f.name for f in fields(DeviceView) if f.name not in ("unit_code", "age_years", "age_source", "age_basis")),
+        "sys_descr",
+    )
+]
+
+
 def list_devices(session: Session, unit_code: str | None = None) -> list[tuple[DeviceView, AgeEvidence]]:
     """Every device (or one unit's), with its age evidence: the caller knows the day and the rules."""
-    # Rows, not model instances: a country's 100,000 devices load in half the time.
-    statement = select(Device.__table__, Unit.code.label("unit_code")).outerjoin(Unit, Device.unit_id == Unit.id)
+    # Rows, not model instances: a country's 100,000 devices load in half the time; and only the
+    # columns a view reads (each date SQLite hands back as text is parsed, 8 µs a value).
+    statement = select(*_VIEWED, Unit.code.label("unit_code")).outerjoin(Unit, Device.unit_id == Unit.id)
     if unit_code is not None:
         statement = statement.where(unit_is(unit_code))
     rows = session.execute(statement.order_by(Device.unit_id, Device.hostname, Device.ip, Device.id))

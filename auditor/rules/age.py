@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from auditor.domain import AgeSource, fold
 from auditor.facts import Age, AgeEvidence
@@ -26,6 +26,9 @@ from auditor.i18n import N_, Texts
 class AgeCatalog:
     models: Mapping[str, int]  # folded model name (or its start) → release year
     windows_last_sold: Mapping[int, int]  # Windows build → last year sold on new computers
+    # each folded model's answer, found once (a longest-prefix search over the catalog otherwise):
+    # a country holds 100,000 devices of a few hundred models
+    found: dict[str, tuple[str, int] | None] = field(default_factory=dict, compare=False, repr=False)
 
 
 def parse_age_catalog(text: str) -> AgeCatalog:
@@ -47,11 +50,10 @@ def model_release(model: str | None, catalog: AgeCatalog) -> tuple[str, int] | N
     folded = fold(model)
     if folded in catalog.models:
         return folded, catalog.models[folded]
-    starts = [key for key in catalog.models if folded.startswith(key + " ") or folded.startswith(key)]
-    if not starts:
-        return None
-    key = max(starts, key=len)
-    return key, catalog.models[key]
+    if folded not in catalog.found:
+        starts = [key for key in catalog.models if folded.startswith(key)]
+        catalog.found[folded] = (key := max(starts, key=len), catalog.models[key]) if starts else None
+    return catalog.found[folded]
 
 
 _WINDOWS_BUILD = re.compile(r"Windows.*?\(Build (\d+)", re.IGNORECASE)
