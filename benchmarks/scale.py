@@ -256,6 +256,13 @@ def size_of(url: str, table: str) -> int:
         engine.dispose()
 
 
+def vacuum(url: str) -> None:
+    engine = make_engine(url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+    engine.dispose()
+
+
 def timed(
     argv: list[str], env: dict[str, str], server_cpu: Callable[[], float] | None
 ) -> tuple[dict[str, object], float]:
@@ -318,15 +325,16 @@ def run(
     poll_devices = min(args.devices, 10_000)
     poll_rows = load(url, "device_poll", POLL_COLUMNS, polls(poll_devices, 96))
     if url.startswith("postgresql"):
-        engine = make_engine(url)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
-        engine.dispose()
+        vacuum(url)
     per_sample = size_of(url, "link_sample") / sample_rows
     per_poll = size_of(url, "device_poll") / poll_rows
     print(f"[{kind}] {sample_rows:,} samples, {poll_rows:,} polls loaded; measuring …", flush=True)
     report_argv = [auditor, "-v", "links", "report", "--format", "json", "--db", url]
     first, first_server = timed(report_argv, env, server_cpu)  # builds the link hours: once, after the bulk load
+    if url.startswith("postgresql"):
+        # as autovacuum would have long since, in the days after: the routine judgement is measured,
+        # not the planner's first guesses about 4,000 links' freshly written hours (or a vacuum racing it)
+        vacuum(url)
     report, report_server = timed(report_argv, env, server_cpu)
     verdicts = str(report["stdout"]).count('"verdict": "congested"')
     per_hour_row = size_of(url, "link_hour") / sample_rows
