@@ -402,7 +402,9 @@ def _rows(
 
 
 def _outside_the_table(texts: Sequence[str], width: int, row: int) -> Said:
-    cells = [f"{column_letters(i + 1)}{row}" for i in range(width, len(texts)) if texts[i]]
+    from openpyxl.utils.cell import get_column_letter  # here: a CSV import never loads openpyxl
+
+    cells = [f"{get_column_letter(i + 1)}{row}" for i in range(width, len(texts)) if texts[i]]
     return said(
         N_(
             "the row holds nothing under the table's headers, only {cells} to the right of the table; "
@@ -410,15 +412,6 @@ def _outside_the_table(texts: Sequence[str], width: int, row: int) -> Said:
         ),
         cells=", ".join(cells[:3]) + (", …" if len(cells) > 3 else ""),
     )
-
-
-def column_letters(number: int) -> str:
-    """A column's letters as Excel names it: 1 → A, 27 → AA, 16384 → XFD."""
-    letters = ""
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def _with_twins(error: RowError, found: Sequence[tuple[Said, str]], headers: dict[str, str]) -> RowError:

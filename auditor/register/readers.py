@@ -237,7 +237,8 @@ def _shape(path: Path) -> _Shape:
     how far its cells reach (a 5 kB file may put one cell at XFD1048576)."""
     formulas, cells = False, 0
     with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
+        names = archive.namelist()
+        for name in names:
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
             rows, columns = 0, 0
@@ -252,7 +253,7 @@ def _shape(path: Path) -> _Shape:
                     cut = text.rfind(b"<")
                     carried = text[cut:] if cut >= 0 and len(text) - cut <= _CARRY else b""
             cells = max(cells, rows * columns)
-        recalculate = "xl/workbook.xml" in archive.namelist() and bool(
+        recalculate = "xl/workbook.xml" in names and bool(
             _RECALCULATE.search(archive.read("xl/workbook.xml")[: 1 << 20])
         )
     return _Shape(formulas, cells, recalculate)
