@@ -24,13 +24,11 @@ from auditor.facts import Age, DeviceView, LinkView, UnitView
 from auditor.i18n import N_, Texts, number, texts
 from auditor.procurement import texts as words
 from auditor.procurement.paper import (
-    LINE_PT,
     PAGE_HEIGHT_PT,
     Formats,
     Page,
     document,
     heading,
-    height_of,
     local,
     page_breaks,
     print_setup,
@@ -39,6 +37,7 @@ from auditor.procurement.paper import (
 )
 from auditor.rules.age import over_age
 from auditor.settings import AgeSettings, Settings
+from auditor.textfit import LINE_PT, height_of
 
 COLUMNS: tuple[tuple[str, float], ...] = (
     (N_("No."), 4.5),

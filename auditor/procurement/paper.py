@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import io
-import math
 import shutil
 import tempfile
 import zoneinfo
@@ -27,6 +25,7 @@ from auditor.errors import AuditorError
 from auditor.files import atomic_output
 from auditor.i18n import Texts
 from auditor.settings import DocumentSettings
+from auditor.textfit import LINE_PT, ROW_PADDING_PT, height_of, lines_of, text_width
 
 A4 = 9  # XlsxWriter's paper code
 # Margins, inches: 2 cm left for the binding, 1.5 cm right, 1.5 cm top, 1.8 cm bottom with the footer.
@@ -40,9 +39,6 @@ PAGE_WIDTH_CHARS = 134.5
 COLUMN_PADDING = 0.71
 PAGE_HEIGHT_PT = (8.27 - MARGINS["top"] - MARGINS["bottom"]) * 72
 BODY_PT = 11  # the body text; the signed list prints at 100 %, the detail sheets shrink little
-LINE_PT = 13.5  # the height of one line of 11-point text, with its diacritics
-ROW_PADDING_PT = 3.0
-CHARS_PER_WIDTH = 1.15  # lowercase characters of Times New Roman 11 per unit of column width (measured 1.2)
 # Amounts as the reader writes them: 20.000.000 (the format's Vietnamese locale), 20,000,000 in English.
 VND = {"vi": "[$-42A]#,##0", "en": "#,##0"}
 
@@ -62,43 +58,6 @@ def put(sheet: Worksheet, row: int, col: int, value: Any, fmt: Format | None = N
         sheet.write_number(row, col, value, fmt)
     else:
         sheet.write_string(row, col, clean(str(value)), fmt)
-
-
-# A country's workbook measures a million cells, most of them the same few thousand texts (model
-# names, units, the words of a reason): each measured once.
-@functools.lru_cache(maxsize=1 << 17)
-def text_width(text: str) -> float:
-    """How many column-width characters `text` takes: capitals and digits are wider than the
-    lowercase letters most Vietnamese text is made of."""
-    return (len(text) + 0.4 * sum(map(str.isupper, text))) / CHARS_PER_WIDTH
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def lines_of(text: str, width_chars: float) -> int:
-    """How many lines `text` takes wrapped at spaces in a column `width_chars` wide (a word longer
-    than the column is broken): an estimate that errs on the tall side."""
-    room = max(1.0, width_chars * 0.95 - 1)  # the cell's padding, and a margin for the estimate
-    space = text_width(" ")
-    lines = 0
-    for paragraph in text.split("\n"):
-        lines += 1
-        used = 0.0
-        for word in paragraph.split():
-            size = text_width(word)
-            if used and used + space + size > room:
-                lines, used = lines + 1, 0.0
-            if size > room:
-                lines += math.ceil(size / room) - 1
-                used = size % room
-            else:
-                used += size + (space if used else 0)
-    return max(1, lines)
-
-
-def height_of(values: Sequence[Any], widths: Sequence[float], wrapped: Iterable[int]) -> float:
-    """A row tall enough for the longest of its wrapped cells."""
-    lines = max((lines_of(str(values[c] or ""), widths[c]) for c in wrapped), default=1)
-    return LINE_PT * lines + ROW_PADDING_PT
 
 
 def _header_width(header: str) -> float:

@@ -25,16 +25,12 @@ from auditor.i18n import N_, Texts, texts
 from auditor.procurement import texts as words
 from auditor.procurement.document import ProcurementData
 from auditor.procurement.paper import (
-    LINE_PT,
     PAGE_HEIGHT_PT,
-    ROW_PADDING_PT,
     Formats,
     Page,
     clean,
     document,
     heading,
-    height_of,
-    lines_of,
     local,
     print_setup,
     put,
@@ -43,6 +39,7 @@ from auditor.procurement.paper import (
 from auditor.procurement.plan import Line
 from auditor.procurement.summary import detail_sheets
 from auditor.settings import Settings
+from auditor.textfit import LINE_PT, ROW_PADDING_PT, height_of, lines_of
 
 # The list's columns: heading, width in characters, wrapped.  They fit one A4 landscape page at
 # 100 % (paper.PAGE_WIDTH_CHARS), so the body prints at its own 11 pt and the page breaks placed

@@ -32,6 +32,7 @@ from auditor.formulas import neutralise
 from auditor.i18n import texts
 from auditor.register.cells import put, save_workbook
 from auditor.register.columns import REGISTER_KEYS, SHEET_TITLES, TEMPLATE_KEYS, SheetKind, column
+from auditor.textfit import height_of
 
 FIRST_DATA_ROW = 4  # row 1 title, row 2 how to fill, row 3 headers
 TEMPLATE_ROWS = 2000  # rows that carry drop-down lists and formats in the blank template
@@ -368,6 +369,7 @@ def excel_sheet_title(name: str, taken: set[str]) -> str:
 
 
 EXCEL_COLUMNS = 16384  # A … XFD
+WRAPPED_TOP = Alignment(wrap_text=True, vertical="top")
 
 
 def write_errors_file(
@@ -394,17 +396,22 @@ def write_errors_file(
         sheet.title = excel_sheet_title(sheet_name or _TEXTS["error"].text(lang), set(workbook.sheetnames[:-1]))
         first = False
         sheet_headers = list(headers.get(sheet_name, ()))[: EXCEL_COLUMNS - 2]  # Excel's last column, XFD
-        _header_row(sheet, 1, [*lead, *sheet_headers], [10, 60, *[16] * len(sheet_headers)])
+        widths = printable([10, 60, *[16] * len(sheet_headers)])
+        _header_row(sheet, 1, [*lead, *sheet_headers], widths)
         for row, error in enumerate(sheet_errors, start=2):
             cells = error.cells[: EXCEL_COLUMNS - 2]
-            for col, value in enumerate([error.where.row, error.text(tr), *(t for _, t in cells)], start=1):
+            values = [error.where.row, error.text(tr), *(t for _, t in cells)]
+            for col, value in enumerate(values, start=1):
                 put(sheet, row, col, value)
-            sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+                sheet.cell(row=row, column=col).alignment = WRAPPED_TOP
+            # Every cell shown whole: LibreOffice prints a row at the height the file gives it, and
+            # a reason taller than that would run over the rows below.
+            sheet.row_dimensions[row].height = height_of(values, widths, range(len(values)))
             for col, (header, _) in enumerate(cells, start=3):
                 if header and header in error.columns:
                     sheet.cell(row=row, column=col).fill = BAD_CELL
                     sheet.cell(row=row, column=col).font = BAD_FONT
         sheet.freeze_panes = "C2"
         print_ready(sheet, lang, 1, len(sheet_errors) + 1, len(sheet_headers) + 2)
-        sheet.row_dimensions[1].height = 32
+        sheet.row_dimensions[1].height = max(32, height_of([*lead, *sheet_headers], widths, range(len(widths))))
     save_workbook(workbook, path)
