@@ -159,6 +159,7 @@ def _int(data: bytes, start: int, stop: int) -> int:
     return int.from_bytes(data[start:stop], "big", signed=True)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # every device answers with the same few hundred OIDs
 def decode_oid(body: bytes) -> str:
     if not body or body[-1] & 0x80:
         raise BerError("bad OID")
@@ -198,6 +199,7 @@ def _value(tag: int, body: bytes) -> Any:
 
 def decode_response(data: bytes) -> Response:
     """The Response-PDU in `data`; BerError if it is anything else or malformed."""
+    data = data if type(data) is bytes else bytes(data)  # its slices are memoised OIDs: hashable
     end = len(data)
     start, stop = _expect(data, 0, end, _SEQUENCE)
     if stop != end:

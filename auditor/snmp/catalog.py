@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,8 @@ class Catalog:
     product_trees: tuple[tuple[str, Category], ...] = ()  # sysObjectID subtrees of one kind ([object_ids])
     brands: Mapping[str, str] = field(default_factory=dict)  # a word that names one maker → its name
     registrants: frozenset[str] = frozenset()  # every IANA registrant's first word, squashed
+    # What each sysObjectID asks for, worked out once (a country's devices share a few hundred).
+    _asked: dict[tuple[str, str | None], Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def brand(self, word: str) -> str | None:
         return self.brands.get(word.casefold())
@@ -100,29 +102,53 @@ class Catalog:
         found = object_id or ""
         return next(((p, c) for p, c in self.product_trees if found == p or found.startswith(p + ".")), None)
 
+    def _memo(self, what: str, object_id: str | None, work: Callable[[str | None], Any]) -> Any:
+        key = (what, object_id)
+        if key not in self._asked:
+            if len(self._asked) >= MEMO_MAX:  # sysObjectIDs are the devices' words: keep the memo bounded
+                self._asked.clear()
+            self._asked[key] = work(object_id)
+        return self._asked[key]
+
     def mibs_for(self, object_id: str | None) -> list[VendorMib]:
         number = values.enterprise(object_id)
         return [mib for mib in self.vendor_mibs if number in mib.enterprises]
 
     def candidates(self, object_id: str | None) -> list[Profile]:
-        return [p for p in self.profiles if p.could_match(object_id)]
+        return list(self._memo("candidates", object_id, self._candidates))
+
+    def _candidates(self, object_id: str | None) -> tuple[Profile, ...]:
+        return tuple(p for p in self.profiles if p.could_match(object_id))
 
     def extra_oids(self, object_id: str | None) -> list[str]:
         """What to read after the system group: the candidate profiles' OIDs and the standard probes."""
+        return list(self._memo("oids", object_id, self._extra_oids))
+
+    def _extra_oids(self, object_id: str | None) -> tuple[str, ...]:
         found = set(oids.PROBES)
-        for profile in self.candidates(object_id):
+        for profile in self._candidates(object_id):
             found |= profile.oids()
         for mib in self.mibs_for(object_id):
             found |= {*mib.model, *mib.serial}
-        return sorted(found, key=lambda o: tuple(int(p) for p in o.split(".")))
+        return tuple(sorted(found, key=_oid_order))
 
     def extra_columns(self, object_id: str | None) -> list[str]:
         """The table columns whose first row names the model or serial: IEEE 802.11's product name
         and the maker's own ([[vendor_mib]] model_columns, serial_columns)."""
+        return list(self._memo("columns", object_id, self._extra_columns))
+
+    def _extra_columns(self, object_id: str | None) -> tuple[str, ...]:
         found = {oids.DOT11_PRODUCT_NAME}
         for mib in self.mibs_for(object_id):
             found |= {*mib.model_columns, *mib.serial_columns}
-        return sorted(found, key=lambda o: tuple(int(p) for p in o.split(".")))
+        return tuple(sorted(found, key=_oid_order))
+
+
+MEMO_MAX = 4096
+
+
+def _oid_order(oid: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in oid.split("."))
 
 
 # UCD-SNMP, Net-SNMP and FreeBSD's bsnmpd (pfSense, OPNsense), Broadcom's switch SDK agent (Dell's

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import ipaddress
 import logging
 import secrets
@@ -104,6 +105,7 @@ def plain(value: Any) -> Any:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked before every request
 def _ipv4(host: str) -> bool:
     try:
         ipaddress.IPv4Address(host)
@@ -398,8 +400,11 @@ class SnmpClient:
             found[column] = pair[1] if inside else None
         return found
 
-    async def walk(self, target: SnmpTarget, base: str, max_rows: int = MAX_WALK_ROWS) -> list[tuple[str, Any]]:
-        """Every (oid, value) under `base`, in order.
+    async def walk(
+        self, target: SnmpTarget, base: str, max_rows: int = MAX_WALK_ROWS, expected: int | None = None
+    ) -> list[tuple[str, Any]]:
+        """Every (oid, value) under `base`, in order.  `expected`: how many rows the agent said the
+        table has (ifNumber for the interfaces): asked for at once, and one more to see the end.
 
         GETBULK where the version allows it.  An agent that never answers a bulk whose reply
         would not fit one datagram gets smaller bulks, then GETNEXT, instead of being called
@@ -413,7 +418,7 @@ class SnmpClient:
         bulk = 0 if target.version is SnmpVersion.V1 else self._bulk.get(target, DEFAULT_MAX_REPETITIONS)
         # The first request asks for one row: most agents lack most tables, and a full bulk past
         # the end of an absent one is a reply of values nobody wanted, to decode.
-        repetitions = min(bulk, 1)
+        repetitions = min(bulk, 1 if expected is None else max(1, expected + 1))
         while len(rows) < max_rows:
             try:
                 if repetitions:

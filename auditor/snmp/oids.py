@@ -29,6 +29,8 @@ ENT_COLUMNS = {
     "mfg_date": 17,
 }
 ENT_CLASS_CHASSIS = 3
+ENT_MODEL = f"{ENT_PHYSICAL}.{ENT_COLUMNS['model']}"
+ENT_SERIAL = f"{ENT_PHYSICAL}.{ENT_COLUMNS['serial']}"
 
 # Standard MIBs that say what a device is
 DOT11_PRODUCT_NAME = "1.2.840.10036.3.1.2.1.3"  # IEEE802dot11-MIB dot11manufacturerProductName (a column)

@@ -60,12 +60,22 @@ async def read_identity(
     system = system if system is not None else await read_system(client, target)
     object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
     extra = await client.get(target, catalog.extra_oids(object_id))
-    entity = await read_entity(client, target)
-    if_types = [values.integer(value) for _, value in await client.walk(target, oids.IF_TYPE, max_rows=IF_ROWS_MAX)]
-    # One GETNEXT: any row of the Printer-MIB, and the first row of the tables that hold a model or serial.
-    rows = await client.first_rows(target, [oids.PRINTER_MIB, *catalog.extra_columns(object_id)])
+    # One GETNEXT: any row of the Printer-MIB, the first row of the tables that hold a model or
+    # serial, and whether ENTITY-MIB and the interface table have rows at all.  Most devices lack
+    # ENTITY-MIB: it then costs nothing more (walked, its three columns cost three requests).
+    present = [oids.ENT_MODEL, oids.ENT_SERIAL, oids.IF_TYPE]
+    rows = await client.first_rows(target, [oids.PRINTER_MIB, *present, *catalog.extra_columns(object_id)])
     printer_mib = rows.pop(oids.PRINTER_MIB) is not None
+    first = {column: rows.pop(column) for column in present}  # a row, even one whose value is empty
+    has_entity = first[oids.ENT_MODEL] is not None or first[oids.ENT_SERIAL] is not None
     extra |= {column: value for column, value in rows.items() if value is not None}
+    entity = await read_entity(client, target) if has_entity else None
+    if_types = []
+    if first[oids.IF_TYPE] is not None:
+        # ifNumber, read with the probes, says how many rows to ask for: a small agent's table in one request.
+        rows_said = values.integer(extra.get(oids.IF_NUMBER))
+        walked = await client.walk(target, oids.IF_TYPE, max_rows=IF_ROWS_MAX, expected=rows_said)
+        if_types = [values.integer(value) for _, value in walked]
     return identify(
         system, extra, entity, catalog, if_types=tuple(t for t in if_types if t is not None), printer_mib=printer_mib
     )
