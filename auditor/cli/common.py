@@ -218,7 +218,7 @@ def poll_options(settings: Settings, overrides: dict[str, Any], **more: Any) -> 
 
 def now() -> dt.datetime:
     """The moment a command runs: the one clock reading, handed to its job."""
-    from auditor.jobs.runs import system_now
+    from auditor.jobs.clock import system_now
 
     return system_now()
 

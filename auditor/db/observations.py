@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from auditor.db.common import DEFAULT_GROUP, fit, in_chunks, unit_is
@@ -223,7 +224,9 @@ def apply_observations(
         _observe(device, observation, now, serials, notes)
         polled.append((device, observation))
     session.flush()
-    session.add_all(_poll_row(device, o, run_id) for device, o in polled)
+    # One executemany, not an object per poll: a country's poll writes 100,000 of these rows.
+    if polled:
+        session.execute(insert(DevicePoll), [_poll_row(device, o, run_id) for device, o in polled])
     for device, observation in polled:
         if observation.interfaces is not None:
             _store_interfaces(session, device, observation.interfaces, observation.link_interfaces, now)
@@ -238,19 +241,19 @@ def _answered(o: HostObservation) -> str | None:
     return ",".join(s for s, yes in (("icmp", o.alive), ("snmp", o.snmp_ok)) if yes) or None
 
 
-def _poll_row(device: Device, o: HostObservation, run_id: int | None) -> DevicePoll:
-    return DevicePoll(
-        device_id=device.id,
-        run_id=run_id,
-        polled_at=o.at,
-        reachable=o.reachable,
-        rtt_ms=o.rtt_ms,
-        snmp_ok=o.snmp_ok if (o.snmp_ok or o.snmp_error) else None,
-        uptime_s=o.uptime_s,
-        rebooted=o.rebooted,
-        error=o.snmp_error,
-        seen_via=_answered(o),
-    )
+def _poll_row(device: Device, o: HostObservation, run_id: int | None) -> dict[str, Any]:
+    return {
+        "device_id": device.id,
+        "run_id": run_id,
+        "polled_at": o.at,
+        "reachable": o.reachable,
+        "rtt_ms": o.rtt_ms,
+        "snmp_ok": o.snmp_ok if (o.snmp_ok or o.snmp_error) else None,
+        "uptime_s": o.uptime_s,
+        "rebooted": bool(o.rebooted),
+        "error": o.snmp_error,
+        "seen_via": _answered(o),
+    }
 
 
 def _store_interfaces(

@@ -23,9 +23,10 @@ from auditor.db import claims
 from auditor.db.engine import Database, open_database
 from auditor.errors import AuditorError
 from auditor.facts import AgentIdentity
+from auditor.jobs.clock import Clock, system_now
 from auditor.jobs.notify import notify_failures, notify_state
 from auditor.jobs.poll import poll
-from auditor.jobs.runs import Claim, Clock, process_alive, system_now
+from auditor.jobs.runs import Claim, process_alive
 from auditor.jobs.sample import sample_links
 from auditor.settings import PollOptions, Settings
 

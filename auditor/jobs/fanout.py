@@ -18,8 +18,8 @@ from typing import Any
 from auditor.discovery.icmp import Pinger
 from auditor.errors import AuditorError
 from auditor.facts import HostObservation, PollTarget
+from auditor.jobs.clock import RunClock
 from auditor.jobs.observe import Progress, observe
-from auditor.jobs.runs import RunClock
 from auditor.settings import PollOptions
 from auditor.snmp.catalog import Catalog
 

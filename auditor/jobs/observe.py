@@ -12,7 +12,7 @@ from auditor.discovery.icmp import Pinger, PingResult, SweepPinger
 from auditor.domain import NETWORK_CATEGORIES
 from auditor.errors import IcmpUnavailable, SnmpFailure
 from auditor.facts import DeviceFacts, HostObservation, PollTarget
-from auditor.jobs.runs import Clock
+from auditor.jobs.clock import Clock
 from auditor.settings import PollOptions
 from auditor.snmp import oids, values
 from auditor.snmp.catalog import Catalog

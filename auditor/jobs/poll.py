@@ -19,10 +19,11 @@ from auditor.domain import RunKind, RunOutcome
 from auditor.endpoints import Sighting
 from auditor.facts import HostObservation, ObservationCounts, PollTarget
 from auditor.jobs import endpoints
+from auditor.jobs.clock import clock_from
 from auditor.jobs.fanout import observe_all
 from auditor.jobs.observe import Progress
 from auditor.jobs.results import write_results
-from auditor.jobs.runs import Claim, clock_from, start_run
+from auditor.jobs.runs import Claim, start_run
 from auditor.rules.uptime import rebooted
 from auditor.settings import PollOptions, Settings
 from auditor.snmp.catalog import Catalog

@@ -17,7 +17,8 @@ from auditor.discovery.icmp import Pinger, PingResult, SweepPinger
 from auditor.domain import RunKind, RunOutcome
 from auditor.errors import IcmpUnavailable, SnmpFailure, SnmpTimeout
 from auditor.facts import InterfaceFacts
-from auditor.jobs.runs import Claim, Clock, clock_from, start_run
+from auditor.jobs.clock import Clock, clock_from
+from auditor.jobs.runs import Claim, start_run
 from auditor.links import rates
 from auditor.settings import PollOptions, Settings
 from auditor.snmp.client import SnmpClient, SnmpTarget

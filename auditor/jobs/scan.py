@@ -15,10 +15,11 @@ from auditor.discovery.icmp import Pinger
 from auditor.discovery.targets import DEFAULT_LIMIT, expand
 from auditor.domain import RunKind
 from auditor.jobs import endpoints
+from auditor.jobs.clock import clock_from
 from auditor.jobs.fanout import observe_all
 from auditor.jobs.observe import Progress
 from auditor.jobs.poll import RunReport, store
-from auditor.jobs.runs import clock_from, start_run
+from auditor.jobs.runs import start_run
 from auditor.settings import PollOptions, Settings
 from auditor.snmp.catalog import Catalog
 

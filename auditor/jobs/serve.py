@@ -11,7 +11,7 @@ from waitress import create_server
 
 from auditor.db.engine import Database
 from auditor.errors import AuditorError
-from auditor.jobs.runs import system_now
+from auditor.jobs.clock import system_now
 from auditor.settings import Settings
 from auditor.web.app import create_app
 

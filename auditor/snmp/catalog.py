@@ -111,8 +111,11 @@ class Catalog:
         return self._asked[key]
 
     def mibs_for(self, object_id: str | None) -> list[VendorMib]:
+        return list(self._memo("mibs", object_id, self._mibs_for))
+
+    def _mibs_for(self, object_id: str | None) -> tuple[VendorMib, ...]:
         number = values.enterprise(object_id)
-        return [mib for mib in self.vendor_mibs if number in mib.enterprises]
+        return tuple(mib for mib in self.vendor_mibs if number in mib.enterprises)
 
     def candidates(self, object_id: str | None) -> list[Profile]:
         return list(self._memo("candidates", object_id, self._candidates))
@@ -128,7 +131,7 @@ class Catalog:
         found = set(oids.PROBES)
         for profile in self._candidates(object_id):
             found |= profile.oids()
-        for mib in self.mibs_for(object_id):
+        for mib in self._mibs_for(object_id):
             found |= {*mib.model, *mib.serial}
         return tuple(sorted(found, key=_oid_order))
 
@@ -139,7 +142,7 @@ class Catalog:
 
     def _extra_columns(self, object_id: str | None) -> tuple[str, ...]:
         found = {oids.DOT11_PRODUCT_NAME}
-        for mib in self.mibs_for(object_id):
+        for mib in self._mibs_for(object_id):
             found |= {*mib.model_columns, *mib.serial_columns}
         return tuple(sorted(found, key=_oid_order))
 

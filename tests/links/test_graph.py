@@ -16,8 +16,8 @@ from auditor.config import load_settings
 from auditor.db import samples
 from auditor.db.engine import open_database
 from auditor.db.models import Link
+from auditor.jobs.clock import system_now
 from auditor.jobs.graphs import graph_file
-from auditor.jobs.runs import system_now
 from auditor.links.graph import gaps, steps, unknown_spans
 from auditor.traffic import CounterSample, Interval, LinkObservation
 from tests.conftest import Cli
