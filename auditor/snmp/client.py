@@ -23,21 +23,44 @@ import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
-
-from pyasn1.type import univ
-from pysnmp.carrier.asyncio.dgram import udp, udp6
-from pysnmp.carrier.asyncio.dispatch import AsyncioDispatcher
-from pysnmp.hlapi.v1arch import asyncio as v1
-from pysnmp.hlapi.v3arch import asyncio as v3
-from pysnmp.proto import errind, rfc1902, rfc1905
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 from auditor.domain import SnmpVersion
 from auditor.errors import BerError, SnmpError, SnmpPduError, SnmpTimeout
 from auditor.settings import Secret, SnmpV3Profile
 from auditor.snmp import ber
 
+if TYPE_CHECKING:
+    from pysnmp.hlapi.v1arch import asyncio as v1
+    from pysnmp.hlapi.v3arch import asyncio as v3
+
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _pysnmp() -> SimpleNamespace:
+    """pysnmp, imported when first needed (SNMPv3, IPv6, an agent the hand-coded path cannot ask):
+    it costs a quarter of a second to import, in every command and every worker process."""
+    from pyasn1.type import univ
+    from pysnmp.carrier.asyncio.dgram import udp, udp6
+    from pysnmp.carrier.asyncio.dispatch import AsyncioDispatcher
+    from pysnmp.hlapi.v1arch import asyncio as v1
+    from pysnmp.hlapi.v3arch import asyncio as v3
+    from pysnmp.proto import errind, rfc1902, rfc1905
+
+    return SimpleNamespace(
+        univ=univ,
+        udp=udp,
+        udp6=udp6,
+        AsyncioDispatcher=AsyncioDispatcher,
+        v1=v1,
+        v3=v3,
+        errind=errind,
+        rfc1902=rfc1902,
+        rfc1905=rfc1905,
+    )
+
 
 RECEIVE_BUFFER = 8 * 1024 * 1024  # the default ~208 KiB drops replies with ~200 requests in flight
 DEFAULT_MAX_REPETITIONS = 25
@@ -77,20 +100,22 @@ _PRIV = {
 }
 
 
-# USM's refusals, in words a person can act on.
-_USM_ERRORS: dict[type, str] = {
-    errind.WrongDigest: "SNMPv3 authentication failed: wrong auth key or auth protocol",
-    errind.AuthenticationError: "SNMPv3 authentication failed: wrong auth key or auth protocol",
-    errind.UnknownUserName: "SNMPv3 user unknown to the device",
-    errind.DecryptionError: "SNMPv3 decryption failed: wrong privacy key or privacy protocol",
-    errind.UnsupportedSecurityLevel: "SNMPv3 security level not supported by the device for this user",
-    errind.NotInTimeWindow: "SNMPv3 reply outside the time window (clock or engine boots mismatch)",
+# USM's refusals (pysnmp's errind), in words a person can act on.
+_USM_ERRORS: dict[str, str] = {
+    "WrongDigest": "SNMPv3 authentication failed: wrong auth key or auth protocol",
+    "AuthenticationError": "SNMPv3 authentication failed: wrong auth key or auth protocol",
+    "UnknownUserName": "SNMPv3 user unknown to the device",
+    "DecryptionError": "SNMPv3 decryption failed: wrong privacy key or privacy protocol",
+    "UnsupportedSecurityLevel": "SNMPv3 security level not supported by the device for this user",
+    "NotInTimeWindow": "SNMPv3 reply outside the time window (clock or engine boots mismatch)",
 }
 
 
 def plain(value: Any) -> Any:
     """A pysnmp/pyasn1 value as plain Python.  The order matters: noSuch* and Null are OctetStrings
     to pyasn1, and IpAddress is one too."""
+    ps = _pysnmp()
+    univ, rfc1902, rfc1905 = ps.univ, ps.rfc1902, ps.rfc1905
     if isinstance(value, (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView, univ.Null)):
         return None
     if isinstance(value, univ.ObjectIdentifier):
@@ -221,19 +246,26 @@ class SnmpClient:
         await asyncio.get_running_loop().create_datagram_endpoint(
             lambda: self._gets or _Requests(), sock=_udp_socket(socket.AF_INET)
         )
-        transports = AsyncioDispatcher()
-        transports.register_transport(
-            udp.DOMAIN_NAME, udp.UdpAsyncioTransport().open_server_mode(sock=_udp_socket(socket.AF_INET))
-        )
-        if socket.has_ipv6:
-            try:
-                transports.register_transport(
-                    udp6.DOMAIN_NAME, udp6.Udp6AsyncioTransport().open_server_mode(sock=_udp_socket(socket.AF_INET6))
-                )
-            except OSError:
-                log.debug("no IPv6 here; SNMP over IPv6 is off")
-        self._dispatcher = v1.SnmpDispatcher(transports)
         return self
+
+    def _v1_dispatcher(self) -> v1.SnmpDispatcher:
+        """pysnmp's SNMPv1/v2c dispatcher (IPv6 agents), made on first use."""
+        if self._dispatcher is None:
+            ps = _pysnmp()
+            transports = ps.AsyncioDispatcher()
+            transports.register_transport(
+                ps.udp.DOMAIN_NAME, ps.udp.UdpAsyncioTransport().open_server_mode(sock=_udp_socket(socket.AF_INET))
+            )
+            if socket.has_ipv6:
+                try:
+                    transports.register_transport(
+                        ps.udp6.DOMAIN_NAME,
+                        ps.udp6.Udp6AsyncioTransport().open_server_mode(sock=_udp_socket(socket.AF_INET6)),
+                    )
+                except OSError:
+                    log.debug("no IPv6 here; SNMP over IPv6 is off")
+            self._dispatcher = ps.v1.SnmpDispatcher(transports)
+        return self._dispatcher
 
     @property
     def dropped(self) -> int:
@@ -259,13 +291,14 @@ class SnmpClient:
         key = (v3arch, target.host, target.port, target.timeout_s, target.retries)
         found = self._transports.get(key)
         if found is None:
-            module = v3 if v3arch else v1
+            module = _pysnmp().v3 if v3arch else _pysnmp().v1
             cls = module.Udp6TransportTarget if ":" in target.host else module.UdpTransportTarget
             found = await cls.create((target.host, target.port), timeout=target.timeout_s, retries=target.retries)
             self._transports[key] = found
         return found
 
     def _v3_auth(self, profile: SnmpV3Profile) -> v3.UsmUserData:
+        v3 = _pysnmp().v3
         kwargs: dict[str, Any] = {}
         if profile.auth_key:
             kwargs["authKey"] = profile.auth_key.reveal()
@@ -287,7 +320,8 @@ class SnmpClient:
             if target.version is SnmpVersion.V3:
                 result = await self._request_v3(kind, target, oids, max_repetitions)
             else:
-                assert self._dispatcher is not None, "use SnmpClient as an async context manager"
+                ps = _pysnmp()
+                v1, rfc1902, dispatcher = ps.v1, ps.rfc1902, self._v1_dispatcher()
                 auth = v1.CommunityData(
                     target.community.reveal() if target.community else "public",
                     mpModel=0 if target.version is SnmpVersion.V1 else 1,
@@ -296,18 +330,22 @@ class SnmpClient:
                 var_binds = [(rfc1902.ObjectName(_oid_tuple(o)), rfc1902.Null("")) for o in oids]
                 try:
                     if kind == "get":
-                        result = await v1.get_cmd(self._dispatcher, auth, transport, *var_binds)
+                        result = await v1.get_cmd(dispatcher, auth, transport, *var_binds)
                     elif kind == "next":
-                        result = await v1.next_cmd(self._dispatcher, auth, transport, *var_binds)
+                        result = await v1.next_cmd(dispatcher, auth, transport, *var_binds)
                     else:
-                        result = await v1.bulk_cmd(self._dispatcher, auth, transport, 0, max_repetitions, *var_binds)
+                        result = await v1.bulk_cmd(dispatcher, auth, transport, 0, max_repetitions, *var_binds)
                 except Exception as exc:  # a reply pysnmp cannot decode
                     raise SnmpError(f"bad reply from {target}: {type(exc).__name__}") from exc
         error_indication, error_status, error_index, var_binds_out = result
         if error_indication:
-            if isinstance(error_indication, errind.RequestTimedOut):
+            if isinstance(error_indication, _pysnmp().errind.RequestTimedOut):
                 raise SnmpTimeout(f"no answer from {target} in {target.timeout_s:g} s × {target.retries + 1}")
-            words = next((text for kind, text in _USM_ERRORS.items() if isinstance(error_indication, kind)), None)
+            errind = _pysnmp().errind
+            words = next(
+                (text for name, text in _USM_ERRORS.items() if isinstance(error_indication, getattr(errind, name))),
+                None,
+            )
             raise SnmpError(f"{target}: {words or error_indication}")
         if error_status:
             status = error_status.prettyPrint()
@@ -322,6 +360,7 @@ class SnmpClient:
     async def _request_v3(self, kind: str, target: SnmpTarget, oids: Sequence[str], max_repetitions: int) -> Any:
         if target.v3 is None:
             raise SnmpError(f"{target}: SNMPv3 needs a profile from the config file")
+        v3 = _pysnmp().v3
         if self._engine is None:
             self._engine = v3.SnmpEngine()
         auth = self._v3_auth(target.v3)
@@ -353,7 +392,8 @@ class SnmpClient:
         if not self._by_hand(target):
             name = {ber.GET_REQUEST: "get", ber.GET_NEXT_REQUEST: "next"}.get(kind, "bulk")
             pairs = await self._request(name, target, oids, max_repetitions)
-            return [(oid, ber.END_OF_MIB_VIEW if isinstance(v, rfc1905.EndOfMibView) else plain(v)) for oid, v in pairs]
+            end = _pysnmp().rfc1905.EndOfMibView
+            return [(oid, ber.END_OF_MIB_VIEW if isinstance(v, end) else plain(v)) for oid, v in pairs]
         assert self._gets is not None
         async with self._slots:
             response = await self._gets.request(target, oids, kind, max_repetitions)
