@@ -110,7 +110,10 @@ def main() -> None:
         config.write_text(
             # One agent stands for 10,000: give it the receive queue 10,000 agents would have between
             # them (the kernel's rmem_max caps it), or a poller's burst overflows the one socket.
-            f"agentaddress udp:161\nrocommunity {COMMUNITY} default\nserverRecvBuf 4194304\n"
+            # serverRecvBuf is the library's setting, so snmpd.conf needs "[snmp]" before it: without
+            # it (as until 2026-12-08) the agent kept Linux's 208 kB and dropped replies under two
+            # workers, each drop a 2-second retry.
+            f"agentaddress udp:161\nrocommunity {COMMUNITY} default\n[snmp] serverRecvBuf 4194304\n"
             f"rwcommunity {admin} default -V caches\nview caches included {CACHE_TIMEOUTS}\n"
             "sysDescr Linux bench 6.1.0 #1 SMP x86_64\nsysName bench\n",
             encoding="utf-8",

@@ -22,8 +22,10 @@ from auditor.config import Secret
 from auditor.domain import Category
 from auditor.facts import DeviceFacts
 from auditor.lab.snmpsim import SnmpSimulator, responder_command
+from auditor.snmp import oids, values
 from auditor.snmp.client import SnmpClient, SnmpTarget
-from auditor.snmp.poller import read_identity
+from auditor.snmp.identify import identify
+from auditor.snmp.poller import IF_ROWS_MAX, read_entity, read_identity, read_system
 from tests.conftest import CORPUS
 
 pytestmark = [
@@ -146,3 +148,43 @@ def test_uptime_is_the_largest_that_answered(
     corpus_facts: dict[str, DeviceFacts], device: str, uptime_s: int, why: str
 ) -> None:
     assert corpus_facts[device].uptime_s == uptime_s, why
+
+
+async def _read_everything(client: SnmpClient, target: SnmpTarget) -> DeviceFacts:
+    """The identity read the long way, as before 2026-12-08: ENTITY-MIB's three columns and the
+    interface types walked whatever the device has, the Printer-MIB GETNEXT on its own."""
+    catalog = vendor_catalog()
+    system = await read_system(client, target)
+    object_id = values.oid(system.get(oids.SYS_OBJECT_ID))
+    extra = await client.get(target, catalog.extra_oids(object_id))
+    entity = await read_entity(client, target)
+    if_types = [values.integer(v) for _, v in await client.walk(target, oids.IF_TYPE, max_rows=IF_ROWS_MAX)]
+    rows = await client.first_rows(target, [oids.PRINTER_MIB, *catalog.extra_columns(object_id)])
+    printer = rows.pop(oids.PRINTER_MIB) is not None
+    extra |= {column: value for column, value in rows.items() if value is not None}
+    types = tuple(t for t in if_types if t is not None)
+    return identify(system, extra, entity, catalog, if_types=types, printer_mib=printer)
+
+
+def test_the_short_identity_read_learns_what_reading_everything_learns(corpus_facts: dict[str, DeviceFacts]) -> None:
+    """ENTITY-MIB and the interface types are asked only where the device has them: the same facts,
+    field by field, as walking them all, and fewer requests, on every recorded device."""
+    with SnmpSimulator(CORPUS / "data", probe_community="ios_2960x") as agents:
+
+        async def both() -> tuple[dict[str, DeviceFacts], int, int]:
+            async with SnmpClient() as short, SnmpClient() as everything:
+                names = sorted(IDENTITY)
+                targets = [
+                    SnmpTarget(agents.host, agents.port, community=Secret(n), timeout_s=5.0, retries=2) for n in names
+                ]
+                found = await asyncio.gather(*(_read_everything(everything, t) for t in targets))
+                await asyncio.gather(*(read_identity(short, t, vendor_catalog()) for t in targets))
+                return (
+                    dict(zip(names, found, strict=True)),
+                    short.requests[agents.host],
+                    everything.requests[agents.host],
+                )
+
+        reference, short_requests, all_requests = asyncio.run(both())
+    assert corpus_facts == reference
+    assert short_requests < all_requests, (short_requests, all_requests)
