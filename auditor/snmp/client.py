@@ -433,9 +433,12 @@ class SnmpClient:
 
     async def first_rows(self, target: SnmpTarget, columns: Sequence[str]) -> dict[str, Any]:
         """The value of each column's (or subtree's) first row, all in one GETNEXT: {column: value},
-        None where the agent has no row under it.  An SNMPv1 agent's noSuchName is handled per column."""
+        None where the agent has no row under it.  An SNMPv1 agent's noSuchName is handled per column;
+        an answer that does not come after the column asked is the agent's error (SnmpError), as in a walk."""
         found: dict[str, Any] = {}
         for column, pair in (await self._in_halves(ber.GET_NEXT_REQUEST, target, columns)).items():
+            if pair is not None and pair[1] is not ber.END_OF_MIB_VIEW and _oid_tuple(pair[0]) <= _oid_tuple(column):
+                raise SnmpError(f"{target}: GETNEXT of {column} went backwards to {pair[0]}; the agent is broken")
             inside = pair is not None and pair[0].startswith(column + ".") and pair[1] is not ber.END_OF_MIB_VIEW
             found[column] = pair[1] if inside else None
         return found
