@@ -49,3 +49,12 @@ def height_of(values: Sequence[Any], widths: Sequence[float], wrapped: Iterable[
     """A row tall enough for the longest of its wrapped cells, in points."""
     lines = max((lines_of(str(values[c] or ""), widths[c]) for c in wrapped), default=1)
     return LINE_PT * lines + ROW_PADDING_PT
+
+
+def fitted_width(header: str, texts: Iterable[Any], low: float = 8, high: float = 24) -> float:
+    """A column as wide as its widest text (between `low` and `high`: longer text wraps), its
+    heading's longest word whole."""
+    # digits are as wide as capitals in most sans-serif faces, which text_width counts narrow
+    widest = max((text_width(str(t)) * 1.15 + 1.5 for t in texts if t not in (None, "")), default=0.0)
+    heading = max((text_width(word) + 2 for word in header.split()), default=0.0)
+    return max(low, heading, min(high, widest))

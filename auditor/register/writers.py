@@ -32,7 +32,7 @@ from auditor.formulas import neutralise
 from auditor.i18n import texts
 from auditor.register.cells import put, save_workbook
 from auditor.register.columns import REGISTER_KEYS, SHEET_TITLES, TEMPLATE_KEYS, SheetKind, column
-from auditor.textfit import height_of
+from auditor.textfit import fitted_width, height_of
 
 FIRST_DATA_ROW = 4  # row 1 title, row 2 how to fill, row 3 headers
 TEMPLATE_ROWS = 2000  # rows that carry drop-down lists and formats in the blank template
@@ -40,6 +40,13 @@ BLANK_PRINTED_ROWS = 20  # of them, printed on the blank form
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _THIN = Side(style="thin", color="999999")
 RULED = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def font(size: float = 11, **style: Any) -> Font:
+    """The workbook's body font (Calibri 11) with `style`: a font without a name prints, in
+    LibreOffice, in a serif fallback beside the sans-serif body."""
+    return Font(name="Calibri", size=size, **style)
+
 
 TEXT_KEYS = {
     "unit_code",
@@ -102,11 +109,11 @@ _LISTS: dict[str, Mapping[Any, Label]] = {
 }
 
 
-def _header_row(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[int]) -> None:
+def _header_row(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[float]) -> None:
     for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
         put(sheet, row, index, header)
         cell = sheet.cell(row=row, column=index)
-        cell.font = Font(bold=True)
+        cell.font = font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -149,7 +156,7 @@ def _lists_sheet(workbook: Workbook, lang: str, used: set[str]) -> dict[str, str
     lists = {key: labels for key, labels in _LISTS.items() if key in used}
     for col, (key, labels) in enumerate(lists.items(), start=1):
         put(sheet, 1, col, column(_LIST_SHEET.get(key, SheetKind.DEVICES), key).label.text(lang))
-        sheet.cell(row=1, column=col).font = Font(bold=True)
+        sheet.cell(row=1, column=col).font = font(bold=True)
         for row, label in enumerate(labels.values(), start=2):
             put(sheet, row, col, label.text(lang))
         letter = get_column_letter(col)
@@ -171,9 +178,9 @@ def _data_sheet(
     sheet: Worksheet = workbook.create_sheet(SHEET_TITLES[kind].text(lang))
     columns = [column(kind, key) for key in keys]
     put(sheet, 1, 1, f"{_TEXTS['title'].text(lang)} — {SHEET_TITLES[kind].text(lang).upper()}")
-    sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
+    sheet.cell(row=1, column=1).font = font(bold=True, size=13)
     put(sheet, 2, 1, _TEXTS["fill_from"].text(lang))
-    sheet.cell(row=2, column=1).font = Font(italic=True)
+    sheet.cell(row=2, column=1).font = font(italic=True)
     _header_row(sheet, 3, [c.label.text(lang) for c in columns], printable([c.width for c in columns]))
     sheet.row_dimensions[3].height = 45  # three lines of a wrapped heading
     formats = ["@" if key in TEXT_KEYS else NUMBER_FORMATS.get(key) for key in keys]
@@ -217,7 +224,7 @@ def _instructions(workbook: Workbook, lang: str, keys: Mapping[SheetKind, Sequen
     assert sheet is not None
     sheet.title = _TEXTS["instructions"].text(lang)
     put(sheet, 1, 1, _TEXTS["title"].text(lang))
-    sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
+    sheet.cell(row=1, column=1).font = font(bold=True, size=13)
     put(sheet, 2, 1, _TEXTS["steps"].text(lang))
     sheet.cell(row=2, column=1).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.merge_cells("A2:C2")
@@ -354,7 +361,7 @@ def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]
 
 
 BAD_CELL = PatternFill("solid", fgColor="FFC7CE")  # the cell at fault, as spreadsheets mark a bad value
-BAD_FONT = Font(color="9C0006")
+BAD_FONT = font(color="9C0006")
 
 
 def excel_sheet_title(name: str, taken: set[str]) -> str:
@@ -370,6 +377,7 @@ def excel_sheet_title(name: str, taken: set[str]) -> str:
 
 EXCEL_COLUMNS = 16384  # A … XFD
 WRAPPED_TOP = Alignment(wrap_text=True, vertical="top")
+MAX_ROW_PT = 409  # Excel's tallest row
 
 
 def write_errors_file(
@@ -396,22 +404,35 @@ def write_errors_file(
         sheet.title = excel_sheet_title(sheet_name or _TEXTS["error"].text(lang), set(workbook.sheetnames[:-1]))
         first = False
         sheet_headers = list(headers.get(sheet_name, ()))[: EXCEL_COLUMNS - 2]  # Excel's last column, XFD
-        widths = printable([10, 60, *[16] * len(sheet_headers)])
+        table = [
+            [error.where.row, error.text(tr), *(t for _, t in error.cells[: EXCEL_COLUMNS - 2])]
+            for error in sheet_errors
+        ]
+        # Each column as wide as its values (a code, an address, a serial kept whole), the reason
+        # wrapped at 40; the page is scaled to one page wide.
+        widths = [
+            8.0,
+            40.0,
+            *(fitted_width(h, (r[c] for r in table if c < len(r))) for c, h in enumerate(sheet_headers, 2)),
+        ]
         _header_row(sheet, 1, [*lead, *sheet_headers], widths)
-        for row, error in enumerate(sheet_errors, start=2):
+        for row, (error, values) in enumerate(zip(sheet_errors, table, strict=True), start=2):
             cells = error.cells[: EXCEL_COLUMNS - 2]
-            values = [error.where.row, error.text(tr), *(t for _, t in cells)]
             for col, value in enumerate(values, start=1):
                 put(sheet, row, col, value)
                 sheet.cell(row=row, column=col).alignment = WRAPPED_TOP
+                sheet.cell(row=row, column=col).border = RULED
             # Every cell shown whole: LibreOffice prints a row at the height the file gives it, and
-            # a reason taller than that would run over the rows below.
-            sheet.row_dimensions[row].height = height_of(values, widths, range(len(values)))
+            # a reason taller than that would run over the rows below.  Excel keeps at most 409 pt
+            # (more than a page): a longer cell is cut on paper, whole in the file.
+            sheet.row_dimensions[row].height = min(MAX_ROW_PT, height_of(values, widths, range(len(values))))
             for col, (header, _) in enumerate(cells, start=3):
                 if header and header in error.columns:
                     sheet.cell(row=row, column=col).fill = BAD_CELL
                     sheet.cell(row=row, column=col).font = BAD_FONT
         sheet.freeze_panes = "C2"
         print_ready(sheet, lang, 1, len(sheet_errors) + 1, len(sheet_headers) + 2)
-        sheet.row_dimensions[1].height = max(32, height_of([*lead, *sheet_headers], widths, range(len(widths))))
+        sheet.row_dimensions[1].height = min(
+            MAX_ROW_PT, max(32, height_of([*lead, *sheet_headers], widths, range(len(widths))))
+        )
     save_workbook(workbook, path)
