@@ -51,10 +51,23 @@ def height_of(values: Sequence[Any], widths: Sequence[float], wrapped: Iterable[
     return LINE_PT * lines + ROW_PADDING_PT
 
 
-def fitted_width(header: str, texts: Iterable[Any], low: float = 8, high: float = 24) -> float:
-    """A column as wide as its widest text (between `low` and `high`: longer text wraps), its
-    heading's longest word whole."""
-    # digits are as wide as capitals in most sans-serif faces, which text_width counts narrow
-    widest = max((text_width(str(t)) * 1.15 + 1.5 for t in texts if t not in (None, "")), default=0.0)
-    heading = max((text_width(word) + 2 for word in header.split()), default=0.0)
-    return max(low, heading, min(high, widest))
+def header_width(header: str) -> float:
+    """Room for a heading wrapped over up to three lines, its longest word whole."""
+    return max(max((len(word) for word in header.split()), default=0) + 2, len(header) / 3 + 2)
+
+
+HIGH = 40  # the widest a column is made for its content; longer text wraps
+
+
+def fitted_widths(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], low: float = 6, high: float = HIGH, scale: float = 1.0
+) -> list[float]:
+    """Widths that fit each column's content (capped at `high`; its heading may wrap).  `scale`
+    widens the estimate for faces whose digits are as wide as capitals (most sans-serif ones),
+    which text_width counts narrow."""
+    widths = [max(low, header_width(h)) for h in headers]
+    for row in rows:
+        for col, value in enumerate(row):
+            text = "" if value is None else (f"{value:,}" if isinstance(value, int) else str(value))
+            widths[col] = max(widths[col], min(high, text_width(text) * scale + 1))
+    return widths

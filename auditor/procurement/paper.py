@@ -25,7 +25,15 @@ from auditor.errors import AuditorError
 from auditor.files import atomic_output
 from auditor.i18n import Texts
 from auditor.settings import DocumentSettings
-from auditor.textfit import LINE_PT, ROW_PADDING_PT, height_of, lines_of, text_width
+from auditor.textfit import (
+    HIGH,
+    LINE_PT,
+    ROW_PADDING_PT,
+    fitted_widths,
+    header_width,
+    height_of,
+    lines_of,
+)
 
 A4 = 9  # XlsxWriter's paper code
 # Margins, inches: 2 cm left for the binding, 1.5 cm right, 1.5 cm top, 1.8 cm bottom with the footer.
@@ -60,26 +68,6 @@ def put(sheet: Worksheet, row: int, col: int, value: Any, fmt: Format | None = N
         sheet.write_string(row, col, clean(str(value)), fmt)
 
 
-def _header_width(header: str) -> float:
-    """Room for a heading wrapped over up to three lines, its longest word whole."""
-    return max(max((len(word) for word in header.split()), default=0) + 2, len(header) / 3 + 2)
-
-
-HIGH = 40  # the widest a column is made for its content; longer text wraps
-
-
-def fitted_widths(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], low: float = 6, high: float = HIGH
-) -> list[float]:
-    """Widths that fit each column's content (capped at `high`; its heading may wrap)."""
-    widths = [max(low, _header_width(h)) for h in headers]
-    for row in rows:
-        for col, value in enumerate(row):
-            text = "" if value is None else (f"{value:,}" if isinstance(value, int) else str(value))
-            widths[col] = max(widths[col], min(high, text_width(text) + 1))
-    return widths
-
-
 def span(widths: Sequence[float]) -> float:
     """How wide columns of these widths print, in width characters."""
     return sum(widths) + COLUMN_PADDING * len(widths)
@@ -91,7 +79,7 @@ def shrink_to_page(
     """The same widths, the widest wrapped columns narrowed first, to one level (never below
     `floor` or their heading's longest word), so the sheet fits one page wide if it can."""
     # a long text keeps room to be read; a heading's longest word stays whole
-    floors = [max(floor * (2.5 if w >= HIGH else 1), _header_width(h)) for w, h in zip(widths, headers, strict=True)]
+    floors = [max(floor * (2.5 if w >= HIGH else 1), header_width(h)) for w, h in zip(widths, headers, strict=True)]
     wrapped = {c for c in wrapped if widths[c] > floors[c]}
     if span(widths) <= PAGE_WIDTH_CHARS or not wrapped:
         return widths

@@ -13,8 +13,9 @@ from auditor.i18n import N_, Texts
 from auditor.procurement import texts as words
 from auditor.procurement.document import DeviceAgeRow, ProcurementData
 from auditor.procurement.outlook import AGE_BUCKETS, age_pyramid
-from auditor.procurement.paper import Formats, Table, fitted_widths, local, shrink_to_page, titled_table
+from auditor.procurement.paper import Formats, Table, local, shrink_to_page, titled_table
 from auditor.settings import Settings
+from auditor.textfit import fitted_widths
 
 AGE_HEADERS = (
     N_("Unit"),

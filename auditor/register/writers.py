@@ -32,7 +32,7 @@ from auditor.formulas import neutralise
 from auditor.i18n import texts
 from auditor.register.cells import put, save_workbook
 from auditor.register.columns import REGISTER_KEYS, SHEET_TITLES, TEMPLATE_KEYS, SheetKind, column
-from auditor.textfit import fitted_width, height_of
+from auditor.textfit import fitted_widths, height_of
 
 FIRST_DATA_ROW = 4  # row 1 title, row 2 how to fill, row 3 headers
 TEMPLATE_ROWS = 2000  # rows that carry drop-down lists and formats in the blank template
@@ -408,12 +408,12 @@ def write_errors_file(
             [error.where.row, error.text(tr), *(t for _, t in error.cells[: EXCEL_COLUMNS - 2])]
             for error in sheet_errors
         ]
-        # Each column as wide as its values (a code, an address, a serial kept whole), the reason
-        # wrapped at 40; the page is scaled to one page wide.
+        # Each column as wide as its values (a code, an address, a serial kept whole; Calibri's
+        # digits are wide), the reason wrapped at 40; the page is scaled to one page wide.
         widths = [
             8.0,
             40.0,
-            *(fitted_width(h, (r[c] for r in table if c < len(r))) for c, h in enumerate(sheet_headers, 2)),
+            *fitted_widths(sheet_headers, (r[2 : 2 + len(sheet_headers)] for r in table), low=8, high=24, scale=1.2),
         ]
         _header_row(sheet, 1, [*lead, *sheet_headers], widths)
         for row, (error, values) in enumerate(zip(sheet_errors, table, strict=True), start=2):
@@ -425,7 +425,9 @@ def write_errors_file(
             # Every cell shown whole: LibreOffice prints a row at the height the file gives it, and
             # a reason taller than that would run over the rows below.  Excel keeps at most 409 pt
             # (more than a page): a longer cell is cut on paper, whole in the file.
-            sheet.row_dimensions[row].height = min(MAX_ROW_PT, height_of(values, widths, range(len(values))))
+            sheet.row_dimensions[row].height = min(
+                MAX_ROW_PT, height_of(values, widths, range(min(len(values), len(widths))))
+            )
             for col, (header, _) in enumerate(cells, start=3):
                 if header and header in error.columns:
                     sheet.cell(row=row, column=col).fill = BAD_CELL

@@ -118,10 +118,7 @@ class Catalog:
         return tuple(mib for mib in self.vendor_mibs if number in mib.enterprises)
 
     def candidates(self, object_id: str | None) -> list[Profile]:
-        return list(self._memo("candidates", object_id, self._candidates))
-
-    def _candidates(self, object_id: str | None) -> tuple[Profile, ...]:
-        return tuple(p for p in self.profiles if p.could_match(object_id))
+        return [p for p in self.profiles if p.could_match(object_id)]
 
     def extra_oids(self, object_id: str | None) -> list[str]:
         """What to read after the system group: the candidate profiles' OIDs and the standard probes."""
@@ -129,7 +126,7 @@ class Catalog:
 
     def _extra_oids(self, object_id: str | None) -> tuple[str, ...]:
         found = set(oids.PROBES)
-        for profile in self._candidates(object_id):
+        for profile in self.candidates(object_id):
             found |= profile.oids()
         for mib in self._mibs_for(object_id):
             found |= {*mib.model, *mib.serial}
